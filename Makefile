@@ -1,0 +1,79 @@
+# smsdesk — the commands a developer and CI use. `make help` lists them.
+#
+# Everything is installed from the project's own files: uv (bootstrapped into .tools/ when the
+# machine has no working uv), Python 3.13 (found on PATH, never downloaded), the locked
+# dependencies (uv.lock), and the SAM CLI (run with uvx, kept out of the project venv so it
+# cannot skew import-time figures).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13 matches the Lambda runtime. uv must not download one: use what the machine has.
+PYTHON313 := $(shell python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)
+export UV_PYTHON := $(PYTHON313)
+export UV_PYTHON_DOWNLOADS := never
+export SAM_CLI_TELEMETRY := 0
+# The SAM CLI's python builder looks for python3.13 on PATH.
+export PATH := $(dir $(PYTHON313)):$(PATH)
+
+# A working uv from PATH, or one bootstrapped into .tools/ with pip.
+UV_ON_PATH := $(shell uv --version >/dev/null 2>&1 && command -v uv)
+ifeq ($(UV_ON_PATH),)
+UV := $(CURDIR)/.tools/bin/uv
+UV_BOOTSTRAP := .tools/bin/uv
+else
+UV := $(UV_ON_PATH)
+UV_BOOTSTRAP :=
+endif
+SAM_CLI_VERSION := 1.170.0
+SAM := $(UV) tool run --from aws-sam-cli==$(SAM_CLI_VERSION) sam
+PORT ?= 3000
+# The layer's dependencies: the locked runtime dependencies, without the project itself.
+EXPORT_FLAGS := --frozen --no-dev --no-emit-project --no-hashes --no-header --format requirements-txt --quiet
+
+.PHONY: help install test local bench lint requirements build deploy validate clean check-python
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+check-python:
+	@test -n "$(PYTHON313)" || { echo "python3.13 is not on PATH (pyenv install 3.13, or your package manager)"; exit 1; }
+
+.tools/bin/uv: | check-python
+	$(PYTHON313) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.installed: pyproject.toml uv.lock | check-python $(UV_BOOTSTRAP)
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.installed ## install the locked dependencies into .venv
+
+test: install ## run the whole test suite, then validate and lint the SAM template
+	$(UV) run pytest -n 2 --dist loadgroup
+	@$(UV) export $(EXPORT_FLAGS) | diff -q - src/requirements.txt >/dev/null \
+		|| { echo "src/requirements.txt is out of date with uv.lock: run make requirements"; exit 1; }
+	$(UV) run cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml --region us-east-1
+
+local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS account, no Docker)
+	$(UV) run python -m smsdesk_local --port $(PORT)
+
+bench: install ## benchmarks: cold start, warm webhook, cost, burst, package size (writes bench-results.json)
+	$(UV) run python -m benchmarks
+
+requirements: install ## re-export src/requirements.txt (the Lambda layer's dependencies) from uv.lock
+	$(UV) export $(EXPORT_FLAGS) -o src/requirements.txt
+
+build: install ## sam build: one shared layer (src/) and one folder per function, for arm64
+	$(SAM) build
+
+deploy: build ## sam deploy --guided into your AWS account
+	$(SAM) deploy --guided
+
+validate: install ## only validate and lint the template
+	$(UV) run cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml --region us-east-1
+
+clean: ## remove build output and local state
+	rm -rf .aws-sam .local .pytest_cache bench-results.json

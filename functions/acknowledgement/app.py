@@ -1,0 +1,44 @@
+"""Automatic replies, on EventBridge: ComplaintReceived -> the acknowledgement,
+KeywordReceived -> the keyword's answer. Both go through the send gateway.
+
+Invoked asynchronously by EventBridge: a failure raises, Lambda retries twice, then the event
+goes to this function's on-failure queue (which has an alarm). Redelivered events are harmless:
+each reply has a deterministic key that the gateway claims once.
+"""
+
+import os
+
+from smsdesk.auto_replies import AutoResponder
+from smsdesk.events import EventType
+from smsdesk.observability import build_logger, build_metrics
+from smsdesk.send_gateway import describe
+from smsdesk.runtime import business_settings, messaging_runtime
+
+logger = build_logger()
+metrics = build_metrics()
+
+business = business_settings(os.environ)
+services = messaging_runtime(os.environ, business)
+responder = AutoResponder(
+    services.repository, services.gateway, services.clock, business, on_acknowledged=services.follow_ups.sla_check
+)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event, context):
+    detail_type, detail = event["detail-type"], event["detail"]
+    logger.append_keys(event_id=detail.get("event_id"), conversation=detail.get("conversation"))
+    if detail_type == EventType.COMPLAINT_RECEIVED:
+        result = responder.acknowledge(detail["conversation"]).result
+    elif detail_type == EventType.KEYWORD_RECEIVED:
+        result = responder.answer_keyword(
+            detail["customer"], detail["keyword"], detail.get("conversation"), detail["message_sid"]
+        )
+    else:
+        logger.warning("unexpected event", extra={"detail_type": detail_type})
+        return {"handled": False}
+    if result is not None:
+        logger.info("auto reply", extra=describe(result, detail["customer"]))
+        metrics.add_metric(name=f"AutoReply_{result.outcome}", unit="Count", value=1)
+    return {"handled": True, "outcome": result.outcome if result else None}

@@ -1,0 +1,32 @@
+"""Follow-ups, invoked by EventBridge Scheduler one-time schedules: the SLA check, the
+satisfaction check, and the release of a message held for quiet hours.
+
+The schedule's input is the payload written by smsdesk.follow_ups; everything is re-read when it
+fires (a reopened conversation gets no survey, an opted-out customer nothing). Scheduler retries
+a failed invocation, then sends it to the follow-up dead-letter queue (alarmed).
+"""
+
+import os
+
+from smsdesk.follow_ups import FollowUpRunner
+from smsdesk.observability import build_logger, build_metrics
+from smsdesk.runtime import business_settings, messaging_runtime
+from smsdesk.send_gateway import describe
+
+logger = build_logger()
+metrics = build_metrics()
+
+business = business_settings(os.environ)
+runtime = messaging_runtime(os.environ, business)
+runner = FollowUpRunner(runtime.repository, runtime.gateway, runtime.follow_ups, runtime.clock, business)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event, context):
+    logger.append_keys(follow_up=event.get("follow_up"), schedule=event.get("name"))
+    result = runner.run(event)
+    summary = describe(result.send, event["customer"]) if result.send else {}
+    logger.info("follow-up ran", extra={"done": result.done, **summary})
+    metrics.add_metric(name=f"FollowUp_{result.follow_up}", unit="Count", value=1)
+    return {"follow_up": result.follow_up, "done": result.done, "outcome": summary.get("outcome")}

@@ -1,0 +1,230 @@
+"""What agents do: list their queue, read a conversation, reply, resolve, reopen.
+
+Replies go through the send gateway like every other text (consent, redaction, quiet hours for a
+customer who has not texted in the last hour). An agent's reply counts as the first response
+when the agent sends it, even if quiet hours hold its delivery. Resolving schedules the
+satisfaction check; reopening brings the conversation back to the agent queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from smsdesk.clock import Clock, to_iso
+from smsdesk.consent import ConsentEvidence, ConsentSource, opt_out
+from smsdesk.conversations import ACTIVE, Queue, Status, status_actions
+from smsdesk.errors import ConversationNotFound, InvalidTransition
+from smsdesk.events import DomainEvent, EventType
+from smsdesk.redaction import redact_card_numbers
+from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
+from smsdesk.send_gateway import Outbound, Outcome, Purpose, SendGateway, SendResult
+from smsdesk.table import Conversation, Customer, Message
+
+if TYPE_CHECKING:
+    from smsdesk.config import BusinessSettings
+    from smsdesk.follow_ups import FollowUps
+
+MAX_REPLY_LENGTH = 1600
+QUEUE_OF_STATUS = {
+    "active": (Queue.ACTIVE, None),
+    "open": (Queue.ACTIVE, None),  # everything not yet resolved
+    "resolved": (Queue.RESOLVED, None),
+    "closed": (Queue.CLOSED, None),
+    **{str(s): (Queue.ACTIVE, str(s)) for s in ACTIVE},
+}
+
+
+class InvalidRequest(ValueError):
+    """The agent asked for something malformed (a 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    conversation: Conversation
+    messages: list[Message]
+    customer: Customer | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyResult:
+    send: SendResult
+    conversation: str
+
+
+@dataclass(slots=True)
+class Page:
+    conversations: list[Conversation] = field(default_factory=list)
+    cursor: str | None = None
+
+
+class AgentDesk:
+    def __init__(
+        self,
+        repository: ConversationRepository,
+        gateway: SendGateway,
+        follow_ups: FollowUps,
+        clock: Clock,
+        business: BusinessSettings,
+    ) -> None:
+        self._repository = repository
+        self._gateway = gateway
+        self._follow_ups = follow_ups
+        self._clock = clock
+        self._business = business
+
+    # ------------------------------------------------------------------ reading
+
+    def queue(self, status: str = "active", *, limit: int = 25, cursor: str | None = None) -> Page:
+        if status not in QUEUE_OF_STATUS:
+            raise InvalidRequest(f"unknown status {status!r}; one of {', '.join(QUEUE_OF_STATUS)}")
+        if not 1 <= limit <= 100:
+            raise InvalidRequest("limit must be between 1 and 100")
+        queue, only = QUEUE_OF_STATUS[status]
+        try:
+            conversations, next_cursor = self._repository.conversations_in_queue(
+                queue, status=only, limit=limit, cursor=cursor
+            )
+        except ValueError:
+            raise InvalidRequest("invalid cursor") from None
+        return Page(conversations, next_cursor)
+
+    def read(self, reference: str) -> ConversationView:
+        conversation, messages = self._repository.conversation_with_messages(reference)
+        if conversation is None:
+            raise ConversationNotFound(reference)
+        return ConversationView(conversation, messages, self._repository.customer(conversation.customer))
+
+    # ------------------------------------------------------------------ acting
+
+    def reply(self, reference: str, text: str, *, agent: str, request_id: str | None = None) -> ReplyResult:
+        text = redact_card_numbers((text or "").strip())
+        if not text:
+            raise InvalidRequest("the reply is empty")
+        if len(text) > MAX_REPLY_LENGTH:
+            raise InvalidRequest(f"the reply is longer than {MAX_REPLY_LENGTH} characters")
+        conversation = self._existing(reference)
+        if conversation.status not in ACTIVE:
+            raise InvalidTransition(f"{reference} is {conversation.status}; reopen it to reply")
+        now = self._clock.now()
+        key = f"agent-{request_id or uuid.uuid4().hex}"
+        result = self._gateway.send(
+            Outbound(
+                to=conversation.customer,
+                purpose=Purpose.AGENT_REPLY,
+                key=key,
+                compose=lambda customer: text,
+                conversation=reference,
+                author=f"agent:{agent}",
+            )
+        )
+        if result.outcome in {Outcome.SENT, Outcome.HELD}:
+            self._responded(conversation, agent, now)
+        return ReplyResult(result, reference)
+
+    def _responded(self, conversation: Conversation, agent: str, now: datetime) -> None:
+        actions = [Conversation.updated_at.set(now)]
+        if conversation.first_response_at is None:
+            actions.append(Conversation.first_response_at.set(now))
+        actions += status_actions(conversation, Status.WAITING_ON_CUSTOMER)
+        work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
+        work.publish(
+            DomainEvent(
+                EventType.AGENT_REPLIED, now, conversation.customer, conversation.reference,
+                {"agent": agent, "first_response": conversation.first_response_at is None},
+            )
+        )
+        try:
+            self._repository.commit(work)
+        except WriteConflict:
+            # The status moved meanwhile (the customer wrote): keep it, record the response.
+            fresh = self._existing(conversation.reference)
+            if fresh.first_response_at is None:
+                self._repository.commit(
+                    UnitOfWork().update("conversation", fresh, [Conversation.first_response_at.set(now)])
+                )
+
+    def resolve(self, reference: str, *, agent: str, note: str | None = None) -> Conversation:
+        conversation = self._existing(reference)
+        if conversation.status not in ACTIVE:
+            raise InvalidTransition(f"{reference} is already {conversation.status}")
+        now = self._clock.now()
+        note = redact_card_numbers(note.strip())[:1000] if note and note.strip() else None
+        actions = [
+            Conversation.resolved_at.set(now),
+            Conversation.updated_at.set(now),
+            *status_actions(conversation, Status.RESOLVED),
+        ]
+        actions.append(Conversation.resolution_note.set(note) if note else Conversation.resolution_note.remove())
+        work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
+        work.publish(
+            DomainEvent(
+                EventType.CONVERSATION_RESOLVED, now, conversation.customer, reference,
+                {"agent": agent, "category": conversation.category,
+                 "opened_at": to_iso(conversation.opened_at), "note": note},
+            )
+        )
+        self._commit_or_conflict(work, reference)
+        self._follow_ups.satisfaction_survey(conversation, now + self._business.survey_delay)
+        return self._existing(reference)
+
+    def reopen(self, reference: str, *, agent: str) -> Conversation:
+        conversation = self._existing(reference)
+        if conversation.status in ACTIVE:
+            raise InvalidTransition(f"{reference} is {conversation.status}, not resolved or closed")
+        now = self._clock.now()
+        work = UnitOfWork().update(
+            "conversation",
+            conversation,
+            [
+                Conversation.updated_at.set(now),
+                Conversation.reopened_count.add(1),
+                Conversation.closed_at.remove(),
+                *status_actions(conversation, Status.WAITING_ON_AGENT),
+            ],
+            Conversation.status == conversation.status,
+        )
+        customer = Customer(f"CUSTOMER#{conversation.customer}", "PROFILE")
+        work.update(
+            "customer",
+            customer,
+            [Customer.open_conversation.set(reference), Customer.pending_survey.remove()],
+            Customer.open_conversation.does_not_exist() | (Customer.open_conversation == reference),
+        )
+        work.publish(
+            DomainEvent(EventType.CONVERSATION_REOPENED, now, conversation.customer, reference, {"by": f"agent:{agent}"})
+        )
+        try:
+            self._repository.commit(work)
+        except WriteConflict as conflict:
+            if "customer" in conflict:
+                raise InvalidTransition("the customer has another open conversation") from None
+            raise InvalidTransition(f"{reference} changed meanwhile; try again") from None
+        return self._existing(reference)
+
+    def record_opt_out(self, number: str, *, agent: str, reason: str | None) -> None:
+        """The customer asked an agent (by phone, by e-mail) to stop texting them."""
+        customer = self._repository.customer(number, consistent=True)
+        if customer is None:
+            raise ConversationNotFound(number)
+        now = self._clock.now()
+        work = UnitOfWork()
+        evidence = ConsentEvidence(ConsentSource.AGENT, reason or f"recorded by agent {agent}")
+        opt_out(work, customer, evidence, now, confirmation_needed=True)
+        self._repository.commit(work)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _existing(self, reference: str) -> Conversation:
+        conversation = self._repository.conversation(reference, consistent=True)
+        if conversation is None:
+            raise ConversationNotFound(reference)
+        return conversation
+
+    def _commit_or_conflict(self, work: UnitOfWork, reference: str) -> None:
+        try:
+            self._repository.commit(work)
+        except WriteConflict:
+            raise InvalidTransition(f"{reference} changed meanwhile; try again") from None

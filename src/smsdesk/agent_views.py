@@ -1,0 +1,79 @@
+"""The agent API's JSON: how conversations and messages look to agents and their tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smsdesk.agent_desk import ConversationView, Page
+from smsdesk.clock import to_iso
+from smsdesk.send_gateway import SendResult
+from smsdesk.table import Conversation, Message
+
+
+def _iso(value) -> str | None:  # noqa: ANN001
+    return to_iso(value) if value is not None else None
+
+
+def conversation_summary(c: Conversation) -> dict[str, Any]:
+    return {
+        "reference": c.reference,
+        "status": c.status,
+        "priority": c.priority,
+        "customer": c.customer,
+        "category": c.category,
+        "summary": c.summary,
+        "escalation_reasons": list(c.escalation_reasons or []),
+        "repeat_complaint": c.repeat_complaint,
+        "sla_breached": c.sla_breached,
+        "opened_at": _iso(c.opened_at),
+        "updated_at": _iso(c.updated_at),
+        "reply_by": _iso(c.reply_by),
+    }
+
+
+def conversation_page(page: Page) -> dict[str, Any]:
+    return {"conversations": [conversation_summary(c) for c in page.conversations], "next_cursor": page.cursor}
+
+
+def message_view(m: Message) -> dict[str, Any]:
+    return {
+        "key": m.key,
+        "direction": m.direction,
+        "author": m.author,
+        "purpose": m.purpose,
+        "body": m.body,
+        "status": m.status,
+        "note": m.note,
+        "error_code": m.error_code,
+        "created_at": _iso(m.created_at),
+        "send_after": _iso(m.send_after),
+        "num_media": m.num_media,
+    }
+
+
+def conversation_detail(view: ConversationView) -> dict[str, Any]:
+    c, customer = view.conversation, view.customer
+    return {
+        **conversation_summary(c),
+        "acknowledged_at": _iso(c.acknowledged_at),
+        "first_response_at": _iso(c.first_response_at),
+        "resolved_at": _iso(c.resolved_at),
+        "closed_at": _iso(c.closed_at),
+        "resolution_note": c.resolution_note,
+        "reopened_count": c.reopened_count,
+        "csat_score": c.csat_score,
+        "callback_requested": c.callback_requested,
+        "auto_reply_note": c.auto_reply_note,
+        "customer_name": customer.name if customer else None,
+        "consent": customer.consent if customer else None,
+        "messages": [message_view(m) for m in view.messages],
+    }
+
+
+def send_result(result: SendResult) -> dict[str, Any]:
+    return {
+        "outcome": str(result.outcome),
+        "key": result.key,
+        "note": result.note,
+        "send_after": _iso(result.send_after),
+    }

@@ -1,0 +1,156 @@
+"""Automatic replies: the acknowledgement of a new complaint and the keyword auto-responses.
+
+The acknowledgement is sent once per conversation (its message key is ``acknowledgement``: a
+redelivered event finds it already sent). It names the customer when known, gives the reference
+and the issue, and promises when a human will reply: computed from the business's hours and
+holidays from the moment the complaint arrived, and written in the customer's own time zone.
+Urgent complaints are offered a call.
+
+Keyword auto-responses (REFUND, HOURS, STATUS, CALL and any configured) answer at once and leave
+the complaint as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from smsdesk import templates
+from smsdesk.business_hours import describe_reply_by, reply_by
+from smsdesk.clock import Clock
+from smsdesk.conversations import Status, acknowledged, status_actions
+from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
+from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendResult
+from smsdesk.table import Conversation, Customer, Message
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from smsdesk.config import BusinessSettings
+
+BUILT_IN_KEYWORDS = frozenset({"HOURS", "STATUS", "CALL"})
+
+
+def auto_reply_keywords(business: BusinessSettings) -> frozenset[str]:
+    return BUILT_IN_KEYWORDS | frozenset(templates.DEFAULT_KEYWORD_REPLIES) | frozenset(business.keyword_replies)
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    result: SendResult | None  # None: nothing to do (already acknowledged, or unknown)
+    reply_by: datetime | None
+
+
+class AutoResponder:
+    def __init__(
+        self,
+        repository: ConversationRepository,
+        gateway: SendGateway,
+        clock: Clock,
+        business: BusinessSettings,
+        *,
+        on_acknowledged: callable | None = None,  # type: ignore[valid-type]
+    ) -> None:
+        self._repository = repository
+        self._gateway = gateway
+        self._clock = clock
+        self._business = business
+        self._on_acknowledged = on_acknowledged
+
+    def customer_zone(self, customer: Customer) -> ZoneInfo:
+        from smsdesk.time_zones import time_zones_for_number
+
+        zones = time_zones_for_number(customer.number, customer.from_state, fallback=self._business.hours.time_zone)
+        return zones[0]
+
+    # ------------------------------------------------------------------ acknowledgement
+
+    def acknowledge(self, reference: str) -> Acknowledgement:
+        conversation = self._repository.conversation(reference, consistent=True)
+        if conversation is None or conversation.acknowledged_at is not None:
+            return Acknowledgement(None, None)
+        promise = reply_by(
+            conversation.opened_at,
+            self._business.hours,
+            int(self._business.first_reply_target.total_seconds() // 60),
+        )
+        now = self._clock.now()
+
+        def compose(customer: Customer) -> str:
+            return templates.acknowledgement(
+                business=self._business.name,
+                name=customer.name,
+                reference=conversation.reference,
+                category=conversation.category,
+                reply_by=describe_reply_by(promise, now, self.customer_zone(customer)),
+                offer_call=conversation.priority == "urgent",
+            )
+
+        def record(work: UnitOfWork, message: Message) -> None:
+            acknowledged(work, conversation, promise, now)
+
+        result = self._gateway.send(
+            Outbound(
+                to=conversation.customer,
+                purpose=Purpose.ACKNOWLEDGEMENT,
+                key="acknowledgement",
+                compose=compose,
+                conversation=reference,
+                on_sent=record,
+            )
+        )
+        if result.outcome == "sent":
+            self._move_to_acknowledged(conversation, now)
+            if self._on_acknowledged is not None:
+                self._on_acknowledged(conversation, promise)
+        return Acknowledgement(result, promise)
+
+    def _move_to_acknowledged(self, conversation: Conversation, now: datetime) -> None:
+        """open -> acknowledged, unless the customer or an agent moved it on meanwhile."""
+        if conversation.status != Status.OPEN:
+            return
+        work = UnitOfWork().update(
+            "conversation",
+            conversation,
+            status_actions(conversation, Status.ACKNOWLEDGED),
+            Conversation.status == str(Status.OPEN),
+        )
+        try:
+            self._repository.commit(work)
+        except WriteConflict:
+            pass  # it already moved on: its newer status stands
+
+    # ------------------------------------------------------------------ keywords
+
+    def answer_keyword(self, to: str, keyword: str, reference: str | None, message_sid: str) -> SendResult:
+        conversation = self._repository.conversation(reference, consistent=True) if reference else None
+        now = self._clock.now()
+
+        def compose(customer: Customer) -> str:
+            if keyword in self._business.keyword_replies:
+                return self._business.keyword_replies[keyword]
+            if keyword == "HOURS":
+                return templates.hours_reply(business=self._business.name, hours=self._business.hours.describe(now))
+            if keyword == "STATUS":
+                promise = None
+                if conversation is not None and conversation.reply_by is not None:
+                    promise = describe_reply_by(conversation.reply_by, now, self.customer_zone(customer))
+                return templates.status_reply(
+                    reference=conversation.reference if conversation else None,
+                    status=conversation.status if conversation else None,
+                    reply_by=promise,
+                )
+            if keyword == "CALL":
+                return templates.call_requested(reference=reference)
+            return templates.DEFAULT_KEYWORD_REPLIES[keyword]
+
+        return self._gateway.send(
+            Outbound(
+                to=to,
+                purpose=Purpose.KEYWORD_REPLY,
+                key=f"reply-{message_sid}",
+                compose=compose,
+                conversation=reference,
+            )
+        )

@@ -1,0 +1,27 @@
+"""botocore clients, created once per process with timeouts that suit a Lambda.
+
+smsdesk talks to AWS through plain botocore clients rather than boto3: pynamodb already loads
+botocore, and boto3 (with s3transfer and its resource layer) would add ~70 ms to every cold
+start for nothing smsdesk uses (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from botocore.config import Config
+from botocore.session import get_session
+
+_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+@cache
+def client(service: str) -> Any:  # noqa: ANN401 — botocore clients are generated at run time
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return get_session().create_client(service, region_name=region, config=_CONFIG)

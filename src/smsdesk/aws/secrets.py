@@ -1,0 +1,92 @@
+"""The Twilio credentials, from AWS Secrets Manager, cached.
+
+The secret is a JSON object: ``{"account_sid": "AC...", "auth_token": "..."}``. It is read on
+first use and kept for ``max_age``; a signature that fails to verify may force one early re-read
+(the token may have just been rotated), at most once per ``refresh_interval``, so forged requests
+cannot turn into a stream of Secrets Manager calls.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from smsdesk.clock import Clock
+from smsdesk.errors import ConfigurationError
+
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioCredentials:
+    account_sid: str
+    auth_token: str
+
+    def __repr__(self) -> str:  # never print the token
+        return f"TwilioCredentials(account_sid={self.account_sid!r}, auth_token='***')"
+
+
+def parse_secret(secret_string: str) -> TwilioCredentials:
+    try:
+        value = json.loads(secret_string)
+    except json.JSONDecodeError:
+        raise ConfigurationError("the Twilio secret is not JSON") from None
+    if not isinstance(value, dict):
+        raise ConfigurationError("the Twilio secret must be a JSON object")
+    sid, token = value.get("account_sid"), value.get("auth_token")
+    if not isinstance(sid, str) or not _ACCOUNT_SID.fullmatch(sid):
+        raise ConfigurationError("the Twilio secret's account_sid must look like AC + 32 hex digits")
+    if not isinstance(token, str) or len(token) < 16:
+        raise ConfigurationError("the Twilio secret's auth_token is missing or too short")
+    return TwilioCredentials(sid, token)
+
+
+class TwilioCredentialsProvider:
+    def __init__(
+        self,
+        secret_id: str,
+        clock: Clock,
+        *,
+        max_age: timedelta = timedelta(minutes=5),
+        refresh_interval: timedelta = timedelta(minutes=1),
+        secrets_client: Any = None,  # noqa: ANN401
+    ) -> None:
+        self._secret_id = secret_id
+        self._clock = clock
+        self._max_age = max_age
+        self._refresh_interval = refresh_interval
+        self._client = secrets_client
+        self._cached: TwilioCredentials | None = None
+        self._fetched_at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> TwilioCredentials:
+        with self._lock:
+            now = self._clock.now()
+            if self._cached is None or self._fetched_at is None or now - self._fetched_at >= self._max_age:
+                self._fetch(now)
+            assert self._cached is not None
+            return self._cached
+
+    def refresh(self) -> TwilioCredentials | None:
+        """Re-read the secret now, unless it was read within ``refresh_interval`` (then None)."""
+        with self._lock:
+            now = self._clock.now()
+            if self._fetched_at is not None and now - self._fetched_at < self._refresh_interval:
+                return None
+            previous = self._cached
+            self._fetch(now)
+            return self._cached if self._cached != previous else None
+
+    def _fetch(self, now: datetime) -> None:
+        if self._client is None:
+            from smsdesk.aws.clients import client
+
+            self._client = client("secretsmanager")
+        response = self._client.get_secret_value(SecretId=self._secret_id)
+        self._cached = parse_secret(response["SecretString"])
+        self._fetched_at = now

@@ -1,0 +1,462 @@
+"""Reading a customer's text: opt-out, opt-in, HELP, or a complaint (and how urgent it is).
+
+Precedence, first match wins:
+
+1. Twilio's ``OptOutType`` (Advanced Opt-Out already decided: STOP / START / HELP).
+2. An exact standard keyword: the whole message is the keyword, whatever the case, the
+   surrounding spaces, punctuation and emoji ("STOP.", " stop!! ", "Stop 🛑", "ARRÊT", "opt-out").
+3. A natural-language opt-out ("please stop texting me", "take me off your list", "wrong number,
+   remove me", "no more texts", "stpo txting").
+4. A natural-language opt-in ("start texts again", "opt me back in").
+5. Otherwise a complaint, with its category and escalation reasons.
+
+The opt-out rules are deliberately asymmetric. Missing an opt-out is a legal exposure (TCPA:
+$500-$1,500 a text), so anything that asks *us* to stop *texting* counts, misspelt or not. But a
+false opt-out silences a complaint, so the same verbs about anything else stay complaints: an
+opt-out needs a messaging object ("texts", "messages", "this number", "your list", "me") or a
+standard keyword standing alone; "stop charging my card", "cancel my order", "the app won't stop
+freezing" and "unsubscribing from your emails doesn't work" are complaints.
+
+Nothing here does I/O: ``smsdesk classify`` runs it on a laptop.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    COMPLAINT = "complaint"
+
+
+class Category(StrEnum):
+    ORDER = "order"
+    DELIVERY = "delivery"
+    BILLING = "billing"
+    PRODUCT = "product"
+    SERVICE = "service"
+    ACCOUNT = "account"
+    OTHER = "other"
+
+
+class EscalationReason(StrEnum):
+    LEGAL = "legal"
+    SAFETY = "safety"
+    ANGER = "anger"
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    intent: Intent
+    keyword: str | None = None
+    natural_language: bool = False
+    reason: str | None = None
+    escalate: bool = False
+    escalation_reasons: tuple[EscalationReason, ...] = ()
+    category: Category = Category.OTHER
+    auto_reply_keyword: str | None = None
+
+
+# -- keywords ---------------------------------------------------------------------------------
+# Canonical forms are letters only, accents folded: "OPT-OUT", "opt out" and "optout" are OPTOUT.
+
+OPT_OUT_KEYWORDS = frozenset(
+    {
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+        # Spanish, French
+        "BAJA", "ALTO", "PARAR", "PARA", "CANCELAR", "DETENER", "NOMAS",
+        "ARRET", "ARRETE", "ARRETER", "DESABONNER", "DESINSCRIRE",
+    }
+)
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES", "SUBSCRIBE", "OPTIN", "ALTA", "COMENZAR", "INICIAR"})
+HELP_KEYWORDS = frozenset({"HELP", "INFO", "AYUDA", "AIDE"})
+# What Twilio's default STOP filtering answers itself (REVOKE and OPTOUT since April 2025).
+TWILIO_HANDLED_OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+DEFAULT_AUTO_REPLY_KEYWORDS = frozenset({"REFUND", "HOURS", "STATUS", "CALL"})
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def _fold(text: str) -> str:
+    """NFKC, no zero-width characters, accents removed, lower case, one space between words."""
+    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(text.lower().split())
+
+
+def _letters_only(folded: str) -> str:
+    """The whole message as one keyword candidate: letters and digits, upper case."""
+    return re.sub(r"[^a-z0-9]", "", folded).upper()
+
+
+def _words(folded: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", folded)
+
+
+def _exact_keyword(folded: str) -> tuple[Intent, str] | None:
+    words = [w.upper() for w in _words(folded)]
+    if len(words) > 1 and all(len(w) == 1 for w in words):  # "s t o p"
+        words = ["".join(words)]
+    if not words or len(words) > 3:
+        return None
+    candidates = {"".join(words)}
+    if len(set(words)) == 1:  # "stop stop stop"
+        candidates.add(words[0])
+    for candidate in candidates:
+        if candidate in OPT_OUT_KEYWORDS:
+            return Intent.OPT_OUT, candidate
+        if candidate in OPT_IN_KEYWORDS:
+            return Intent.OPT_IN, candidate
+        if candidate in HELP_KEYWORDS:
+            return Intent.HELP, candidate
+    # "YES START", "START YES": every word an opt-in keyword
+    if all(w in OPT_IN_KEYWORDS for w in words):
+        return Intent.OPT_IN, words[-1] if words[-1] != "YES" else words[0]
+    return None
+
+
+# -- misspellings -----------------------------------------------------------------------------
+# Explicit variants for short words (generic fuzzing would turn "step" into "stop" and "next"
+# into "text"); one edit for long words, where collisions are rare.
+
+_VARIANTS = {
+    "stop": {"stpo", "sotp", "stoop", "stopp", "sop", "stp", "stap", "stpp"},
+    "texting": {"txting", "textin", "textng", "texing", "txtin", "textting", "textinng", "tetxing", "texitng"},
+    "texts": {"txts", "texs", "textes", "txs", "textz", "text's"},
+    "text": {"txt", "tx", "tex", "tetx"},
+    "messages": {"msgs", "msg", "msgz", "mesages", "messeges", "messags", "massages", "mesage", "messges"},
+    "message": {"msg", "mesage", "messege", "massage"},
+    "messaging": {"msging", "mesaging", "messageing"},
+    "remove": {"remvoe", "remov", "rmove", "remuve", "remve", "reomve"},
+    "unsubscribe": {"unsubscibe", "unsubcribe", "unsuscribe", "unsubscrib", "unsub", "unsubscribeme"},
+    "please": {"pls", "plz", "pleas", "plase", "plese", "pleez"},
+}
+_LONG_WORDS = ("unsubscribe", "messages", "messaging", "contacting", "subscribe")
+_CANONICAL: dict[str, str] = {}
+for _canonical, _variants in _VARIANTS.items():
+    for _variant in _variants:
+        _CANONICAL.setdefault(_variant, _canonical)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance of at most one."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i, j = diff[0], diff[-1]
+        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:k] + long_[k + 1 :] == short for k in range(len(long_)))
+
+
+def _spell(word: str) -> str:
+    if word in _CANONICAL:
+        return _CANONICAL[word]
+    if len(word) >= 8:
+        for canonical in _LONG_WORDS:
+            if _one_edit_apart(word, canonical):
+                return canonical
+    return word
+
+
+def _normalise(folded: str) -> str:
+    """Words with common misspellings corrected, for the natural-language patterns."""
+    return " ".join(_spell(w) for w in re.findall(r"[a-z0-9']+", folded))
+
+
+# -- natural-language opt-outs ----------------------------------------------------------------
+
+_MESSAGING = (
+    r"(?:texts?|texting|messages?|messaging|sms|smss|msgs?|notifications?|alerts?|reminders?"
+    r"|spam|spamming|marketing|promotions?|these|this|them|it|that)"
+)
+_TO_ME = r"(?:me|us|my (?:phone|number|cell|mobile)|this (?:phone|number)|(?:this|my) (?:cell|mobile))"
+_STOP_VERB = r"(?:stop|quit|cease|halt|end|cancel|pause|kill|block|discontinue)"
+
+_OPT_OUT_PATTERNS = [
+    # stop texting me / stop sending me texts / quit messaging / stop contacting me
+    rf"\b{_STOP_VERB} (?:all |the |your |these |those |any )?(?:sending (?:me |us )?(?:any |all |the |your |these )?)?"
+    rf"(?:[a-z]+ ){{0,2}}(?:texting|messaging|sms|texts?|messages?|msgs?|notifications?|alerts?|spam|spamming)\b",
+    rf"\bstop (?:receiving|getting) (?:any |all |the |your |these |those )?(?:[a-z]+ )?"
+    rf"(?:these|them|this|texts?|messages?|msgs?|sms|notifications?|alerts?)\b",
+    rf"\b(?:enough|done|finished|over it|sick|tired) (?:with|of) (?:the |these |your |all (?:the |these |your )?)?"
+    rf"(?:[a-z]+ )?(?:texts?|texting|messages?|msgs?|sms|notifications?|spam)\b",
+    r"\blose (?:my|this) (?:number|phone number|contact)\b",
+    r"^(?:please )?remove(?: me| us| please| now)*[.! ]*$",
+    # the FCC's own words: consent revoked or withdrawn
+    r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding|cancel|retract) (?:my |all |any |our )?consent\b",
+    r"\b(?:do not|don'?t|no longer) (?:consent|agree) to (?:receive|receiving|get|getting|any|these|your|text|be)\b",
+    r"\bcease and desist\b",
+    rf"\b{_STOP_VERB} (?:contacting|calling|bothering|harassing|pinging|bugging|spamming|hitting up|"
+    rf"reaching out to|texting|messaging) {_TO_ME}\b",
+    rf"\b{_STOP_VERB} sending(?: (?:me|us|stuff|things|anything))?(?: please| now| already)?$",
+    # no more texts / no (text) messages please / not one more text
+    rf"\bno (?:more |further |other )?(?:text |sms )?(?:texts?|texting|messages?|msgs?|sms|notifications?|"
+    rf"alerts?|spam|contact)\b",
+    # don't / do not / never text me (again)
+    rf"\b(?:don'?t|do not|dont|never|please don'?t) (?:ever )?(?:texts?|message|msg|sms|contact|call|spam)"
+    rf" (?:me|us|this (?:number|phone)|my (?:number|phone|cell))\b",
+    rf"\b(?:don'?t|do not|never|no longer|not) (?:want|wish|like|need) (?:to (?:get|receive|recieve) |any |your |"
+    rf"these |more |anymore )*(?:any )?(?:more )?(?:texts?|messages?|msgs?|sms|notifications?|alerts?)\b",
+    r"\bi (?:don'?t|do not) want (?:these|your|this|them|any)\b.*\b(?:texts?|messages?)\b",
+    # remove me / take me off (your list) / delete my number
+    rf"\b(?:remove|delete|erase|drop|take) {_TO_ME}(?: (?:off|from) (?:your|the|this|ur|all|every|ya) "
+    rf"(?:list|lists|database|system|texts?|messages?|sms|contacts?|mailing list|contact list))?"
+    rf"(?: (?:please|now|asap|immediately|already))?$",
+    rf"\b(?:remove|delete|erase|drop|take) {_TO_ME} (?:off|from) (?:your|the|this|ur|all|every|any|ya) "
+    rf"(?:\w+ )?(?:list|lists|database|system|texts?|messages?|sms|contacts?)\b",
+    rf"\btake {_TO_ME} off\b",
+    r"\b(?:i want|i'd like|i would like|put me|get me|count me|let me) (?:to be )?(?:off|out)(?: of)? "
+    r"(?:your|the|this|ur) (?:\w+ )?list\b",
+    r"\bwant off (?:your|the|this|ur) (?:\w+ )?list\b",
+    # unsubscribe / opt me out / sign me out
+    r"\bunsubscribe(?: me| us| this number| my number)?(?: (?:from (?:your |the |these |all )?"
+    r"(?:texts?|messages?|list|sms|alerts?|notifications?|everything|this)))?(?: please| now| thanks| thank you)?$",
+    r"\b(?:please )?unsubscribe (?:me|us|this number|my number)\b(?! from (?:your |the |all )?e-?mails?)",
+    r"\b(?:opt|sign|take) (?:me |us )?out\b(?! of (?:the |my )?(?:order|delivery|warranty|program))",
+    r"\bleave me alone\b",
+    r"\b(?:who is this|who dis|wrong number|wrong person|not (?:my|the) (?:number|phone))\b.*\b"
+    r"(?:stop|remove|delete|don'?t|quit|unsubscribe|off)\b",
+    r"^(?:you have |you've got |you got |this is )?(?:the |a )?wrong (?:number|person)[.!]*$",
+    # Spanish and French
+    r"\bno (?:mas|me (?:envies|envien|mandes|manden|escribas|escriban)(?: mas)?) (?:mensajes|textos|sms)\b",
+    r"\b(?:dejen?|deja) de (?:enviarme|mandarme|escribirme|mandar|enviar)\b",
+    r"\b(?:ya )?no (?:quiero|deseo) (?:recibir )?(?:mas )?(?:mensajes|textos|sms)\b",
+    r"^(?:no mas|basta|para ya|para por favor|paren|alto por favor)[.! ]*$",
+    r"\b(?:arretez|arrete|cessez) de (?:m'envoyer|m'ecrire|me contacter|envoyer)\b",
+    r"\b(?:je ne veux plus|plus de) (?:recevoir )?(?:de |des )?(?:messages|sms|textos)\b",
+]
+# A standard keyword leading the message, then only politeness, a separator and a reason:
+# "Stop - not interested", "STOP. wrong number", "stop pls", "unsubscribe me please".
+_POLITE = r"(?:please|pls|now|already|asap|thanks|thank you|thx|it|immediately|right now|for good|forever|all|me)"
+_LEADING_KEYWORD = re.compile(
+    r"^(?:please )?(?:stop|stopall|unsubscribe|quit|end|cancel|revoke|optout|opt out|opt-out|para|parar|baja|alto|arret)"
+    rf"(?:(?: {_POLITE})*$|\s*[-.,:;!]+\s*(?!.*\b(?:charg|bill|order|subscription|renew|account|payment)))"
+)
+_OPT_OUT_RE = [re.compile(p) for p in _OPT_OUT_PATTERNS]
+# ... or ending the message: "u guys text too much stop", "I never signed up for this, stop"
+_TRAILING_KEYWORD = re.compile(
+    r"(?<!won't )(?<!wont )(?<!doesn't )(?<!didn't )(?<!can't )(?<!never )(?<!cannot )(?<!not )(?<!to )"
+    r"(?<!it )(?<!will )(?<!would )(?<!please don't )"
+    rf"\b(?:please )?(?:stop|unsubscribe|optout|opt out)(?: (?:it|now|already|texting|messaging|{_POLITE}))*$"
+)
+
+# Complaints that borrow opt-out words: these win over the patterns above.
+_NOT_AN_OPT_OUT = [
+    re.compile(p)
+    for p in (
+        r"\b(?:won'?t|wont|doesn'?t|does not|didn'?t|did not|can'?t|cannot|keeps?|never) stop(?:ped|s)? "
+        r"(?:\w+ing|working|charging|texting me (?:back|updates))\b",
+        r"\b(?:stopped|stops) (?:getting|receiving|sending|texting|working|charging)\b",
+        r"\b(?:why|when) (?:did|do|does|will) (?:you|it|they) (?:stop|end|cancel)\b",
+        r"\be-?mails?\b(?!.*\b(?:texts?|texting|sms|messages)\b)",
+        r"\b(?:i|we) (?:gave|entered|put|typed|used|have) (?:you |in )?(?:the |a )?wrong number\b",
+        r"\b(?:i )?(?:want|need) (?:more|my) (?:texts?|messages|updates)\b",
+    )
+]
+
+_OPT_IN_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"\b(?:start|resume|restart|turn on|send) (?:the |my |your )?(?:texts?|texting|messages?|sms|alerts?)"
+        r"(?: (?:again|back))?\b",
+        r"\b(?:opt|sign|put|add|subscribe) (?:me )?(?:back )?(?:in|up|on)(?: again)?\b(?!.* \b(?:stop|never)\b)",
+        r"\b(?:re-?subscribe|resubscribe|unstop|opt back in|opt-in|optin)\b",
+        r"\bsubscribe (?:me )?(?:again|back)\b",
+        r"\b(?:i want|i'd like|please) (?:to )?(?:get|receive) (?:your |the )?(?:texts?|messages?) again\b",
+        r"^(?:yes|start)(?: (?:please|again|start|yes|thanks|texts?|messages))+[.! ]*$",
+    )
+]
+
+# -- reasons ----------------------------------------------------------------------------------
+
+_REASONS = [
+    ("too many messages", r"\b(?:too (?:many|much|often|frequent)|so many|way too many|constant(?:ly)?|every day|"
+     r"daily (?:texts|messages)|text too much|spamming|spam)\b"),
+    ("wrong number", r"\b(?:wrong (?:number|person)|who is this|who dis|not (?:my|the) (?:number|phone)|"
+     r"this (?:is not|isn'?t) \w+'?s? (?:phone|number)|i'?m not \w+|don'?t know (?:you|who)|numero equivocado)\b"),
+    ("issue fixed", r"\b(?:(?:issue|problem|it|everything|order|refund)(?: is| was|'s|s)? (?:fixed|resolved|solved|"
+     r"sorted|handled|taken care of)|all (?:good|set|sorted) now|no longer (?:need|an issue)|got it sorted)\b"),
+    ("never signed up", r"\b(?:never|didn'?t|did not) (?:sign(?:ed)? up|subscribe|opt(?:ed)? in|ask(?:ed)? for|"
+     r"give (?:you )?(?:my|this) number|agree)\b"),
+    ("not interested", r"\b(?:not interested|no interest|don'?t care|no thanks|no thank you|not needed)\b"),
+]
+_REASONS_RE = [(reason, re.compile(pattern)) for reason, pattern in _REASONS]
+
+# -- escalation -------------------------------------------------------------------------------
+
+_LEGAL = re.compile(
+    r"\b(?:attorneys?|lawyers?|sue|suing|sued|lawsuit|legal action|take (?:you|this) to court|court|small claims|"
+    r"class action|better business bureau|bbb|attorney general|consumer protection|ftc|report(?:ing)? you to|"
+    r"legal department|litigation|solicitor)\b"
+)
+_SAFETY = re.compile(
+    r"\b(?:caught fire|on fire|fire|flames?|smoke|smoking|burn(?:ed|t|s|ing)?|explod(?:ed|ing|es)?|exploded|"
+    r"electric(?:al)? shock|shocked|electrocut\w*|injur(?:ed|y|ies)|hurt|bleeding|blood|hospital|emergency room|"
+    r"\ber\b|poison(?:ed|ing)?|food poisoning|allergic|allergy|anaphyla\w+|chok(?:e|ed|ing)|mou?ld(?:y)?|"
+    r"glass in|dangerous|unsafe|hazard\w*|carbon monoxide|gas leak|overheat\w*|melted|sparks?|"
+    r"(?:got|get|gets|getting|made (?:me|him|her|us|them)|became|fell) sick|vomit\w*|threw up|rash)\b"
+)
+_NOT_SAFETY = re.compile(r"\b(?:sick (?:of|and tired)|fire (?:you|them|the)|burn(?:ed|t)? (?:cd|dvd)|on fire deal)\b")
+_ANGER = re.compile(
+    r"\b(?:fuck\w*|f\*+k\w*|shit\w*|bullshit|bs|wtf|asshole\w*|bastards?|damn(?:ed)?|goddamn|crap|"
+    r"scam(?:mers?|med)?|rip-?off|thieves|thief|crooks?|disgust(?:ing|ed)|furious|livid|outraged|"
+    r"worst (?:\w+ ){0,2}ever|never (?:again|buying|shopping)|"
+    r"(?:post|share|tell|spread) (?:this |it )?(?:everywhere|everyone|on (?:social media|facebook|twitter|"
+    r"tiktok|instagram|reddit|yelp|google))|(?:go|going) to the (?:news|media|press)|"
+    r"(?:leave|write|post) (?:a |an )?(?:\w+ )?(?:review|reviews)|hate (?:you|your))\b"
+)
+
+# -- categories -------------------------------------------------------------------------------
+
+_CATEGORIES = [
+    (Category.BILLING, r"\b(?:(?<!stopped )(?<!not )(?<!won't )charg\w*|bill\w*|refund\w*|card|payment|paid|pay|"
+     r"invoice|price|priced|overcharg\w*|fee|fees|money|debit\w*|credit|subscription|auto ?renew\w*|renewal|"
+     r"declined|statement|receipt|cost)\b"),
+    (Category.ORDER, r"\b(?:orders?|ordered|purchase\w*|bought|cart|checkout|wrong (?:item|size|colou?r)s?)\b"),
+    (Category.PRODUCT, r"\b(?:broken|broke|defective|faulty|damaged|stopped (?:working|charging)|doesn'?t work|"
+     r"not working|won'?t (?:charge|turn on|work)|quality|cracked|torn|missing parts?|malfunction\w*|warranty|"
+     r"caught fire|leak\w*|product|dead on arrival|battery)\b"),
+    (Category.DELIVERY, r"\b(?:deliver\w*|courier|shipping|shipped|ship|shipment|tracking|package|parcel|"
+     r"arriv\w*|late|never came|lost|driver|mailman|post office|ups|fedex|usps|dhl)\b"),
+    (Category.ACCOUNT, r"\b(?:log ?in|log(?:ging)? (?:me )?out|password|account|app|website|site|internet|"
+     r"wifi|online|error|crash\w*|freez\w*|sign ?in|email|reset|portal)\b"),
+    (Category.SERVICE, r"\b(?:rude|staff|cashier|employee|manager|service|waited|wait|hold|on hold|nobody answers|"
+     r"no one answers|answer the phone|agent|representative|reservation|room|dirty|appointment|"
+     r"speak (?:with|to)|treated)\b"),
+]
+_CATEGORIES_RE = [(category, re.compile(pattern)) for category, pattern in _CATEGORIES]
+
+
+def _category(normal: str) -> Category:
+    """The first category whose words appear, in this order: money problems are billing even
+    when they concern an order; a named order is the order (the customer's own framing);
+    then the product, its delivery, the account, the service."""
+    for category, pattern in _CATEGORIES_RE:
+        if pattern.search(normal):
+            return category
+    return Category.OTHER
+
+
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(1 for c in letters if c.isupper())
+    return len(letters) >= 12 and upper / len(letters) >= 0.7 and text.count("!") >= 2
+
+
+def _escalation(text: str, normal: str) -> tuple[EscalationReason, ...]:
+    reasons = []
+    if _LEGAL.search(normal):
+        reasons.append(EscalationReason.LEGAL)
+    if _SAFETY.search(normal) and not _NOT_SAFETY.search(normal):
+        reasons.append(EscalationReason.SAFETY)
+    if _ANGER.search(normal) or _shouting(text):
+        reasons.append(EscalationReason.ANGER)
+    return tuple(reasons)
+
+
+def _reason(normal: str) -> str | None:
+    for reason, pattern in _REASONS_RE:
+        if pattern.search(normal):
+            return reason
+    return None
+
+
+_KEYWORD_THEN_REASON = re.compile(r"^(?:stop|unsubscribe|quit|end|cancel|optout|opt out|para|baja|alto|arret) (?P<rest>.+)$")
+
+
+def _is_natural_opt_out(folded: str, normal: str) -> bool:
+    if any(p.search(normal) for p in _NOT_AN_OPT_OUT):
+        return False
+    if _LEADING_KEYWORD.search(folded) or _LEADING_KEYWORD.search(normal) or _TRAILING_KEYWORD.search(normal):
+        return True
+    # "Stop not interested", "STOP wrong number": a keyword, then only a stated reason
+    lead = _KEYWORD_THEN_REASON.match(normal)
+    if lead and any(pattern.fullmatch(lead.group("rest")) or pattern.match(lead.group("rest")) for _, pattern in _REASONS_RE):
+        return True
+    return any(p.search(normal) for p in _OPT_OUT_RE)
+
+
+def classify(
+    text: str,
+    *,
+    opt_out_type: str | None = None,
+    auto_reply_keywords: frozenset[str] = DEFAULT_AUTO_REPLY_KEYWORDS,
+) -> Classification:
+    folded = _fold(text)
+    normal = _normalise(folded)
+
+    twilio = (opt_out_type or "").strip().upper()
+    if twilio == "STOP":
+        return Classification(Intent.OPT_OUT, keyword=_letters_only(folded) or None, reason=_reason(normal))
+    if twilio == "START":
+        return Classification(Intent.OPT_IN, keyword=_letters_only(folded) or None)
+    if twilio == "HELP":
+        return Classification(Intent.HELP, keyword=_letters_only(folded) or None)
+
+    exact = _exact_keyword(folded)
+    if exact is not None:
+        intent, keyword = exact
+        return Classification(intent, keyword=keyword)
+
+    if _is_natural_opt_out(folded, normal):
+        return Classification(Intent.OPT_OUT, natural_language=True, reason=_reason(normal))
+    if any(p.search(normal) for p in _OPT_IN_PATTERNS):
+        return Classification(Intent.OPT_IN, natural_language=True)
+
+    reasons = _escalation(text, normal)
+    candidate = _letters_only(folded)
+    auto_reply = candidate if candidate in auto_reply_keywords and len(_words(folded)) == 1 else None
+    return Classification(
+        Intent.COMPLAINT,
+        escalate=bool(reasons),
+        escalation_reasons=reasons,
+        category=_category(normal),
+        auto_reply_keyword=auto_reply,
+    )
+
+
+# -- satisfaction -----------------------------------------------------------------------------
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "uno": 1, "dos": 2, "tres": 3,
+                 "cuatro": 4, "cinco": 5}
+_SCORE = re.compile(
+    r"^(?P<n>[1-5])(?:\s*(?:/|out of|de)\s*5)?(?:\s*(?:stars?|estrellas?|pts?|points?))?"
+    r"(?:\s*(?P<separator>[-:,.!]*)\s*(?P<tail>[a-z' ]{0,30}))?$"
+)
+_SENTIMENT = {"good", "great", "ok", "okay", "fine", "poor", "bad", "excellent", "awesome", "amazing", "terrible",
+              "meh", "thanks", "thank", "thx", "perfect", "average", "horrible", "not", "very", "pretty", "so"}
+
+
+def parse_satisfaction_score(text: str) -> int | None:
+    """A 1-5 answer to "How did we do?", or None when the text is not one."""
+    folded = _fold(text).strip(" .!?")
+    if not folded:
+        return None
+    stars = folded.replace(" ", "")
+    if stars and set(stars) <= {"⭐", "★"} and len(stars) <= 5:
+        return len(stars)
+    if folded in _NUMBER_WORDS:
+        return _NUMBER_WORDS[folded]
+    match = _SCORE.match(folded)
+    if match is None:
+        return None
+    tail = (match.group("tail") or "").strip()
+    # "4 - good" and "5 great" are scores; "5 days late" is a complaint about five days.
+    if tail and not match.group("separator") and tail.split()[0] not in _SENTIMENT:
+        return None
+    return int(match.group("n"))

@@ -1,0 +1,75 @@
+"""What follows a consent change, asynchronously (the opt-out processing function).
+
+The change itself was recorded by the inbound webhook before Twilio got its answer. Here:
+
+* **opt-out**: every scheduled follow-up for the number is cancelled, and, unless Twilio already
+  answered the keyword itself, the single confirmation is sent (the gateway allows it once,
+  within 5 minutes of the opt-out, and never anything else);
+* **opt-in**: one confirmation; nothing that was refused while opted out is re-sent;
+* **HELP**: the business name, a support contact, "Msg&data rates may apply" and how to opt out,
+  whatever the consent state (an answer the customer asked for, one per HELP text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from smsdesk import templates
+from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendResult
+
+if TYPE_CHECKING:
+    from smsdesk.config import BusinessSettings
+    from smsdesk.follow_ups import FollowUps
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentFollowThrough:
+    cancelled: tuple[str, ...]
+    send: SendResult | None
+
+
+class ConsentProcessor:
+    def __init__(self, gateway: SendGateway, follow_ups: FollowUps, business: BusinessSettings) -> None:
+        self._gateway = gateway
+        self._follow_ups = follow_ups
+        self._business = business
+
+    def revoked(self, number: str, detail: dict[str, Any]) -> ConsentFollowThrough:
+        cancelled = tuple(self._follow_ups.cancel_all(number))
+        if detail.get("confirmation") != "pending":
+            return ConsentFollowThrough(cancelled, None)  # Twilio (or the carrier) answered it
+        business = self._business.name
+        result = self._gateway.send(
+            Outbound(
+                to=number,
+                purpose=Purpose.OPT_OUT_CONFIRMATION,
+                key=f"opt-out-confirmation-{detail['event_id']}",
+                compose=lambda customer: templates.opt_out_confirmation(business=business),
+            )
+        )
+        return ConsentFollowThrough(cancelled, result)
+
+    def granted(self, number: str, detail: dict[str, Any]) -> ConsentFollowThrough:
+        business = self._business.name
+        result = self._gateway.send(
+            Outbound(
+                to=number,
+                purpose=Purpose.OPT_IN_CONFIRMATION,
+                key=f"opt-in-confirmation-{detail.get('message_sid') or detail['event_id']}",
+                compose=lambda customer: templates.opt_in_confirmation(business=business),
+            )
+        )
+        return ConsentFollowThrough((), result)
+
+    def help_requested(self, number: str, detail: dict[str, Any]) -> ConsentFollowThrough:
+        business, contact = self._business.name, self._business.support_contact
+        result = self._gateway.send(
+            Outbound(
+                to=number,
+                purpose=Purpose.HELP,
+                key=f"help-{detail.get('message_sid') or detail['event_id']}",
+                compose=lambda customer: templates.help_reply(business=business, contact=contact),
+            )
+        )
+        return ConsentFollowThrough((), result)

@@ -1,0 +1,216 @@
+"""The conversation lifecycle.
+
+::
+
+    open ──ack──▶ acknowledged ──customer──▶ waiting_on_agent ◀──customer── waiting_on_customer
+      │                │                          │     ▲                         ▲
+      └────────────────┴──────agent reply─────────┴─────┼─────────────────────────┘
+                                                        │ reopen / customer writes / score 1-2
+                       resolve (any open status) ──▶ resolved ──score 3-5 / 7 days──▶ closed
+
+A conversation is *open* for the customer (their texts go to it) until it is closed. Each change
+is a conditional update on the status it was decided from, so two changes decided on the same
+old state cannot both apply. Urgent conversations (legal threat, safety, extreme anger, a repeat
+complaint within 30 days, a low satisfaction score) list first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from smsdesk.classification import Classification
+from smsdesk.clock import to_iso
+from smsdesk.events import DomainEvent, EventType
+from smsdesk.repository import UnitOfWork
+from smsdesk.table import Conversation, Customer, conversation_pk
+
+REPEAT_WINDOW = timedelta(days=30)
+SUMMARY_LENGTH = 160
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    WAITING_ON_AGENT = "waiting_on_agent"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+ACTIVE = {Status.OPEN, Status.ACKNOWLEDGED, Status.WAITING_ON_AGENT, Status.WAITING_ON_CUSTOMER}
+PRIORITY_RANK = {"urgent": "0", "normal": "1"}
+
+
+class Queue(StrEnum):
+    """The by-queue index partitions: where an agent looks."""
+
+    ACTIVE = "active"  # open, acknowledged, waiting on agent or customer
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+def queue_of(status: str) -> Queue:
+    if status == Status.RESOLVED:
+        return Queue.RESOLVED
+    if status == Status.CLOSED:
+        return Queue.CLOSED
+    return Queue.ACTIVE
+
+
+def queue_keys(status: str, priority: str, opened_at: datetime, reference: str) -> tuple[str, str]:
+    """The by-queue index keys: the status's queue; urgent first, then oldest first."""
+    return f"QUEUE#{queue_of(status)}", f"{PRIORITY_RANK.get(priority, '1')}#{to_iso(opened_at)}#{reference}"
+
+
+def summary_of(text: str, num_media: int) -> str:
+    if text:
+        return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 3] + "..."
+    return f"({num_media} attachment{'s' if num_media != 1 else ''}, no text)"
+
+
+def new_conversation(
+    reference: str,
+    *,
+    customer: str,
+    classification: Classification,
+    summary: str,
+    now: datetime,
+    repeat: bool,
+    opted_out: bool,
+) -> Conversation:
+    reasons = [str(r) for r in classification.escalation_reasons]
+    if repeat:
+        reasons.append("repeat")
+    priority = "urgent" if reasons else "normal"
+    gsi1pk, gsi1sk = queue_keys(Status.OPEN, priority, now, reference)
+    return Conversation(
+        conversation_pk(reference),
+        "CONVERSATION",
+        reference=reference,
+        customer=customer,
+        status=str(Status.OPEN),
+        priority=priority,
+        category=str(classification.category),
+        escalation_reasons=reasons,
+        summary=summary,
+        opened_at=now,
+        updated_at=now,
+        last_customer_message_at=now,
+        repeat_complaint=repeat,
+        auto_reply_note="No automatic replies: the customer has opted out of texts." if opted_out else None,
+        gsi1pk=gsi1pk,
+        gsi1sk=gsi1sk,
+    )
+
+
+def status_actions(conversation: Conversation, status: Status, *, priority: str | None = None) -> list:
+    """Set the status (and priority), keeping the by-status index keys in step."""
+    priority = priority or conversation.priority
+    gsi1pk, gsi1sk = queue_keys(status, priority, conversation.opened_at, conversation.reference)
+    actions = [
+        Conversation.status.set(str(status)),
+        Conversation.gsi1pk.set(gsi1pk),
+        Conversation.gsi1sk.set(gsi1sk),
+    ]
+    if priority != conversation.priority:
+        actions.append(Conversation.priority.set(priority))
+    return actions
+
+
+def _unchanged(conversation: Conversation):  # noqa: ANN202
+    return Conversation.status == conversation.status
+
+
+def customer_wrote(
+    work: UnitOfWork, conversation: Conversation, classification: Classification, now: datetime, *, opted_out: bool
+) -> None:
+    """The customer texted again into their open conversation."""
+    status = Status(conversation.status)
+    new_reasons = [str(r) for r in classification.escalation_reasons if str(r) not in conversation.escalation_reasons]
+    priority = "urgent" if new_reasons or conversation.priority == "urgent" else "normal"
+    target = Status.OPEN if status is Status.OPEN else Status.WAITING_ON_AGENT
+    actions = [
+        Conversation.last_customer_message_at.set(now),
+        Conversation.updated_at.set(now),
+        *status_actions(conversation, target, priority=priority),
+    ]
+    if new_reasons:
+        actions.append(Conversation.escalation_reasons.set([*conversation.escalation_reasons, *new_reasons]))
+    if opted_out and not conversation.auto_reply_note:
+        actions.append(
+            Conversation.auto_reply_note.set("No automatic replies: the customer has opted out of texts.")
+        )
+    if status is Status.RESOLVED:
+        actions.append(Conversation.reopened_count.add(1))
+        work.publish(
+            DomainEvent(
+                EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
+                {"by": "customer"},
+            )
+        )
+    if new_reasons:
+        work.publish(
+            DomainEvent(
+                EventType.CONVERSATION_ESCALATED, now, conversation.customer, conversation.reference,
+                {"reasons": new_reasons, "category": conversation.category},
+            )
+        )
+    work.update("conversation", conversation, actions, _unchanged(conversation))
+
+
+def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetime, now: datetime) -> None:
+    """The acknowledgement went out: record the promise (committed with the sent message, so it
+    carries no condition that a concurrent text could fail; the status move is separate)."""
+    work.update(
+        "conversation",
+        conversation,
+        [
+            Conversation.acknowledged_at.set(now),
+            Conversation.reply_by.set(reply_by),
+            Conversation.updated_at.set(now),
+        ],
+    )
+    work.publish(
+        DomainEvent(
+            EventType.CONVERSATION_ACKNOWLEDGED, now, conversation.customer, conversation.reference,
+            {"reply_by": to_iso(reply_by)},
+        )
+    )
+
+
+def record_satisfaction(
+    work: UnitOfWork, customer: Customer, conversation: Conversation, score: int, now: datetime
+) -> None:
+    """A 1-5 reply to the satisfaction check. 1-2 reopen the conversation for a human, urgently;
+    3-5 close it."""
+    actions = [Conversation.csat_score.set(score), Conversation.updated_at.set(now)]
+    customer_actions = [Customer.pending_survey.remove()]
+    if score <= 2:
+        reasons = [*conversation.escalation_reasons, "low_satisfaction"]
+        actions += status_actions(conversation, Status.WAITING_ON_AGENT, priority="urgent")
+        actions += [Conversation.reopened_count.add(1), Conversation.escalation_reasons.set(reasons)]
+        work.publish(
+            DomainEvent(
+                EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
+                {"by": "satisfaction", "score": score},
+            )
+        )
+        work.publish(
+            DomainEvent(
+                EventType.CONVERSATION_ESCALATED, now, conversation.customer, conversation.reference,
+                {"reasons": ["low_satisfaction"], "category": conversation.category},
+            )
+        )
+    else:
+        actions += status_actions(conversation, Status.CLOSED)
+        actions.append(Conversation.closed_at.set(now))
+        customer_actions.append(Customer.open_conversation.remove())
+    work.update("conversation", conversation, actions, _unchanged(conversation))
+    work.update("customer", customer, customer_actions, Customer.pending_survey == conversation.reference)
+    work.publish(
+        DomainEvent(
+            EventType.SATISFACTION_RECORDED, now, conversation.customer, conversation.reference,
+            {"score": score, "category": conversation.category},
+        )
+    )

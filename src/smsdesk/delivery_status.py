@@ -1,0 +1,105 @@
+"""Twilio's status callbacks, recorded on the message smsdesk sent.
+
+A message's status only moves forward (queued -> sending -> sent -> delivered / undelivered /
+failed -> read): callbacks arrive out of order and more than once, and a late "sent" must never
+overwrite "delivered". The update is conditional on the stored rank, so a stale callback changes
+nothing. Error 21610 means the carrier has the number opted out: consent is revoked (source
+carrier). Other delivery failures (30003 unreachable, 30004 blocked, 30005 unknown number,
+30006 landline, 30007 filtered, 30008 unknown) are permanent for that message: recorded,
+announced (``MessageFailed``), never retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from smsdesk.clock import Clock
+from smsdesk.consent import carrier_opt_out
+from smsdesk.events import DomainEvent, EventType
+from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
+from smsdesk.table import Message
+from smsdesk.twilio_webhook import DeliveryStatus
+
+RANK = {
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "partially_delivered": 4,
+    "read": 5,
+}
+FAILED = {"undelivered", "failed"}
+CARRIER_OPT_OUT = 21610
+DELIVERY_ERRORS = {
+    30003: "unreachable handset",
+    30004: "message blocked",
+    30005: "unknown or inactive number",
+    30006: "landline or unreachable carrier",
+    30007: "filtered by the carrier",
+    30008: "unknown delivery error",
+    21610: "the recipient opted out with the carrier",
+    21211: "invalid number",
+}
+
+
+class Recorded(StrEnum):
+    UPDATED = "updated"
+    STALE = "stale"  # older than what is stored: ignored
+    UNKNOWN_MESSAGE = "unknown_message"  # not (yet) ours: Twilio may retry
+    UNKNOWN_STATUS = "unknown_status"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecorded:
+    outcome: Recorded
+    status: str
+    message_key: str | None = None
+
+
+class DeliveryStatusRecorder:
+    def __init__(self, repository: ConversationRepository, clock: Clock) -> None:
+        self._repository = repository
+        self._clock = clock
+
+    def record(self, callback: DeliveryStatus) -> StatusRecorded:
+        rank = RANK.get(callback.status)
+        if rank is None:
+            return StatusRecorded(Recorded.UNKNOWN_STATUS, callback.status)
+        message = self._repository.message_by_sid(callback.message_sid)
+        if message is None or message.direction != "outbound":
+            return StatusRecorded(Recorded.UNKNOWN_MESSAGE, callback.status)
+        if message.status_rank >= rank:
+            return StatusRecorded(Recorded.STALE, callback.status, message.key)
+        now = self._clock.now()
+        actions = [Message.status.set(callback.status), Message.status_rank.set(rank), Message.updated_at.set(now)]
+        work = UnitOfWork()
+        if callback.status in FAILED:
+            code = callback.error_code
+            reason = DELIVERY_ERRORS.get(code or 0, "delivery failed")
+            actions += [Message.note.set(reason)]
+            if code is not None:
+                actions.append(Message.error_code.set(code))
+            work.publish(
+                DomainEvent(
+                    EventType.MESSAGE_FAILED, now, message.customer, message.conversation,
+                    {"purpose": message.purpose, "key": message.key, "error_code": code, "reason": reason},
+                )
+            )
+            if code == CARRIER_OPT_OUT:
+                customer = self._repository.customer(message.customer, consistent=True)
+                if customer is not None and customer.consent != "opted_out":
+                    carrier_opt_out(work, customer, now, message.key)
+        work.update("message", message, actions, Message.status_rank < rank)
+        try:
+            self._repository.commit(work)
+        except WriteConflict as conflict:
+            if "message" in conflict:
+                return StatusRecorded(Recorded.STALE, callback.status, message.key)
+            raise
+        return StatusRecorded(Recorded.UPDATED, callback.status, message.key)

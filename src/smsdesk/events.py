@@ -1,0 +1,65 @@
+"""The domain events smsdesk publishes on its EventBridge bus (source ``smsdesk``).
+
+They are the integration point: smsdesk's own functions react to them (the acknowledgement to
+``ComplaintReceived``, consent processing to ``ConsentRevoked``...), and other systems (a CRM,
+paging, analytics) subscribe with their own rules. Every event is written to the table in the
+same transaction as the change it announces (a transactional outbox) and published from the
+table's stream, so an event exists exactly when its change committed. Delivery is at least
+once: consumers de-duplicate on ``event_id`` or, better, on the state they change.
+
+Every detail has ``event_id``, ``occurred_at`` (ISO-8601 UTC), ``customer`` (E.164) and
+``conversation`` (reference or null). Texts in events are redacted of card numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from smsdesk.clock import to_iso
+
+SOURCE = "smsdesk"
+
+
+class EventType(StrEnum):
+    COMPLAINT_RECEIVED = "ComplaintReceived"  # a new conversation opened: text, category, priority
+    CUSTOMER_MESSAGE_RECEIVED = "CustomerMessageReceived"  # a text added to an open conversation
+    KEYWORD_RECEIVED = "KeywordReceived"  # an auto-reply keyword (REFUND, HOURS, STATUS, CALL...)
+    HELP_REQUESTED = "HelpRequested"
+    CONSENT_REVOKED = "ConsentRevoked"  # recorded before the webhook answered; source, reason
+    CONSENT_GRANTED = "ConsentGranted"
+    CONVERSATION_ESCALATED = "ConversationEscalated"  # urgent: legal, safety, anger, repeat
+    CONVERSATION_ACKNOWLEDGED = "ConversationAcknowledged"  # reply_by promised
+    AGENT_REPLIED = "AgentReplied"
+    CONVERSATION_RESOLVED = "ConversationResolved"
+    CONVERSATION_REOPENED = "ConversationReopened"
+    SATISFACTION_RECORDED = "SatisfactionRecorded"  # score 1-5
+    SLA_BREACHED = "SlaBreached"  # the promised reply time passed without an agent reply
+    MESSAGE_REFUSED = "MessageRefused"  # the send gateway refused a message (opted out...)
+    MESSAGE_FAILED = "MessageFailed"  # Twilio or the carrier failed a message permanently
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    type: EventType
+    occurred_at: datetime
+    customer: str
+    conversation: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "occurred_at": to_iso(self.occurred_at),
+            "customer": self.customer,
+            "conversation": self.conversation,
+            **self.data,
+        }
+
+    def detail_json(self) -> str:
+        return json.dumps(self.detail(), separators=(",", ":"), ensure_ascii=False, sort_keys=True)

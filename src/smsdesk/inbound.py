@@ -1,0 +1,335 @@
+"""Receiving a text: what the inbound webhook does once Twilio's request is verified.
+
+The text is redacted of card numbers before anything else, classified, and recorded in one
+transaction with the events that announce it:
+
+=======================  ===========================================================
+the text is              what is recorded (all or nothing)
+=======================  ===========================================================
+an opt-out               the consent change + audit record (before Twilio gets its answer)
+an opt-in                the consent change + audit record (if the number was opted out)
+HELP                     the message, on the customer
+an auto-reply keyword    the message, in the open conversation; the complaint stays open
+a satisfaction score     the score on the resolved conversation (1-2 reopen it)
+anything else            a new conversation, or the message added to the open one
+=======================  ===========================================================
+
+Every write carries a guard item keyed by the Twilio MessageSid, so a duplicate delivery (a
+Twilio retry, even concurrent with the first) fails the transaction as a whole and changes
+nothing: one stored message, one event, one acknowledgement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from smsdesk.classification import (
+    TWILIO_HANDLED_OPT_OUT_KEYWORDS,
+    Classification,
+    Intent,
+    classify,
+    parse_satisfaction_score,
+)
+from smsdesk.clock import Clock
+from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
+from smsdesk.conversations import (
+    REPEAT_WINDOW,
+    Status,
+    customer_wrote,
+    new_conversation,
+    record_satisfaction,
+    summary_of,
+)
+from smsdesk.events import DomainEvent, EventType
+from smsdesk.redaction import redact_card_numbers
+from smsdesk.reference_codes import new_reference
+from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
+from smsdesk.table import Conversation, Customer, Message, MessageSid, conversation_pk, customer_pk
+from smsdesk.twilio_webhook import InboundSms
+
+
+class Outcome(StrEnum):
+    NEW_CONVERSATION = "new_conversation"
+    ADDED_TO_CONVERSATION = "added_to_conversation"
+    KEYWORD = "keyword"
+    HELP = "help"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    SATISFACTION = "satisfaction"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    outcome: Outcome
+    conversation: str | None
+    classification: Classification | None
+    events: tuple[str, ...] = ()
+
+
+class InboundService:
+    def __init__(
+        self,
+        repository: ConversationRepository,
+        clock: Clock,
+        *,
+        auto_reply_keywords: frozenset[str],
+        twilio_answers_opt_out_keywords: bool = True,
+    ) -> None:
+        self._repository = repository
+        self._clock = clock
+        self._keywords = auto_reply_keywords
+        self._twilio_answers = twilio_answers_opt_out_keywords
+
+    def receive(self, sms: InboundSms) -> Received:
+        collisions = 0
+        for _ in range(5):
+            try:
+                return self._receive_once(sms, collisions)
+            except WriteConflict as conflict:
+                if "sid" in conflict:
+                    return Received(Outcome.DUPLICATE, None, None)
+                if "conversation" in conflict:
+                    collisions += 1  # the reference was taken: draw another
+                # "customer": another text from this number committed first; decide again.
+        raise RuntimeError("could not record the message after 5 attempts")
+
+    # ------------------------------------------------------------------ one attempt
+
+    def _receive_once(self, sms: InboundSms, collisions: int) -> Received:
+        now = self._clock.now()
+        text = redact_card_numbers(sms.text)
+        customer = self._repository.customer(sms.sender, consistent=True)
+        work = UnitOfWork()
+        if customer is None:
+            customer = Customer(customer_pk(sms.sender), "PROFILE", number=sms.sender, created_at=now)
+            customer.from_state = sms.from_state
+            customer.last_inbound_at = now
+            work.put_new("customer", customer)
+            is_new_customer = True
+        else:
+            actions = [Customer.last_inbound_at.set(now)]
+            if sms.from_state:
+                actions.append(Customer.from_state.set(sms.from_state))
+            work.update("customer", customer, actions, Customer.consent_version == customer.consent_version)
+            is_new_customer = False
+
+        classification = classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
+        open_conversation = self._open_conversation(customer)
+        intent = classification.intent
+
+        if intent is Intent.OPT_OUT:
+            return self._opt_out(work, customer, sms, text, classification, now)
+        if intent is Intent.OPT_IN and (customer.consent == "opted_out" or open_conversation is None):
+            return self._opt_in(work, customer, sms, text, classification, now)
+        if intent is Intent.HELP:
+            self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
+            work.publish(DomainEvent(EventType.HELP_REQUESTED, now, sms.sender, customer.open_conversation))
+            return self._commit(work, Outcome.HELP, None, classification)
+
+        score = parse_satisfaction_score(text) if customer.pending_survey else None
+        if score is not None and open_conversation is not None and open_conversation.reference == customer.pending_survey:
+            return self._satisfaction(work, customer, open_conversation, sms, text, score, classification, now)
+
+        if classification.auto_reply_keyword:
+            thread = conversation_pk(open_conversation.reference) if open_conversation else customer_pk(sms.sender)
+            reference = open_conversation.reference if open_conversation else None
+            self._store(work, thread, sms, text, now, purpose="keyword", conversation=reference)
+            work.publish(
+                DomainEvent(
+                    EventType.KEYWORD_RECEIVED,
+                    now,
+                    sms.sender,
+                    reference,
+                    {"keyword": classification.auto_reply_keyword, "message_sid": sms.message_sid},
+                )
+            )
+            if classification.auto_reply_keyword == "CALL" and open_conversation is not None:
+                work.update("conversation", open_conversation, [Conversation.callback_requested.set(True)])
+            return self._commit(work, Outcome.KEYWORD, reference, classification)
+
+        if open_conversation is not None:
+            return self._add_to_conversation(work, customer, open_conversation, sms, text, classification, now)
+        return self._open(work, customer, sms, text, classification, now, collisions, is_new_customer)
+
+    def _open_conversation(self, customer: Customer) -> Conversation | None:
+        if not customer.open_conversation:
+            return None
+        conversation = self._repository.conversation(customer.open_conversation, consistent=True)
+        if conversation is None or conversation.status == Status.CLOSED:
+            return None
+        return conversation
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _opt_out(
+        self, work: UnitOfWork, customer: Customer, sms: InboundSms, text: str, c: Classification, now: datetime
+    ) -> Received:
+        if sms.opt_out_type == "STOP":
+            source = ConsentSource.TWILIO_OPT_OUT_TYPE
+        elif c.natural_language:
+            source = ConsentSource.NATURAL_LANGUAGE
+        else:
+            source = ConsentSource.KEYWORD
+        # Twilio answers its own exact keywords (and anything it flagged with OptOutType):
+        # smsdesk then sends no confirmation of its own, so the customer gets exactly one.
+        twilio_answered = sms.opt_out_type == "STOP" or (
+            self._twilio_answers and c.keyword is not None and c.keyword in TWILIO_HANDLED_OPT_OUT_KEYWORDS
+        )
+        evidence = ConsentEvidence(source, c.reason, text, sms.message_sid, c.keyword)
+        self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
+        opt_out(work, customer, evidence, now, confirmation_needed=not twilio_answered)
+        return self._commit(work, Outcome.OPTED_OUT, customer.open_conversation, c)
+
+    def _opt_in(
+        self, work: UnitOfWork, customer: Customer, sms: InboundSms, text: str, c: Classification, now: datetime
+    ) -> Received:
+        source = ConsentSource.TWILIO_OPT_OUT_TYPE if sms.opt_out_type == "START" else ConsentSource.KEYWORD
+        if c.natural_language:
+            source = ConsentSource.NATURAL_LANGUAGE
+        self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in")
+        opt_in(work, customer, ConsentEvidence(source, None, text, sms.message_sid, c.keyword), now)
+        return self._commit(work, Outcome.OPTED_IN, customer.open_conversation, c)
+
+    def _satisfaction(
+        self,
+        work: UnitOfWork,
+        customer: Customer,
+        conversation: Conversation,
+        sms: InboundSms,
+        text: str,
+        score: int,
+        c: Classification,
+        now: datetime,
+    ) -> Received:
+        self._store(work, conversation_pk(conversation.reference), sms, text, now, "satisfaction", conversation.reference)
+        record_satisfaction(work, customer, conversation, score, now)
+        return self._commit(work, Outcome.SATISFACTION, conversation.reference, c)
+
+    def _add_to_conversation(
+        self,
+        work: UnitOfWork,
+        customer: Customer,
+        conversation: Conversation,
+        sms: InboundSms,
+        text: str,
+        c: Classification,
+        now: datetime,
+    ) -> Received:
+        reference = conversation.reference
+        self._store(work, conversation_pk(reference), sms, text, now, "complaint", reference)
+        customer_wrote(work, conversation, c, now, opted_out=customer.consent == "opted_out")
+        work.update("customer", customer, [], Customer.open_conversation == reference)
+        work.publish(
+            DomainEvent(
+                EventType.CUSTOMER_MESSAGE_RECEIVED,
+                now,
+                sms.sender,
+                reference,
+                {"text": text, "message_sid": sms.message_sid, "escalate": c.escalate},
+            )
+        )
+        return self._commit(work, Outcome.ADDED_TO_CONVERSATION, reference, c)
+
+    def _open(
+        self,
+        work: UnitOfWork,
+        customer: Customer,
+        sms: InboundSms,
+        text: str,
+        c: Classification,
+        now: datetime,
+        collisions: int,
+        is_new_customer: bool,
+    ) -> Received:
+        reference = new_reference(collisions)
+        last_opened = customer.last_conversation_opened_at
+        repeat = last_opened is not None and now - last_opened <= REPEAT_WINDOW
+        conversation = new_conversation(
+            reference,
+            customer=sms.sender,
+            classification=c,
+            summary=summary_of(text, sms.num_media),
+            now=now,
+            repeat=repeat,
+            opted_out=customer.consent == "opted_out",
+        )
+        work.put_new("conversation", conversation)
+        self._store(work, conversation_pk(reference), sms, text, now, "complaint", reference)
+        if is_new_customer:
+            customer.open_conversation = reference
+            customer.conversation_count = 1
+            customer.last_conversation_opened_at = now
+        else:
+            previous = customer.open_conversation
+            work.update(
+                "customer",
+                customer,
+                [
+                    Customer.open_conversation.set(reference),
+                    Customer.conversation_count.add(1),
+                    Customer.last_conversation_opened_at.set(now),
+                ],
+                Customer.open_conversation == previous if previous else Customer.open_conversation.does_not_exist(),
+            )
+        data = {
+            "reference": reference,
+            "text": text,
+            "category": conversation.category,
+            "priority": conversation.priority,
+            "escalation_reasons": list(conversation.escalation_reasons),
+            "repeat_complaint": repeat,
+            "message_sid": sms.message_sid,
+            "num_media": sms.num_media,
+        }
+        work.publish(DomainEvent(EventType.COMPLAINT_RECEIVED, now, sms.sender, reference, data))
+        if conversation.priority == "urgent":
+            work.publish(
+                DomainEvent(
+                    EventType.CONVERSATION_ESCALATED,
+                    now,
+                    sms.sender,
+                    reference,
+                    {"reasons": list(conversation.escalation_reasons), "category": conversation.category},
+                )
+            )
+        return self._commit(work, Outcome.NEW_CONVERSATION, reference, c)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _store(
+        self,
+        work: UnitOfWork,
+        thread: str,
+        sms: InboundSms,
+        text: str,
+        now: datetime,
+        purpose: str,
+        conversation: str | None = None,
+    ) -> None:
+        key = f"in-{sms.message_sid}"
+        message = Message(
+            thread,
+            f"MESSAGE#{key}",
+            key=key,
+            direction="inbound",
+            customer=sms.sender,
+            conversation=conversation,
+            body=text,
+            purpose=purpose,
+            author="customer",
+            created_at=now,
+            updated_at=now,
+            status="received",
+            twilio_sid=sms.message_sid,
+            num_media=sms.num_media,
+        )
+        work.put_new("message", message)
+        work.put_new("sid", MessageSid(f"SID#{sms.message_sid}", "SID", message_pk=thread, message_sk=message.sk))
+
+    def _commit(self, work: UnitOfWork, outcome: Outcome, reference: str | None, c: Classification) -> Received:
+        self._repository.commit(work)
+        return Received(outcome, reference, c, tuple(work.events))
+

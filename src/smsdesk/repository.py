@@ -1,0 +1,289 @@
+"""Every read and write of the conversation table goes through here.
+
+Reads are named for what the domain asks ("the customer, strongly consistent", "a conversation
+with its messages"). Writes are gathered in a :class:`UnitOfWork`: the operations of one domain
+change (with the outbox events that announce it) commit atomically, in one TransactWriteItems,
+or as a single conditional write when there is only one. When a condition fails, the caller
+learns *which* labelled operation lost (a duplicate delivery, a reference already taken, a
+consent change in between) as a :class:`WriteConflict`, and decides what that means.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from smsdesk.events import DomainEvent
+from smsdesk.table import (
+    ConsentRecord,
+    Conversation,
+    Customer,
+    Message,
+    MessageSid,
+    OutboxEvent,
+    ScheduledFollowUp,
+    TableItem,
+    conversation_pk,
+    customer_pk,
+)
+
+OUTBOX_RETENTION = timedelta(days=1)
+
+
+class WriteConflict(Exception):
+    """A condition of a unit of work failed; ``labels`` name the operations that failed."""
+
+    def __init__(self, labels: set[str]) -> None:
+        super().__init__(f"conditional write failed: {', '.join(sorted(labels)) or 'unknown'}")
+        self.labels = labels
+
+    def __contains__(self, label: str) -> bool:
+        return label in self.labels
+
+
+@dataclass(slots=True)
+class _Operation:
+    label: str
+    kind: str  # condition_check | delete | put | update
+    model: Any
+    condition: Condition | None = None
+    actions: list[Action] | None = None
+
+
+@dataclass(slots=True)
+class UnitOfWork:
+    """The writes of one domain change, committed together."""
+
+    operations: list[_Operation] = field(default_factory=list)
+
+    def put(self, label: str, item: TableItem, condition: Condition | None = None) -> UnitOfWork:
+        self.operations.append(_Operation(label, "put", item, condition))
+        return self
+
+    def put_new(self, label: str, item: TableItem) -> UnitOfWork:
+        """Put an item that must not exist yet (the idempotency of most writes)."""
+        return self.put(label, item, TableItem.pk.does_not_exist())
+
+    def update(
+        self, label: str, item: TableItem, actions: list[Action], condition: Condition | None = None
+    ) -> UnitOfWork:
+        """Update an item. A transaction touches an item once, so updates with the same label
+        merge: their actions are combined and their conditions must all hold."""
+        for op in self.operations:
+            if op.label == label and op.kind == "update":
+                op.actions = [*(op.actions or []), *actions]
+                if condition is not None:
+                    op.condition = condition if op.condition is None else op.condition & condition
+                return self
+        self.operations.append(_Operation(label, "update", item, condition, actions))
+        return self
+
+    def pending_put(self, label: str) -> TableItem | None:
+        """The item a put labelled ``label`` will write, if this unit has one (to amend it)."""
+        return next((op.model for op in self.operations if op.label == label and op.kind == "put"), None)
+
+    def check(self, label: str, item: TableItem, condition: Condition) -> UnitOfWork:
+        self.operations.append(_Operation(label, "condition_check", item, condition))
+        return self
+
+    def delete(self, label: str, item: TableItem, condition: Condition | None = None) -> UnitOfWork:
+        self.operations.append(_Operation(label, "delete", item, condition))
+        return self
+
+    def publish(self, event: DomainEvent) -> UnitOfWork:
+        return self.put_new(
+            f"event:{event.type}",
+            OutboxEvent(
+                f"EVENT#{event.event_id}",
+                "EVENT",
+                detail_type=str(event.type),
+                detail=event.detail_json(),
+                created_at=event.occurred_at,
+                expires_at=event.occurred_at + OUTBOX_RETENTION,
+            ),
+        )
+
+    @property
+    def events(self) -> list[str]:
+        return [op.label.removeprefix("event:") for op in self.operations if op.label.startswith("event:")]
+
+
+# pynamodb sends a transaction's items grouped in this order; cancellation reasons follow it.
+_TRANSACTION_ORDER = ("condition_check", "delete", "put", "update")
+
+
+class ConversationRepository:
+    """The table, in the domain's words."""
+
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
+
+    # ------------------------------------------------------------------ reads
+
+    def customer(self, number: str, *, consistent: bool = True) -> Customer | None:
+        try:
+            return Customer.get(customer_pk(number), "PROFILE", consistent_read=consistent)
+        except Customer.DoesNotExist:
+            return None
+
+    def conversation(self, reference: str, *, consistent: bool = False) -> Conversation | None:
+        try:
+            return Conversation.get(conversation_pk(reference), "CONVERSATION", consistent_read=consistent)
+        except Conversation.DoesNotExist:
+            return None
+
+    def conversation_with_messages(self, reference: str) -> tuple[Conversation | None, list[Message]]:
+        """One Query: the conversation and its messages, oldest first."""
+        conversation, messages = None, []
+        for item in TableItem.query(conversation_pk(reference), consistent_read=True):
+            if isinstance(item, Conversation):
+                conversation = item
+            elif isinstance(item, Message):
+                messages.append(item)
+        messages.sort(key=lambda m: (m.created_at, m.key))
+        return conversation, messages
+
+    def message(self, pk: str, key: str, *, consistent: bool = True) -> Message | None:
+        try:
+            return Message.get(pk, f"MESSAGE#{key}", consistent_read=consistent)
+        except Message.DoesNotExist:
+            return None
+
+    def message_by_sid(self, sid: str) -> Message | None:
+        try:
+            pointer = MessageSid.get(f"SID#{sid}", "SID", consistent_read=True)
+        except MessageSid.DoesNotExist:
+            return None
+        try:
+            return Message.get(pointer.message_pk, pointer.message_sk, consistent_read=True)
+        except Message.DoesNotExist:
+            return None
+
+    def customer_messages(self, number: str) -> list[Message]:
+        """Messages kept on the customer rather than a conversation (consent keywords, HELP)."""
+        items = Message.query(customer_pk(number), Message.sk.startswith("MESSAGE#"), consistent_read=True)
+        return sorted(items, key=lambda m: (m.created_at, m.key))
+
+    def consent_history(self, number: str) -> list[ConsentRecord]:
+        return list(
+            ConsentRecord.query(customer_pk(number), ConsentRecord.sk.startswith("CONSENT#"), consistent_read=True)
+        )
+
+    def scheduled_follow_ups(self, number: str) -> list[ScheduledFollowUp]:
+        return list(
+            ScheduledFollowUp.query(
+                customer_pk(number), ScheduledFollowUp.sk.startswith("SCHEDULE#"), consistent_read=True
+            )
+        )
+
+    def conversations_in_queue(
+        self, queue: str, *, status: str | None = None, limit: int = 25, cursor: str | None = None
+    ) -> tuple[list[Conversation], str | None]:
+        """A page of an agent's queue: urgent first, then oldest first (optionally one status)."""
+        last_key = _decode_cursor(cursor) if cursor else None
+        results = Conversation.by_queue.query(
+            f"QUEUE#{queue}",
+            filter_condition=(Conversation.status == status) if status else None,
+            limit=limit,
+            last_evaluated_key=last_key,
+            page_size=limit,
+        )
+        page = list(results)
+        return page, _encode_cursor(results.last_evaluated_key)
+
+    # ------------------------------------------------------------------ writes
+
+    def commit(self, work: UnitOfWork) -> None:
+        """Apply a unit of work atomically; raise :class:`WriteConflict` naming what failed."""
+        operations = work.operations
+        if not operations:
+            return
+        if len(operations) == 1 and operations[0].kind != "condition_check":
+            self._commit_single(operations[0])
+            return
+        transaction = TransactWrite(connection=self._table_connection())
+        for op in operations:
+            if op.kind == "put":
+                transaction.save(op.model, condition=op.condition)
+            elif op.kind == "update":
+                transaction.update(op.model, actions=op.actions or [], condition=op.condition)
+            elif op.kind == "delete":
+                transaction.delete(op.model, condition=op.condition)
+            else:
+                model = op.model
+                transaction.condition_check(type(model), model.pk, model.sk, condition=op.condition)
+        try:
+            transaction._commit()  # noqa: SLF001 — the context manager would hide which item failed
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons
+            if not reasons:
+                raise
+            ordered = sorted(operations, key=lambda op: _TRANSACTION_ORDER.index(op.kind))
+            failed = {
+                op.label
+                for op, reason in zip(ordered, reasons, strict=False)
+                if reason is not None and reason.code == "ConditionalCheckFailed"
+            }
+            if not failed:
+                raise  # TransactionConflict / throttling: let the caller's retry policy decide
+            raise WriteConflict(failed) from None
+
+    def _commit_single(self, op: _Operation) -> None:
+        try:
+            if op.kind == "put":
+                op.model.save(condition=op.condition)
+            elif op.kind == "update":
+                op.model.update(actions=op.actions or [], condition=op.condition)
+            else:
+                op.model.delete(condition=op.condition)
+        except (PutError, UpdateError, DeleteError) as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise WriteConflict({op.label}) from None
+            raise
+
+    def _table_connection(self) -> Connection:
+        if self._connection is None:
+            meta = TableItem.Meta
+            self._connection = Connection(
+                region=meta.region,
+                host=getattr(meta, "host", None),
+                connect_timeout_seconds=meta.connect_timeout_seconds,
+                read_timeout_seconds=meta.read_timeout_seconds,
+                max_retry_attempts=meta.max_retry_attempts,
+            )
+        return self._connection
+
+    def iterate_table(self) -> Iterator[TableItem]:
+        """Every item (tests and the local stack's inspection only; never on a request path)."""
+        return TableItem.scan()
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    """A cursor from a previous page; anything else is a ValueError (a 400 for the caller)."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ValueError("invalid cursor") from None
+    if not isinstance(key, dict) or not {"pk", "sk", "gsi1pk", "gsi1sk"} >= set(key) or not key:
+        raise ValueError("invalid cursor")
+    return key
+
+

@@ -1,0 +1,58 @@
+"""How a function assembles smsdesk at cold start, from its environment.
+
+Handlers call these once, at import: configuration is read and validated here (a bad value
+fails the cold start, never a customer's message), the table is bound, and the services are
+wired to the process clock. Nothing here runs per request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from smsdesk.aws.scheduler import Scheduler
+from smsdesk.aws.secrets import TwilioCredentialsProvider
+from smsdesk.clock import Clock, process_clock
+from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings, StorageSettings
+from smsdesk.follow_ups import FollowUps
+from smsdesk.repository import ConversationRepository
+from smsdesk.send_gateway import ProactivePolicy, SendGateway
+from smsdesk.table import bind_table
+from smsdesk.twilio_messages import TwilioMessages
+
+
+def business_settings(environ: Mapping[str, str] = os.environ) -> BusinessSettings:
+    return BusinessSettings.from_environ(environ)
+
+
+def repository(environ: Mapping[str, str] = os.environ) -> ConversationRepository:
+    bind_table(StorageSettings.from_environ(environ).table_name, environ.get("AWS_REGION"))
+    return ConversationRepository()
+
+
+@dataclass(frozen=True, slots=True)
+class MessagingRuntime:
+    """What every function that sends needs: the table, the gateway, follow-up scheduling."""
+
+    clock: Clock
+    repository: ConversationRepository
+    gateway: SendGateway
+    follow_ups: FollowUps
+    credentials: TwilioCredentialsProvider
+
+
+def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) -> MessagingRuntime:
+    clock = process_clock()
+    table = repository(environ)
+    messaging = MessagingSettings.from_environ(environ)
+    credentials = TwilioCredentialsProvider(messaging.twilio_secret_id, clock, max_age=messaging.secret_max_age)
+    follow_ups = FollowUps(table, Scheduler(SchedulerSettings.from_environ(environ)), clock)
+    proactive = ProactivePolicy(
+        quiet_hours=business.quiet_hours,
+        cap=business.proactive_cap,
+        default_zone=business.hours.time_zone,
+        hold=follow_ups.hold,
+    )
+    gateway = SendGateway(table, TwilioMessages(messaging, credentials), clock, proactive)
+    return MessagingRuntime(clock, table, gateway, follow_ups, credentials)

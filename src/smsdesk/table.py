@@ -1,0 +1,211 @@
+"""The conversation table: one DynamoDB table, designed from its access patterns.
+
+=====================  ==========================  ===============================  ==========
+item                   pk                          sk                               ttl
+=====================  ==========================  ===============================  ==========
+Customer               CUSTOMER#<e164>             PROFILE
+ConsentRecord          CUSTOMER#<e164>             CONSENT#<at>#<id>   (append-only)
+Message (no conv.)     CUSTOMER#<e164>             MESSAGE#<key>
+ScheduledFollowUp      CUSTOMER#<e164>             SCHEDULE#<name>                  due + 7 d
+Conversation           CONVERSATION#<ref>          CONVERSATION
+Message                CONVERSATION#<ref>          MESSAGE#<key>
+MessageSid             SID#<Twilio SID>            SID
+OutboxEvent            EVENT#<id>                  EVENT                            + 1 d
+=====================  ==========================  ===============================  ==========
+
+Access patterns: a customer's profile and consent (one strongly consistent GetItem, the send
+gateway's read); a customer's consent history (Query CUSTOMER#, begins_with CONSENT#); a
+conversation with its messages (one Query on CONVERSATION#<ref>); an agent's queue (active,
+resolved, closed), urgent first, oldest first (GSI ``by-queue``: QUEUE#<queue> /
+<rank>#<opened_at>#<ref>; a status within a queue is a filter); a message by
+its Twilio SID (duplicate webhooks, status callbacks: GetItem SID#).
+
+Messages have deterministic keys (``MESSAGE#in-<MessageSid>``, ``MESSAGE#out-<purpose>-...``):
+putting one with ``attribute_not_exists`` is how a duplicate delivery or a retried send is
+detected. Outbox events are written in the same transaction as the change they announce; the
+table's stream carries them to EventBridge (see functions/outbox_relay). They, and the registry
+of scheduled follow-ups, are the only items with a TTL: everything else is a record.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class TableItem(Model):
+    """Every item of the table; ``kind`` says which model it is."""
+
+    class Meta:
+        table_name = "smsdesk-conversations"  # replaced by bind_table() at cold start
+        region = "us-east-1"
+        # A webhook must answer Twilio within 15 s: fail fast and let Twilio (or Lambda) retry.
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 4
+        max_retry_attempts = 3
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+
+def bind_table(table_name: str, region: str | None = None) -> None:
+    """Point every model at the deployed table (called once, at cold start)."""
+    TableItem.Meta.table_name = table_name
+    if region:
+        TableItem.Meta.region = region
+    for model in (TableItem, *_all_subclasses(TableItem)):
+        model._connection = None  # noqa: SLF001 — pynamodb caches the connection per model class
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_all_subclasses(sub))
+    return found
+
+
+def customer_pk(number: str) -> str:
+    return f"CUSTOMER#{number}"
+
+
+def conversation_pk(reference: str) -> str:
+    return f"CONVERSATION#{reference}"
+
+
+class Customer(TableItem, discriminator="customer"):
+    number = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    from_state = UnicodeAttribute(null=True)  # Twilio's FromState, a time-zone hint
+    created_at = UTCDateTimeAttribute()
+    last_inbound_at = UTCDateTimeAttribute(null=True)
+    # Consent: the state the send gateway reads, strongly consistent, before every send.
+    consent = UnicodeAttribute(default="subscribed")  # subscribed | opted_out
+    consent_version = NumberAttribute(default=0)  # bumped by every consent change
+    consent_changed_at = UTCDateTimeAttribute(null=True)
+    consent_source = UnicodeAttribute(null=True)
+    # After an opt-out, at most one confirmation: pending -> sent, or not_needed (Twilio answered).
+    opt_out_confirmation = UnicodeAttribute(null=True)
+    # Conversations
+    open_conversation = UnicodeAttribute(null=True)
+    conversation_count = NumberAttribute(default=0)
+    last_conversation_opened_at = UTCDateTimeAttribute(null=True)
+    pending_survey = UnicodeAttribute(null=True)  # reference whose satisfaction check awaits a reply
+    # Proactive messages sent in the last 24 h (ISO instants), for the per-number cap.
+    proactive_sent = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class ConsentRecord(TableItem, discriminator="consent"):
+    """One consent change, append-only: who, when, how, why, and the evidence."""
+
+    number = UnicodeAttribute()
+    action = UnicodeAttribute()  # opt_out | opt_in
+    source = UnicodeAttribute()  # keyword | natural_language | twilio_opt_out_type | carrier_21610 | agent
+    reason = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)  # the customer's words, card numbers redacted
+    message_sid = UnicodeAttribute(null=True)
+    recorded_at = UTCDateTimeAttribute()
+    previous = UnicodeAttribute()
+
+
+class ByQueue(GlobalSecondaryIndex["Conversation"]):
+    """Conversations by queue (active / resolved / closed): urgent first, then oldest first."""
+
+    class Meta:
+        index_name = "by-queue"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Conversation(TableItem, discriminator="conversation"):
+    reference = UnicodeAttribute()
+    customer = UnicodeAttribute()
+    status = UnicodeAttribute()  # open | acknowledged | waiting_on_agent | waiting_on_customer | resolved | closed
+    priority = UnicodeAttribute(default="normal")  # urgent | normal
+    category = UnicodeAttribute(default="other")
+    escalation_reasons = ListAttribute(of=UnicodeAttribute, default=list)
+    summary = UnicodeAttribute()  # the opening message, redacted, at most 160 characters
+    opened_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    last_customer_message_at = UTCDateTimeAttribute()
+    acknowledged_at = UTCDateTimeAttribute(null=True)
+    reply_by = UTCDateTimeAttribute(null=True)  # what the acknowledgement promised
+    first_response_at = UTCDateTimeAttribute(null=True)
+    resolved_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    resolution_note = UnicodeAttribute(null=True)
+    reopened_count = NumberAttribute(default=0)
+    repeat_complaint = BooleanAttribute(default=False)
+    sla_breached = BooleanAttribute(default=False)
+    csat_score = NumberAttribute(null=True)
+    survey_sent_at = UTCDateTimeAttribute(null=True)
+    callback_requested = BooleanAttribute(default=False)
+    # Why smsdesk did not answer automatically (e.g. the customer had opted out): agents see it.
+    auto_reply_note = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    by_queue = ByQueue()
+
+
+class Message(TableItem, discriminator="message"):
+    """One text, in or out, in a conversation or (consent keywords, HELP) on the customer."""
+
+    key = UnicodeAttribute()
+    direction = UnicodeAttribute()  # inbound | outbound
+    customer = UnicodeAttribute()
+    conversation = UnicodeAttribute(null=True)
+    body = UnicodeAttribute()  # card numbers redacted
+    purpose = UnicodeAttribute()  # complaint, acknowledgement, agent_reply, keyword_reply, help, ...
+    author = UnicodeAttribute()  # customer | smsdesk | agent:<id>
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    # Delivery: received | claimed | held | queued | sent | delivered | undelivered | failed
+    #           | refused | retrying | unknown
+    status = UnicodeAttribute()
+    status_rank = NumberAttribute(default=0)  # callbacks only ever move it forward
+    twilio_sid = UnicodeAttribute(null=True)
+    error_code = NumberAttribute(null=True)
+    note = UnicodeAttribute(null=True)  # why refused / held / failed, in words
+    proactive = BooleanAttribute(default=False)
+    send_after = UTCDateTimeAttribute(null=True)  # held for quiet hours or the daily cap
+    segments = NumberAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    num_media = NumberAttribute(default=0)
+
+
+class MessageSid(TableItem, discriminator="sid"):
+    """Twilio's SID of a message -> where the message is. Its creation de-duplicates webhooks."""
+
+    message_pk = UnicodeAttribute()
+    message_sk = UnicodeAttribute()
+
+
+class OutboxEvent(TableItem, discriminator="event"):
+    """A domain event, written with the change it announces; the stream publishes it."""
+
+    detail_type = UnicodeAttribute()
+    detail = UnicodeAttribute()  # JSON
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class ScheduledFollowUp(TableItem, discriminator="schedule"):
+    """A pending EventBridge Scheduler schedule for a number (cancelled when it opts out)."""
+
+    name = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    conversation = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()

@@ -1,0 +1,170 @@
+"""Handing a message to Twilio: ``messages.create`` with the real twilio library.
+
+Only the send gateway calls this. It sorts Twilio's answers into three outcomes:
+
+* accepted: Twilio returns the message SID;
+* permanent failure (:class:`PermanentSendFailure`): 21610 (the recipient replied STOP to this
+  number), 21211 (invalid number), 21614 (not a mobile number)... never retried;
+* transient failure: 429 / 20429 (too many requests) is retried here with exponential backoff
+  and full jitter; 5xx and network errors are *ambiguous* (Twilio may have taken the message),
+  so before retrying one the recent messages to that number are listed and, if the text is
+  already there, that message is taken as the result: a retry never sends twice. When the
+  attempts are used up, :class:`TransientSendFailure` lets the caller's retry policy continue.
+
+The twilio REST client (with ``requests``) costs ~90 ms to import, so it is loaded on the first
+send only, and only in functions that send.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from smsdesk.errors import TransientSendFailure
+
+if TYPE_CHECKING:
+    from smsdesk.aws.secrets import TwilioCredentialsProvider
+    from smsdesk.config import MessagingSettings
+
+TWILIO_API = "https://api.twilio.com"
+# Twilio error codes that will fail the same way on every retry.
+PERMANENT_ERRORS = {
+    21211: "invalid 'To' number",
+    21408: "no permission to send to this region",
+    21610: "the recipient replied STOP to this number (carrier opt-out)",
+    21612: "the 'To' number cannot be reached from this sender",
+    21614: "'To' is not a mobile number",
+    21617: "the message body is too long",
+}
+RATE_LIMITED = 20429
+
+
+class PermanentSendFailure(Exception):
+    def __init__(self, code: int | None, reason: str) -> None:
+        super().__init__(f"Twilio refused the message ({code}): {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedMessage:
+    sid: str
+    status: str  # queued / accepted / sent...
+    segments: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    base_delay: float = 0.25  # seconds
+    max_delay: float = 4.0
+
+    def delay(self, attempt: int, rng: Callable[[], float]) -> float:
+        """Full jitter: a random wait up to base * 2^attempt, capped."""
+        return rng() * min(self.max_delay, self.base_delay * 2**attempt)
+
+
+def _rebased_http_client(base_url: str, timeout: float) -> Any:  # noqa: ANN401
+    """A twilio HTTP client that sends api.twilio.com requests to ``base_url`` (the local stand-in)."""
+    from twilio.http.http_client import TwilioHttpClient
+
+    class RebasedHttpClient(TwilioHttpClient):
+        def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            if url.startswith(TWILIO_API):
+                url = base_url + url[len(TWILIO_API) :]
+            return super().request(method, url, *args, **kwargs)
+
+    return RebasedHttpClient(timeout=timeout)
+
+
+class TwilioMessages:
+    def __init__(
+        self,
+        settings: MessagingSettings,
+        credentials: TwilioCredentialsProvider,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        timeout_seconds: float = 8.0,
+    ) -> None:
+        self._settings = settings
+        self._credentials = credentials
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng
+        self._timeout = timeout_seconds
+        self._client: Any = None
+        self._client_token: str | None = None
+
+    def _twilio(self) -> Any:  # noqa: ANN401
+        credentials = self._credentials.get()
+        if self._client is None or self._client_token != credentials.auth_token:
+            from twilio.http.http_client import TwilioHttpClient
+            from twilio.rest import Client
+
+            base = self._settings.twilio_api_base_url
+            http = _rebased_http_client(base, self._timeout) if base else TwilioHttpClient(timeout=self._timeout)
+            self._client = Client(credentials.account_sid, credentials.auth_token, http_client=http)
+            self._client_token = credentials.auth_token
+        return self._client
+
+    def create(self, to: str, body: str, *, claimed_at: datetime, reconcile: bool = False) -> AcceptedMessage:
+        """Send ``body`` to ``to``. ``reconcile``: an earlier attempt may have sent it; look first."""
+        from requests.exceptions import ConnectionError as NetworkError
+        from requests.exceptions import Timeout
+        from twilio.base.exceptions import TwilioRestException
+
+        ambiguous = reconcile
+        last_error = "no attempt made"
+        for attempt in range(self._retry.max_attempts):
+            if attempt:
+                self._sleep(self._retry.delay(attempt, self._rng))
+            if ambiguous and (found := self._already_sent(to, body, claimed_at)) is not None:
+                return found
+            try:
+                message = self._twilio().messages.create(to=to, body=body, **self._sender_args())
+                segments = int(message.num_segments) if message.num_segments else None
+                return AcceptedMessage(message.sid, message.status or "queued", segments)
+            except TwilioRestException as error:
+                if error.status == 429 or error.code == RATE_LIMITED:
+                    last_error, ambiguous = "rate limited (429)", False
+                    continue
+                if error.status >= 500:
+                    last_error, ambiguous = f"Twilio answered {error.status}", True
+                    continue
+                raise PermanentSendFailure(error.code, PERMANENT_ERRORS.get(error.code, error.msg)) from None
+            except Timeout:
+                last_error, ambiguous = "Twilio did not answer in time", True
+            except NetworkError:
+                last_error, ambiguous = "could not reach Twilio", True
+        raise TransientSendFailure(f"{last_error} after {self._retry.max_attempts} attempts")
+
+    def _sender_args(self) -> dict[str, str]:
+        args: dict[str, str] = {}
+        if self._settings.uses_messaging_service:
+            args["messaging_service_sid"] = self._settings.sender
+        else:
+            args["from_"] = self._settings.sender
+        if self._settings.status_callback_url:
+            args["status_callback"] = self._settings.status_callback_url
+        return args
+
+    def _already_sent(self, to: str, body: str, claimed_at: datetime) -> AcceptedMessage | None:
+        """After an ambiguous failure: is our message among the latest sent to ``to``?"""
+        try:
+            recent = self._twilio().messages.list(to=to, limit=20)  # newest first
+        except Exception:  # noqa: BLE001 — if we cannot tell, the next attempt decides
+            return None
+        since = claimed_at - timedelta(minutes=1)
+        for message in recent:
+            created = message.date_created
+            if created is not None and created < since:
+                break
+            if message.body == body and (message.direction or "").startswith("outbound"):
+                return AcceptedMessage(message.sid, message.status or "queued", None)
+        return None

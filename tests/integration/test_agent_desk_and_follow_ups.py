@@ -1,0 +1,187 @@
+"""Agents resolve complaints; Scheduler follow-ups check satisfaction and promised reply times."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from smsdesk.agent_desk import AgentDesk, InvalidRequest
+from smsdesk.auto_replies import AutoResponder
+from smsdesk.errors import ConversationNotFound, InvalidTransition
+from smsdesk.follow_ups import FollowUpRunner
+from smsdesk.inbound import InboundService, Outcome
+from smsdesk.send_gateway import Outcome as SendOutcome
+from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
+from tests.integration.test_inbound import KEYWORDS, sms
+
+
+@pytest.fixture
+def inbound(repository, clock):
+    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+
+
+@pytest.fixture
+def desk(repository, gateway, follow_ups, clock, business):
+    return AgentDesk(repository, gateway, follow_ups, clock, business)
+
+
+@pytest.fixture
+def responder(repository, gateway, clock, business, follow_ups):
+    return AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+
+
+@pytest.fixture
+def runner(repository, gateway, follow_ups, clock, business):
+    return FollowUpRunner(repository, gateway, follow_ups, clock, business)
+
+
+def due_schedules(clock):
+    """The schedules Scheduler would fire now (what the local stack does on its clock)."""
+    client = boto3.client("scheduler")
+    group = ENVIRON["SCHEDULE_GROUP_NAME"]
+    due = []
+    for listed in client.list_schedules(GroupName=group)["Schedules"]:
+        schedule = client.get_schedule(Name=listed["Name"], GroupName=group)
+        at = datetime.fromisoformat(schedule["ScheduleExpression"][3:-1]).replace(tzinfo=UTC)
+        if at <= clock.now():
+            due.append(json.loads(schedule["Target"]["Input"]))
+            client.delete_schedule(Name=listed["Name"], GroupName=group)
+    return due
+
+
+def test_the_queue_lists_urgent_first_then_oldest(inbound, desk, clock):
+    normal = inbound.receive(sms("My order arrived late", sid=1, sender="+12125550001")).conversation
+    clock.advance(timedelta(minutes=5))
+    urgent = inbound.receive(sms("I will sue you", sid=2, sender="+12125550002")).conversation
+    clock.advance(timedelta(minutes=5))
+    newer = inbound.receive(sms("Wrong item delivered", sid=3, sender="+12125550003")).conversation
+    page = desk.queue("active")
+    assert [c.reference for c in page.conversations] == [urgent, normal, newer]
+
+
+def test_the_queue_pages_with_a_cursor(inbound, desk, clock):
+    for n in range(5):
+        inbound.receive(sms(f"Complaint {n}", sid=n, sender=f"+1212555{n:04d}"))
+        clock.advance(timedelta(minutes=1))
+    first = desk.queue("active", limit=2)
+    second = desk.queue("active", limit=2, cursor=first.cursor)
+    third = desk.queue("active", limit=2, cursor=second.cursor)
+    seen = [c.reference for c in first.conversations + second.conversations + third.conversations]
+    assert len(seen) == 5 == len(set(seen))
+    with pytest.raises(InvalidRequest):
+        desk.queue("active", cursor="not-a-cursor")
+
+
+def test_an_agent_reply_is_sent_and_counts_as_the_first_response(inbound, desk, repository, twilio, clock):
+    reference = inbound.receive(sms("My order arrived broken")).conversation
+    clock.advance(timedelta(minutes=20))
+    result = desk.reply(reference, "We are sending a replacement today.", agent="dana", request_id="r1")
+    desk.reply(reference, "We are sending a replacement today.", agent="dana", request_id="r1")  # retried
+    assert result.send.outcome is SendOutcome.SENT
+    assert [m["Body"] for m in twilio.sent] == ["We are sending a replacement today."]
+    conversation = repository.conversation(reference)
+    assert conversation.status == "waiting_on_customer"
+    assert conversation.first_response_at == clock.now()
+    view = desk.read(reference)
+    assert [m.author for m in view.messages] == ["customer", "agent:dana"]
+
+
+def test_resolve_then_the_survey_arrives_next_day_inside_daytime_and_a_2_reopens(
+    inbound, desk, runner, repository, twilio, clock
+):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    desk.reply(reference, "Replacement sent.", agent="dana")
+    clock.set(datetime(2026, 11, 24, 1, 30, tzinfo=UTC))  # Monday 20:30 New York
+    desk.resolve(reference, agent="dana", note="replacement shipped")
+    clock.advance(timedelta(hours=24))  # Tuesday 20:30: outside the customer's window
+    for payload in due_schedules(clock):
+        runner.run(payload)
+    assert all("How did we do" not in m["Body"] for m in twilio.sent)  # held, not sent at night
+    clock.set(datetime(2026, 11, 25, 13, 0, tzinfo=UTC))  # Wednesday 08:00 New York
+    for payload in due_schedules(clock):
+        runner.run(payload)
+    survey = twilio.sent[-1]["Body"]
+    assert "How did we do? Reply 1 (poor) to 5 (great)." in survey and reference in survey
+    received = inbound.receive(sms("2", sid=2))
+    assert received.outcome is Outcome.SATISFACTION
+    conversation = repository.conversation(reference)
+    assert (conversation.csat_score, conversation.status, conversation.priority) == (2, "waiting_on_agent", "urgent")
+    assert "low_satisfaction" in conversation.escalation_reasons
+
+
+def test_a_good_score_closes_the_conversation_and_the_next_text_opens_a_new_one(
+    inbound, desk, runner, repository, clock, twilio
+):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    desk.resolve(reference, agent="dana")
+    clock.advance(timedelta(hours=24))
+    for payload in due_schedules(clock):
+        runner.run(payload)
+    assert inbound.receive(sms("5", sid=2)).outcome is Outcome.SATISFACTION
+    assert repository.conversation(reference).status == "closed"
+    later = inbound.receive(sms("Another problem", sid=3))
+    assert later.outcome is Outcome.NEW_CONVERSATION and later.conversation != reference
+    assert ("SatisfactionRecorded", 5) in [(k, d.get("score")) for k, d in outbox_events(repository)]
+
+
+def test_an_opt_out_between_resolve_and_survey_means_no_survey(inbound, desk, runner, repository, clock, twilio):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    desk.resolve(reference, agent="dana")
+    inbound.receive(sms("STOP", sid=2))
+    clock.advance(timedelta(hours=24))
+    for payload in due_schedules(clock):  # (the consent function would have cancelled it)
+        runner.run(payload)
+    assert all("How did we do" not in m["Body"] for m in twilio.sent)
+
+
+def test_a_reopened_conversation_gets_no_survey(inbound, desk, runner, repository, clock, twilio):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    desk.resolve(reference, agent="dana")
+    desk.reopen(reference, agent="dana")
+    clock.advance(timedelta(hours=24))
+    for payload in due_schedules(clock):
+        runner.run(payload)
+    assert all("How did we do" not in m["Body"] for m in twilio.sent)
+    assert repository.conversation(reference).status == "waiting_on_agent"
+
+
+def test_a_missed_promise_flags_the_conversation_and_tells_the_customer_once(
+    inbound, responder, runner, repository, twilio, clock
+):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    responder.acknowledge(reference)
+    clock.advance(timedelta(hours=2))  # noon: the promised time
+    for payload in due_schedules(clock):
+        runner.run(payload)
+    conversation = repository.conversation(reference)
+    assert conversation.sla_breached and conversation.priority == "urgent"
+    assert "SlaBreached" in [kind for kind, _ in outbox_events(repository)]
+    assert "we haven't forgotten you" in twilio.sent[-1]["Body"]
+
+
+def test_a_kept_promise_changes_nothing(inbound, responder, desk, runner, repository, twilio, clock):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    responder.acknowledge(reference)
+    desk.reply(reference, "On it.", agent="dana")
+    clock.advance(timedelta(hours=2))
+    assert [runner.run(payload).done for payload in due_schedules(clock)] == ["promise kept"]
+    assert not repository.conversation(reference).sla_breached
+    assert len(twilio.sent) == 2  # the acknowledgement and the agent's reply, nothing more
+
+
+def test_lifecycle_errors_are_clear(inbound, desk):
+    reference = inbound.receive(sms("Broken", sid=1)).conversation
+    with pytest.raises(InvalidTransition):
+        desk.reopen(reference, agent="dana")
+    desk.resolve(reference, agent="dana")
+    with pytest.raises(InvalidTransition):
+        desk.resolve(reference, agent="dana")
+    with pytest.raises(InvalidTransition):
+        desk.reply(reference, "Hello", agent="dana")
+    with pytest.raises(ConversationNotFound):
+        desk.read("C-ZZZZ")
+    with pytest.raises(InvalidRequest):
+        desk.reply(reference, "   ", agent="dana")

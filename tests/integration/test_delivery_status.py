@@ -1,0 +1,65 @@
+"""Status callbacks: recorded, only forward, 21610 opts out, permanent failures stop."""
+
+from __future__ import annotations
+
+import pytest
+
+from smsdesk.delivery_status import DeliveryStatusRecorder, Recorded
+from smsdesk.send_gateway import Outbound, Purpose
+from smsdesk.table import Customer, customer_pk
+from smsdesk.twilio_webhook import DeliveryStatus
+from tests.integration.conftest import CUSTOMER, outbox_events
+
+
+@pytest.fixture
+def sent(repository, gateway, clock, twilio):
+    Customer(customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()).save()
+    result = gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=lambda c: "Hi."))
+    return result.twilio_sid
+
+
+@pytest.fixture
+def recorder(repository, clock):
+    return DeliveryStatusRecorder(repository, clock)
+
+
+def status_of(repository, sid):
+    return repository.message_by_sid(sid).status
+
+
+def test_statuses_move_forward(recorder, repository, sent):
+    for status in ("sent", "delivered"):
+        assert recorder.record(DeliveryStatus(sent, status, None)).outcome is Recorded.UPDATED
+    assert status_of(repository, sent) == "delivered"
+
+
+def test_a_late_sent_never_overwrites_delivered(recorder, repository, sent):
+    recorder.record(DeliveryStatus(sent, "delivered", None))
+    assert recorder.record(DeliveryStatus(sent, "sent", None)).outcome is Recorded.STALE
+    assert recorder.record(DeliveryStatus(sent, "delivered", None)).outcome is Recorded.STALE  # duplicate
+    assert status_of(repository, sent) == "delivered"
+
+
+@pytest.mark.parametrize("code", [30003, 30004, 30005, 30006, 30007, 30008])
+def test_permanent_failures_are_recorded_and_announced(recorder, repository, sent, code):
+    recorder.record(DeliveryStatus(sent, "undelivered", code))
+    message = repository.message_by_sid(sent)
+    assert (message.status, message.error_code) == ("undelivered", code)
+    assert "MessageFailed" in [kind for kind, _ in outbox_events(repository)]
+    assert repository.customer(CUSTOMER).consent == "subscribed"
+
+
+def test_21610_opts_the_number_out(recorder, repository, sent):
+    recorder.record(DeliveryStatus(sent, "failed", 21610))
+    assert repository.customer(CUSTOMER).consent == "opted_out"
+    [record] = repository.consent_history(CUSTOMER)
+    assert record.source == "carrier_21610"
+
+
+def test_an_unknown_message_is_reported_so_twilio_retries(recorder):
+    assert recorder.record(DeliveryStatus("SM" + "f" * 32, "sent", None)).outcome is Recorded.UNKNOWN_MESSAGE
+
+
+def test_an_unknown_status_changes_nothing(recorder, repository, sent):
+    assert recorder.record(DeliveryStatus(sent, "teleported", None)).outcome is Recorded.UNKNOWN_STATUS
+    assert status_of(repository, sent) == "queued"

@@ -1,0 +1,135 @@
+"""Reading customers' texts: measured on the shared corpus and on our own harder cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smsdesk.classification import (
+    OPT_OUT_KEYWORDS,
+    Category,
+    EscalationReason,
+    Intent,
+    classify,
+    parse_satisfaction_score,
+)
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "intents-dev.jsonl"
+OUR_CASES = Path(__file__).with_name("classification_cases.jsonl")
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("source", [CORPUS, OUR_CASES], ids=["shared-corpus", "our-cases"])
+def test_every_opt_out_is_found_and_no_complaint_is_silenced(source):
+    cases = load(source)
+    assert len(cases) >= 60
+    results = [(case, classify(case["text"])) for case in cases]
+    missed_opt_outs = [c["text"] for c, r in results if c["intent"] == "opt_out" and r.intent is not Intent.OPT_OUT]
+    false_opt_outs = [c["text"] for c, r in results if c["intent"] == "complaint" and r.intent is Intent.OPT_OUT]
+    assert missed_opt_outs == [], "a missed opt-out is a legal exposure"
+    assert false_opt_outs == [], "a false opt-out silences a complaint"
+    wrong = [(c["text"], c["intent"], str(r.intent)) for c, r in results if str(r.intent) != c["intent"]]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("source", [CORPUS, OUR_CASES], ids=["shared-corpus", "our-cases"])
+def test_escalation_matches_the_labels(source):
+    complaints = [c for c in load(source) if c["intent"] == "complaint"]
+    wrong = [c["text"] for c in complaints if classify(c["text"]).escalate != c.get("escalate", False)]
+    assert wrong == []
+
+
+def test_stated_reasons_are_captured():
+    cases = [c for c in load(OUR_CASES) if "reason" in c]
+    assert len(cases) >= 10
+    assert [(c["text"], classify(c["text"]).reason) for c in cases] == [(c["text"], c["reason"]) for c in cases]
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [("STOP", "STOP"), ("  stop!! ", "STOP"), ("Stop.", "STOP"), ("Opt-Out", "OPTOUT"), ("opt out", "OPTOUT"),
+     ("ARRÊT", "ARRET"), ("\u200bquit\u200b", "QUIT"), ("Ｓｔｏｐ", "STOP"), ("«Baja»", "BAJA"), ("no más", "NOMAS")],
+)
+def test_exact_keywords_ignore_case_spacing_punctuation_and_unicode(text, keyword):
+    result = classify(text)
+    assert (result.intent, result.keyword, result.natural_language) == (Intent.OPT_OUT, keyword, False)
+
+
+def test_twilio_opt_out_type_wins_over_the_text():
+    assert classify("arret svp", opt_out_type="STOP").intent is Intent.OPT_OUT
+    assert classify("whatever", opt_out_type="START").intent is Intent.OPT_IN
+    assert classify("hmm", opt_out_type="HELP").intent is Intent.HELP
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("My order 4432 arrived broken", Category.ORDER),
+        ("You charged my card twice", Category.BILLING),
+        ("The courier never showed up", Category.DELIVERY),
+        ("My phone stopped charging after a week", Category.PRODUCT),
+        ("I can't log in to the app", Category.ACCOUNT),
+        ("The cashier was rude", Category.SERVICE),
+        ("Hello?", Category.OTHER),
+    ],
+)
+def test_complaints_are_sorted_into_categories(text, category):
+    assert classify(text).category is category
+
+
+def test_escalation_names_its_reasons():
+    result = classify("Your heater caught fire, my lawyer will hear about this, you scammers")
+    assert set(result.escalation_reasons) == {EscalationReason.SAFETY, EscalationReason.LEGAL, EscalationReason.ANGER}
+
+
+def test_ordinary_frustration_is_not_escalated():
+    for text in ("Nobody answers the phone", "This is the third time I'm asking", "I'm sick of waiting for my refund"):
+        assert not classify(text).escalate, text
+
+
+def test_an_auto_reply_keyword_is_a_complaint_intent_with_its_keyword():
+    result = classify("Refund?")
+    assert (result.intent, result.auto_reply_keyword) == (Intent.COMPLAINT, "REFUND")
+    assert classify("refund please, the item is defective").auto_reply_keyword is None
+    assert classify("WARRANTY", auto_reply_keywords=frozenset({"WARRANTY"})).auto_reply_keyword == "WARRANTY"
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [("4", 4), (" 5 ", 5), ("5!", 5), ("3.", 3), ("4 stars", 4), ("5/5", 5), ("five", 5), ("⭐⭐⭐⭐", 4),
+     ("4 - good", 4), ("1", 1)],
+)
+def test_satisfaction_scores_are_read(text, score):
+    assert parse_satisfaction_score(text) == score
+
+
+@pytest.mark.parametrize("text", ["45", "0", "6", "order 4432 is still broken", "1 2 3", "", "5 days late"])
+def test_other_texts_are_not_scores(text):
+    assert parse_satisfaction_score(text) is None
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_classified(text):
+    result = classify(text)
+    assert isinstance(result.intent, Intent)
+    if result.auto_reply_keyword is not None:
+        assert result.intent is Intent.COMPLAINT
+    if result.intent is not Intent.COMPLAINT:
+        assert not result.escalate
+
+
+@given(
+    st.sampled_from(sorted(OPT_OUT_KEYWORDS)),
+    st.text(alphabet=" \t.,!?¡¿-:;…\"'()[]🛑🙏", max_size=6),
+    st.text(alphabet=" \t.,!?¡¿-:;…\"'()[]🛑🙏", max_size=6),
+    st.sampled_from([str.lower, str.upper, str.title]),
+)
+def test_a_standard_opt_out_keyword_alone_is_always_an_opt_out(keyword, before, after, case):
+    assert classify(before + case(keyword) + after).intent is Intent.OPT_OUT

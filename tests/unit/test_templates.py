@@ -1,0 +1,117 @@
+"""Every customer-facing text: its length in segments, its encoding and its tone."""
+
+import re
+
+import pytest
+
+from smsdesk import templates
+from smsdesk.sms_segments import Encoding, count_segments
+
+TYPICAL = {"business": "Acme Outdoor", "contact": "support@acme.example", "name": "Karen", "reference": "C-7F3K"}
+LONGEST = {
+    "business": "B" * 30,  # BUSINESS_NAME's limit
+    "contact": "c" * 40,  # SUPPORT_CONTACT's limit
+    "name": "Maximiliana-Alexandra",  # folded and cut to 20
+    "reference": "C-7F3K9Q",
+}
+LONGEST_PROMISE = "by 12:55 PM on Dec 28"
+
+
+def every_template(values, promise="by 9:00 AM tomorrow"):
+    v = values
+    yield "acknowledgement", templates.acknowledgement(
+        business=v["business"], name=v["name"], reference=v["reference"], category="order",
+        reply_by=promise, offer_call=False,
+    )
+    yield "acknowledgement, no name", templates.acknowledgement(
+        business=v["business"], name=None, reference=v["reference"], category="product",
+        reply_by=promise, offer_call=False,
+    )
+    yield "acknowledgement, urgent", templates.acknowledgement(
+        business=v["business"], name=v["name"], reference=v["reference"], category="other",
+        reply_by=promise, offer_call=True,
+    )
+    yield "help", templates.help_reply(business=v["business"], contact=v["contact"])
+    yield "opt-out confirmation", templates.opt_out_confirmation(business=v["business"])
+    yield "opt-in confirmation", templates.opt_in_confirmation(business=v["business"])
+    yield "refund", templates.DEFAULT_KEYWORD_REPLIES["REFUND"]
+    yield "hours", templates.hours_reply(business=v["business"], hours="Mon-Fri 9:00 AM-5:00 PM ET")
+    yield "status", templates.status_reply(reference=v["reference"], status="acknowledged", reply_by=promise)
+    yield "status, none", templates.status_reply(reference=None, status=None, reply_by=None)
+    yield "call", templates.call_requested(reference=v["reference"])
+    yield "survey", templates.satisfaction_survey(business=v["business"], name=v["name"], reference=v["reference"])
+    yield "thanks", templates.satisfaction_thanks(score=5)
+    yield "sorry", templates.satisfaction_thanks(score=1)
+    yield "sla", templates.sla_update(name=v["name"], reference=v["reference"])
+
+
+TEMPLATES_ONE_SEGMENT_EXCEPTIONS = {"acknowledgement, urgent"}  # the call offer may push it to two
+
+
+@pytest.mark.parametrize(("label", "text"), list(every_template(TYPICAL)))
+def test_with_typical_values_each_text_is_one_gsm7_segment(label, text):
+    count = count_segments(text)
+    assert count.encoding is Encoding.GSM7, label
+    limit = 2 if label in TEMPLATES_ONE_SEGMENT_EXCEPTIONS else 1
+    assert count.segments <= limit, f"{label}: {count.units} characters: {text}"
+
+
+@pytest.mark.parametrize(("label", "text"), list(every_template(LONGEST, LONGEST_PROMISE)))
+def test_with_the_longest_values_no_text_exceeds_two_segments(label, text):
+    count = count_segments(text)
+    assert count.encoding is Encoding.GSM7, label
+    assert count.segments <= 2, f"{label}: {count.units} characters"
+
+
+SLANG = re.compile(r"\b(u|ur|pls|plz|thx|lol|omg|asap|gonna|wanna|hey|yo|sry|k)\b", re.IGNORECASE)
+EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+
+
+@pytest.mark.parametrize(("label", "text"), list(every_template(TYPICAL)))
+def test_the_tone_is_professional(label, text):
+    assert not SLANG.search(text), label
+    assert not EMOJI.search(text), label
+    assert "!" not in text, label
+    shouting = [w for w in re.findall(r"\b[A-Z]{4,}\b", text) if w not in {"STOP", "START", "HELP", "CALL"}]
+    assert not shouting, f"{label}: {shouting}"
+    assert text.strip() == text and "  " not in text, label
+    assert text[-1] in ".)", f"{label} ends without punctuation"
+
+
+def test_the_acknowledgement_names_the_customer_the_issue_the_reference_and_the_promise():
+    text = templates.acknowledgement(
+        business="Acme Outdoor", name="Karen", reference="C-7F3K", category="order",
+        reply_by="by 9:00 AM tomorrow", offer_call=False,
+    )
+    assert text.startswith("Hi Karen,")
+    for part in ("Acme Outdoor", "sorry", "your order", "C-7F3K", "by 9:00 AM tomorrow"):
+        assert part in text
+
+
+def test_urgent_complaints_are_offered_a_call():
+    text = templates.acknowledgement(
+        business="Acme", name=None, reference="C-AAAA", category="other", reply_by="by 9:00 AM tomorrow", offer_call=True
+    )
+    assert "Reply CALL" in text
+
+
+def test_help_has_what_ctia_requires():
+    text = templates.help_reply(business="Acme Outdoor", contact="1-800-555-0100")
+    for part in ("Acme Outdoor", "1-800-555-0100", "Msg&data rates may apply", "STOP"):
+        assert part in text
+
+
+def test_the_opt_out_confirmation_is_not_marketing():
+    text = templates.opt_out_confirmation(business="Acme Outdoor")
+    assert text == (
+        "You're unsubscribed from Acme Outdoor texts and will get no more messages. Reply START to resubscribe."
+    )
+
+
+def test_a_customer_name_cannot_force_ucs2():
+    text = templates.acknowledgement(
+        business="Acme", name="Zoë Łukasz 😀", reference="C-AAAA", category="order", reply_by="by 9:00 AM today",
+        offer_call=False,
+    )
+    assert count_segments(text).encoding is Encoding.GSM7
+    assert text.startswith("Hi Zoe Lukasz,")
