@@ -68,7 +68,7 @@ class RetryPolicy:
         return rng() * min(self.max_delay, self.base_delay * 2**attempt)
 
 
-def _rebased_http_client(base_url: str, timeout: float) -> Any:  # noqa: ANN401
+def rebased_http_client(base_url: str, timeout: float) -> Any:  # noqa: ANN401
     """A twilio HTTP client that sends api.twilio.com requests to ``base_url`` (the local stand-in)."""
     from twilio.http.http_client import TwilioHttpClient
 
@@ -108,7 +108,7 @@ class TwilioMessages:
             from twilio.rest import Client
 
             base = self._settings.twilio_api_base_url
-            http = _rebased_http_client(base, self._timeout) if base else TwilioHttpClient(timeout=self._timeout)
+            http = rebased_http_client(base, self._timeout) if base else TwilioHttpClient(timeout=self._timeout)
             self._client = Client(credentials.account_sid, credentials.auth_token, http_client=http)
             self._client_token = credentials.auth_token
         return self._client
