@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 
 MAX_REPLY_LENGTH = 1600
 QUEUE_OF_STATUS = {
+    **{str(s): (Queue.ACTIVE, str(s)) for s in ACTIVE},
+    # After the single statuses, so that "open" means what agents mean by it: not yet resolved.
     "active": (Queue.ACTIVE, None),
-    "open": (Queue.ACTIVE, None),  # everything not yet resolved
+    "open": (Queue.ACTIVE, None),
+    "unacknowledged": (Queue.ACTIVE, str(Status.OPEN)),
     "resolved": (Queue.RESOLVED, None),
     "closed": (Queue.CLOSED, None),
-    **{str(s): (Queue.ACTIVE, str(s)) for s in ACTIVE},
 }
 
 

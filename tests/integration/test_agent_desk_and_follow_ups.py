@@ -62,6 +62,19 @@ def test_the_queue_lists_urgent_first_then_oldest(inbound, desk, clock):
     assert [c.reference for c in page.conversations] == [urgent, normal, newer]
 
 
+def test_open_means_not_yet_resolved_and_a_single_status_can_be_asked_for(inbound, desk, responder, twilio):
+    acknowledged = inbound.receive(sms("My order arrived late", sid=1, sender="+12125550001")).conversation
+    responder.acknowledge(acknowledged)
+    unacknowledged = inbound.receive(sms("Wrong item delivered", sid=2, sender="+12125550002")).conversation
+    resolved = inbound.receive(sms("The app crashes", sid=3, sender="+12125550003")).conversation
+    desk.resolve(resolved, agent="ana")
+
+    assert {c.reference for c in desk.queue("open").conversations} == {acknowledged, unacknowledged}
+    assert [c.reference for c in desk.queue("acknowledged").conversations] == [acknowledged]
+    assert [c.reference for c in desk.queue("unacknowledged").conversations] == [unacknowledged]
+    assert [c.reference for c in desk.queue("resolved").conversations] == [resolved]
+
+
 def test_the_queue_pages_with_a_cursor(inbound, desk, clock):
     for n in range(5):
         inbound.receive(sms(f"Complaint {n}", sid=n, sender=f"+1212555{n:04d}"))
