@@ -1,0 +1,98 @@
+"""``python -m smsdesk_local`` (``make local``): smsdesk on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from datetime import datetime
+
+from smsdesk_local.stack import LocalSettings, LocalStack
+
+
+def _parameters(text: str) -> dict[str, str]:
+    """``"BusinessName='Acme Outdoor' SurveyDelayHours=2"``, as sam deploy --parameter-overrides."""
+    pairs = {}
+    for item in shlex.split(text):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise argparse.ArgumentTypeError(f"{item!r} is not Key=Value")
+        pairs[key] = value
+    return pairs
+
+
+def _start(text: str) -> datetime:
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time like 2026-11-23T15:00:00Z") from None
+    if start.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the start time a zone, e.g. 2026-11-23T15:00:00Z")
+    return start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smsdesk_local", description="Run smsdesk locally: no AWS account, no Docker.")
+    parser.add_argument("--port", type=int, default=3000, help="the API's port (0: any free port)")
+    parser.add_argument("--twilio-port", type=int, default=None, help="the Twilio stand-in's port (default: port+1)")
+    parser.add_argument("--start", type=_start, default=None, help="where the local clock starts (ISO-8601)")
+    parser.add_argument("--parameter-overrides", type=_parameters, default={}, help="template parameters, Key=Value")
+    parser.add_argument("--logs", action="store_true", help="show the functions' own JSON logs and metrics")
+    args = parser.parse_args(argv)
+
+    from smsdesk.phone_numbers import mask_in_text
+
+    def report(function: str, trigger: str, outcome: str, ms: float | None) -> None:
+        took = f" ({ms:.0f} ms)" if ms is not None else ""
+        clock = stack.clock.now().strftime("%H:%M:%S")
+        print(mask_in_text(f"{clock}  {function:<26} {trigger:<34} {outcome}{took}"), flush=True)
+
+    settings = LocalSettings(
+        port=args.port, twilio_port=args.twilio_port, start=args.start, parameters=args.parameter_overrides,
+        show_logs=args.logs,
+    )
+    stack = LocalStack(settings, report=report)
+    try:
+        stack.start()
+    except OSError as error:
+        print(f"smsdesk local could not start: {error}", file=sys.stderr)
+        return 1
+    info = stack.info()
+    twilio = info["twilio"]
+    print(
+        f"""smsdesk is running locally on {info['api']}  (no AWS account, no Docker)
+
+  Twilio webhooks   POST {info['webhooks']['inbound']}
+                    POST {info['webhooks']['status']}
+  Agent API (SigV4) {', '.join(r for r in info['routes'] if not r.split()[1].startswith('/sms/'))}
+  Twilio stand-in   {twilio['api_base_url']}  (Messages API: create, fetch, list)
+    account SID     {twilio['account_sid']}
+    auth token      {twilio['auth_token']}
+    business number {twilio['number']}
+  AWS (moto)        {info['aws_endpoint']}
+  Local clock       {info['clock']}
+
+Text it from another terminal:
+  uv run smsdesk text --from +14155550100 "My order 4432 arrived broken"
+  uv run smsdesk outbox --to +14155550100
+  uv run smsdesk conversations
+  uv run smsdesk clock advance 24h
+
+Activity (Ctrl-C to stop):""",
+        flush=True,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

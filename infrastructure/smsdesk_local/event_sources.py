@@ -1,0 +1,352 @@
+"""What invokes the functions besides HTTP, the way Lambda and its event sources do it.
+
+* **Stream trigger** (``AWS::Lambda::EventSourceMapping`` on the table's stream): records read
+  from moto's DynamoDB stream, filtered with the mapping's ``FilterCriteria``, delivered in
+  batches of ``BatchSize``; a failed batch is retried from the first reported
+  ``batchItemFailures`` item up to ``MaximumRetryAttempts``, then described to the on-failure
+  destination.
+* **EventBridge rules** (``EventBridgeRule`` events of a function): created on moto's bus with
+  the template's pattern, and a queue as the target, so moto does the pattern matching; each
+  event is then invoked *asynchronously*: ``EventInvokeConfig.MaximumRetryAttempts`` retries,
+  then the ``OnFailure`` destination.
+* **EventBridge Scheduler**: moto stores schedules but never runs them. Here one-time ``at()``
+  schedules fire when the local clock reaches them, with the schedule's ``Input`` as the event,
+  retried per its ``RetryPolicy`` (capped), then sent to its dead-letter queue; then deleted
+  (``ActionAfterCompletion: DELETE``).
+
+Retries are immediate: locally there is nothing to wait for, and a failure that survives them
+lands in the dead-letter queue, loudly, exactly as deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from smsdesk_local.cloud import LocalCloud, due_time
+from smsdesk_local.functions import LocalFunction
+
+Report = Callable[[str, str, str, float | None], None]  # function, trigger, outcome, ms
+MAX_LOCAL_RETRIES = 3  # Scheduler allows 185; three immediate ones say as much locally
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _error_payload(error: BaseException) -> dict[str, Any]:
+    return {
+        "errorType": type(error).__name__,
+        "errorMessage": str(error)[:500],
+        "stackTrace": traceback.format_exception(error)[-3:],
+    }
+
+
+class AsyncInvoker:
+    """Lambda's asynchronous invocation: retries, then the on-failure destination."""
+
+    def __init__(self, cloud: LocalCloud, report: Report) -> None:
+        self._cloud = cloud
+        self._report = report
+
+    def invoke(self, function: LocalFunction, event: dict[str, Any], trigger: str) -> bool:
+        config = function.event_invoke_config
+        attempts = 1 + int(config.get("MaximumRetryAttempts", 2))
+        error: BaseException | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                function.invoke(event)
+                self._report(function.logical_id, trigger, "ok", None)
+                return True
+            except Exception as failure:  # noqa: BLE001 — Lambda records any error and retries
+                error = failure
+                self._report(function.logical_id, trigger, f"error (attempt {attempt}/{attempts}): {failure!r}", None)
+        destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        record = {
+            "version": "1.0",
+            "timestamp": _now_iso(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": function.arn,
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": _error_payload(error) if error else None,
+        }
+        if destination:
+            self._cloud.client("sqs").send_message(QueueUrl=self._cloud.queue_url(destination), MessageBody=json.dumps(record))
+        self._report(function.logical_id, trigger, f"failed; sent to {destination or 'nowhere'}", None)
+        return False
+
+
+# ---------------------------------------------------------------------- DynamoDB stream
+
+
+def matches(pattern: Any, value: Any) -> bool:  # noqa: ANN401
+    """Lambda event filtering (the subset the template uses: values, prefix, exists, anything-but)."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        for key, sub in pattern.items():
+            if isinstance(sub, list) and any(isinstance(s, dict) and "exists" in s for s in sub):
+                wanted = next(s["exists"] for s in sub if isinstance(s, dict) and "exists" in s)
+                if (key in value) != wanted:
+                    return False
+                continue
+            if key not in value or not matches(sub, value[key]):
+                return False
+        return True
+    if isinstance(pattern, list):
+        candidates = value if isinstance(value, list) else [value]
+        return any(_matches_one(rule, candidate) for rule in pattern for candidate in candidates)
+    return pattern == value
+
+
+def _matches_one(rule: Any, value: Any) -> bool:  # noqa: ANN401
+    if not isinstance(rule, dict):
+        return rule == value
+    if "prefix" in rule:
+        return isinstance(value, str) and value.startswith(rule["prefix"])
+    if "anything-but" in rule:
+        excluded = rule["anything-but"]
+        return value not in (excluded if isinstance(excluded, list) else [excluded])
+    raise NotImplementedError(f"the local stack does not implement the filter rule {rule}")
+
+
+class StreamTrigger:
+    def __init__(
+        self, cloud: LocalCloud, function: LocalFunction, stream_arn: str, mapping: dict[str, Any], report: Report
+    ) -> None:
+        self._cloud = cloud
+        self._streams = cloud.client("dynamodbstreams")
+        self.function = function
+        self._arn = stream_arn
+        self._batch_size = int(mapping.get("BatchSize", 100))
+        self._max_retries = int(mapping.get("MaximumRetryAttempts", -1))
+        self._filters = [
+            json.loads(f["Pattern"]) for f in (mapping.get("FilterCriteria") or {}).get("Filters", [])
+        ]
+        self._on_failure = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        self._report = report
+        self._iterators: dict[str, str | None] = {}
+
+    def poll(self) -> int:
+        """Deliver what the stream has; return how many records reached the function."""
+        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        delivered = 0
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            iterator = self._iterators.get(shard_id) or self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            response = self._streams.get_records(ShardIterator=iterator)
+            self._iterators[shard_id] = response.get("NextShardIterator") or iterator
+            records = [self._lambda_record(r) for r in response["Records"]]
+            records = [r for r in records if not self._filters or any(matches(f, r) for f in self._filters)]
+            for start in range(0, len(records), self._batch_size):
+                batch = records[start : start + self._batch_size]
+                self._deliver(batch, shard_id)
+                delivered += len(batch)
+        return delivered
+
+    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        data = dict(record["dynamodb"])
+        created = data.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            data["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {**record, "eventVersion": "1.1", "dynamodb": data, "eventSourceARN": self._arn}
+
+    def _deliver(self, batch: list[dict[str, Any]], shard_id: str) -> None:
+        remaining, attempts = batch, 0
+        while remaining:
+            attempts += 1
+            try:
+                response = self.function.invoke({"Records": remaining}) or {}
+                failures = response.get("batchItemFailures") or []
+                if not failures:
+                    self._report(self.function.logical_id, "stream", f"{len(remaining)} records", None)
+                    return
+                first = min(int(f["itemIdentifier"]) for f in failures)
+                remaining = [r for r in remaining if int(r["dynamodb"]["SequenceNumber"]) >= first]
+                outcome = f"{len(failures)} reported failures"
+            except Exception as error:  # noqa: BLE001 — the whole batch is retried
+                outcome = f"error: {error!r}"
+            if 0 <= self._max_retries < attempts:
+                self._give_up(remaining, shard_id, attempts)
+                return
+            self._report(self.function.logical_id, "stream", f"{outcome}; retrying", None)
+
+    def _give_up(self, batch: list[dict[str, Any]], shard_id: str, attempts: int) -> None:
+        description = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.function.arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "version": "1.0",
+            "timestamp": _now_iso(),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+                "batchSize": len(batch),
+                "streamArn": self._arn,
+            },
+        }
+        if self._on_failure:
+            self._cloud.client("sqs").send_message(
+                QueueUrl=self._cloud.queue_url(self._on_failure), MessageBody=json.dumps(description)
+            )
+        self._report(self.function.logical_id, "stream", f"batch given up; sent to {self._on_failure}", None)
+
+
+# ---------------------------------------------------------------------- EventBridge rules
+
+
+class RuleTrigger:
+    """One EventBridgeRule event of a function: moto's rule -> a queue -> an async invocation."""
+
+    def __init__(
+        self,
+        cloud: LocalCloud,
+        function: LocalFunction,
+        rule_name: str,
+        bus: str,
+        pattern: dict[str, Any],
+        invoker: AsyncInvoker,
+    ) -> None:
+        self.function = function
+        self.rule_name = rule_name
+        self._cloud = cloud
+        self._sqs = cloud.client("sqs")
+        self._invoker = invoker
+        self._queue = self._sqs.create_queue(QueueName=f"rule-{rule_name}"[:80])["QueueUrl"]
+        queue_arn = self._sqs.get_queue_attributes(QueueUrl=self._queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events = cloud.client("events")
+        events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[{"Id": "function", "Arn": queue_arn}])
+
+    def poll(self) -> int:
+        delivered = 0
+        while True:
+            messages = self._sqs.receive_message(
+                QueueUrl=self._queue, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=300
+            ).get("Messages", [])
+            if not messages:
+                return delivered
+            for message in messages:
+                event = json.loads(message["Body"])
+                self._invoker.invoke(self.function, event, event.get("detail-type", "event"))
+                self._sqs.delete_message(QueueUrl=self._queue, ReceiptHandle=message["ReceiptHandle"])
+                delivered += 1
+
+
+# ---------------------------------------------------------------------- Scheduler
+
+
+class ScheduleRunner:
+    """Fires due one-time schedules of the template's schedule groups on the local clock."""
+
+    def __init__(
+        self,
+        cloud: LocalCloud,
+        groups: list[str],
+        functions_by_arn: dict[str, LocalFunction],
+        now: Callable[[], datetime],
+        report: Report,
+    ) -> None:
+        self._cloud = cloud
+        self._scheduler = cloud.client("scheduler")
+        self._groups = groups
+        self._functions = functions_by_arn
+        self._now = now
+        self._report = report
+        self.fired: list[str] = []
+        self._known: dict[tuple[str, str], datetime | None] = {}  # (group, name) -> due
+
+    def pending(self) -> list[tuple[str, datetime]]:
+        """Every one-time schedule waiting to fire: (name, due), soonest first."""
+        self._refresh()
+        return sorted(((name, due) for (_, name), due in self._known.items() if due), key=lambda item: item[1])
+
+    def poll(self) -> int:
+        self._refresh()
+        now = self._now()
+        due = sorted(
+            ((when, group, name) for (group, name), when in self._known.items() if when is not None and when <= now)
+        )
+        for _, group, name in due:
+            self._fire(group, name)
+        return len(due)
+
+    def _refresh(self) -> None:
+        seen = set()
+        for group in self._groups:
+            token = None
+            while True:
+                page = self._scheduler.list_schedules(GroupName=group, **({"NextToken": token} if token else {}))
+                for summary in page.get("Schedules", []):
+                    key = (group, summary["Name"])
+                    seen.add(key)
+                    if key not in self._known:
+                        detail = self._scheduler.get_schedule(Name=summary["Name"], GroupName=group)
+                        self._known[key] = due_time(
+                            detail["ScheduleExpression"], detail.get("ScheduleExpressionTimezone")
+                        )
+                token = page.get("NextToken")
+                if not token:
+                    break
+        for key in set(self._known) - seen:
+            del self._known[key]
+
+    def _fire(self, group: str, name: str) -> None:
+        scheduler = self._scheduler
+        try:
+            detail = scheduler.get_schedule(Name=name, GroupName=group)  # cancelled meanwhile?
+        except scheduler.exceptions.ResourceNotFoundException:
+            self._known.pop((group, name), None)
+            return
+        target = detail["Target"]
+        function = self._functions.get(target["Arn"])
+        payload = json.loads(target.get("Input") or "{}")
+        retries = min(int((target.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 185)), MAX_LOCAL_RETRIES)
+        error: BaseException | None = None
+        for attempt in range(1, retries + 2):
+            if function is None:
+                error = LookupError(f"no local function for {target['Arn']}")
+                break
+            try:
+                function.invoke(payload)
+                error = None
+                self._report(function.logical_id, f"schedule {name}", "ok", None)
+                break
+            except Exception as failure:  # noqa: BLE001 — Scheduler retries any failure
+                error = failure
+                self._report(function.logical_id, f"schedule {name}", f"error (attempt {attempt}): {failure!r}", None)
+        if error is not None:
+            dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
+            if dead_letter:
+                self._cloud.client("sqs").send_message(
+                    QueueUrl=self._cloud.queue_url(dead_letter),
+                    MessageBody=target.get("Input") or "{}",
+                    MessageAttributes={
+                        "ERROR_CODE": {"DataType": "String", "StringValue": type(error).__name__},
+                        "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(error)[:250] or "error"},
+                        "SCHEDULE_ARN": {"DataType": "String", "StringValue": detail["Arn"]},
+                    },
+                )
+        if detail.get("ActionAfterCompletion") == "DELETE":
+            scheduler.delete_schedule(Name=name, GroupName=group)
+            self._known.pop((group, name), None)
+        else:
+            self._known[(group, name)] = None  # a one-time schedule runs once
+        self.fired.append(name)

@@ -1,0 +1,119 @@
+"""The template's Lambda functions, loaded and invoked the way Lambda does it.
+
+Each function is its CodeUri plus its Handler ("functions/inbound_sms/" + "app.lambda_handler").
+Every handler module is named ``app``, so each is loaded under a name of its own. A function's
+environment (Globals plus its own, resolved) is applied to ``os.environ`` while it is imported
+and while it runs, and one invocation runs at a time, as in one Lambda execution environment.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from smsdesk_local.template import ACCOUNT, REGION, ROOT
+
+
+@dataclass
+class LambdaContext:
+    """What Lambda passes as ``context`` (the parts Powertools reads)."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
+
+
+_environment_lock = threading.RLock()
+
+
+@contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Apply ``variables`` to os.environ for the duration (one function at a time)."""
+    with _environment_lock:
+        saved = dict(os.environ)
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+@dataclass
+class LocalFunction:
+    logical_id: str
+    name: str
+    code_uri: str
+    handler: str
+    variables: dict[str, str]
+    memory: int = 512
+    timeout: int = 20
+    event_invoke_config: dict[str, Any] = field(default_factory=dict)
+    invocations: int = 0
+    billed_ms: float = 0.0  # summed wall time of the invocations, for the cost benchmark
+    _module: ModuleType | None = None
+    _entry: Callable[[dict[str, Any], Any], Any] | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name}"
+
+    def load(self) -> None:
+        module_name, _, attribute = self.handler.rpartition(".")
+        path = ROOT / self.code_uri / f"{module_name.replace('.', '/')}.py"
+        unique = f"smsdesk_function_{self.logical_id}"
+        spec = importlib.util.spec_from_file_location(unique, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        with environment(self.variables):
+            sys.modules[unique] = module
+            spec.loader.exec_module(module)
+        self._module, self._entry = module, getattr(module, attribute)
+
+    def invoke(self, event: dict[str, Any]) -> Any:  # noqa: ANN401
+        if self._entry is None:
+            self.load()
+        assert self._entry is not None
+        context = LambdaContext(self.name, self.memory, self.timeout, log_group_name=f"/aws/lambda/{self.name}")
+        with environment(self.variables):
+            self.invocations += 1
+            started = time.perf_counter()
+            try:
+                return self._entry(event, context)
+            finally:
+                self.billed_ms += (time.perf_counter() - started) * 1000
+
+
+def load_module(code_uri: str, handler: str, logical_id: str) -> ModuleType:
+    """Import a handler module the way LocalFunction does (for tests that need the module)."""
+    function = LocalFunction(logical_id, logical_id, code_uri, handler, {})
+    function.load()
+    assert function._module is not None
+    return function._module
+
+
+def code_path(code_uri: str) -> Path:
+    return Path(ROOT / code_uri)

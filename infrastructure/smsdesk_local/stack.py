@@ -1,0 +1,290 @@
+"""smsdesk on one machine: no AWS account, no Docker.
+
+:class:`LocalStack` reads template.yaml and runs what it describes:
+
+* an embedded moto server with the template's table (and its stream), event bus, queues,
+  schedule group and the Twilio secret (:mod:`smsdesk_local.cloud`);
+* every function of the template, imported from its ``CodeUri``/``Handler`` with its resolved
+  environment, invoked as Lambda invokes it (:mod:`smsdesk_local.functions`);
+* the HTTP API routes on one port (:mod:`smsdesk_local.http_gateway`);
+* the stream trigger, the EventBridge rules and the Scheduler (:mod:`smsdesk_local.event_sources`);
+* a stand-in of Twilio's Messages API that the real twilio library talks to, which calls the
+  status callbacks back (:mod:`smsdesk_local.twilio_standin`);
+* one clock for all of them that can travel forward (:mod:`smsdesk_local.travel_clock`).
+
+Event sources run in a background thread; :meth:`LocalStack.settle` runs them until nothing is
+left to do (what tests and ``smsdesk text`` use to see the outcome of a text deterministically).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from smsdesk_local import template as cfn
+from smsdesk_local.cloud import LocalCloud
+from smsdesk_local.event_sources import AsyncInvoker, RuleTrigger, ScheduleRunner, StreamTrigger
+from smsdesk_local.functions import LocalFunction
+from smsdesk_local.http_gateway import (
+    LOCAL_AGENT_ACCESS_KEY,
+    LOCAL_AGENT_SECRET_KEY,
+    HttpGateway,
+    Route,
+    compile_path,
+)
+from smsdesk_local.travel_clock import TravelClock, parse_duration
+from smsdesk_local.twilio_standin import TwilioStandIn
+
+# The local Twilio account: the stand-in accepts these, the webhooks are signed with the token.
+LOCAL_ACCOUNT_SID = "AC" + "10ca1" + "0" * 27
+LOCAL_AUTH_TOKEN = "local-twilio-auth-token-0000"  # noqa: S105 — a local stand-in, not a secret
+# Parameters the template has no default for, and what differs locally.
+LOCAL_PARAMETERS = {
+    "BusinessName": "Acme Outdoor",
+    "SupportContact": "support@acme.example",
+    "TwilioSender": "+15005550006",  # Twilio's magic "valid sender" test number
+}
+SETTLE_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class LocalSettings:
+    port: int = 3000
+    twilio_port: int | None = None  # default: port + 1 (any free port when port is 0)
+    start: datetime | None = None  # where the local clock starts (default: now)
+    parameters: dict[str, str] = field(default_factory=dict)  # like sam deploy --parameter-overrides
+    show_logs: bool = False  # the functions' own JSON logs and metrics
+    background: bool = True  # run event sources continuously (make local); tests may settle instead
+
+
+Report = Callable[[str, str, str, float | None], None]
+
+
+class LocalStack:
+    def __init__(self, settings: LocalSettings, report: Report | None = None, say: Callable[[str], None] = print) -> None:
+        self.settings = settings
+        self.clock = TravelClock(settings.start)
+        self.template = cfn.load_template()
+        self.cloud = LocalCloud(self.template)
+        self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, self.clock.now)
+        self.gateway = HttpGateway([], self._control, self._report)
+        self.functions: dict[str, LocalFunction] = {}
+        self.parameters: dict[str, str] = {}
+        self._user_report = report
+        self._say = say
+        self._streams: list[StreamTrigger] = []
+        self._rules: list[RuleTrigger] = []
+        self._schedules: ScheduleRunner | None = None
+        self._pump_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._pump_thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self) -> LocalStack:
+        from smsdesk.clock import use_process_clock
+
+        use_process_clock(self.clock)  # before any function is imported: they read it at cold start
+        self.cloud.start()
+        twilio_port = self.settings.twilio_port
+        if twilio_port is None:
+            twilio_port = self.settings.port + 1 if self.settings.port else 0
+        self.twilio.start(twilio_port)
+        self.twilio.on_create = self._texted
+        base_url = self.gateway.start(self.settings.port)
+        self.parameters = {
+            **cfn.parameter_defaults(self.template),
+            **LOCAL_PARAMETERS,
+            "PublicBaseUrl": base_url,
+            **self.settings.parameters,
+        }
+        resolver = cfn.Resolver(self.template, self.parameters, self.cloud.physical)
+        self.cloud.provision(resolver, {"account_sid": LOCAL_ACCOUNT_SID, "auth_token": LOCAL_AUTH_TOKEN})
+        self._build_functions(resolver)
+        for function in self.functions.values():
+            function.load()  # every cold start now: a configuration error stops `make local` here
+        self._wire(resolver)
+        if self.settings.background:
+            self._pump_thread = threading.Thread(target=self._pump_forever, name="event-sources", daemon=True)
+            self._pump_thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._pump_thread is not None:
+            self._pump_thread.join(timeout=10)
+        self.gateway.stop()
+        self.twilio.stop()
+        self.cloud.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self.gateway.base_url
+
+    # ------------------------------------------------------------------ wiring, from the template
+
+    def _build_functions(self, resolver: cfn.Resolver) -> None:
+        local_environment = {
+            **{k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                          "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION")},
+            "TWILIO_API_BASE_URL": self.twilio.base_url,
+        }
+        if not self.settings.show_logs:
+            local_environment |= {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+        for logical_id, resource in cfn.functions(self.template).items():
+            name = self.cloud.physical(logical_id, None)
+            variables = {k: str(v) for k, v in resolver.resolve(cfn.environment(self.template, logical_id)).items()}
+            memory = int(cfn.function_property(self.template, logical_id, "MemorySize", 128))
+            variables |= {
+                "AWS_LAMBDA_FUNCTION_NAME": name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+                **local_environment,
+            }
+            properties = resource["Properties"]
+            self.functions[logical_id] = LocalFunction(
+                logical_id=logical_id,
+                name=name,
+                code_uri=properties["CodeUri"],
+                handler=properties["Handler"],
+                variables=variables,
+                memory=memory,
+                timeout=int(cfn.function_property(self.template, logical_id, "Timeout", 3)),
+                event_invoke_config=resolver.resolve(properties.get("EventInvokeConfig") or {}),
+            )
+
+    def _wire(self, resolver: cfn.Resolver) -> None:
+        by_name = {f.name: f for f in self.functions.values()}
+        apis = cfn.resources(self.template, "AWS::Serverless::HttpApi")
+        routes = []
+        for route in cfn.http_routes(self.template):
+            auth = (apis.get(route.api, {}).get("Properties", {}).get("Auth") or {})
+            routes.append(
+                Route(route, self.functions[route.function], auth.get("DefaultAuthorizer") == "AWS_IAM",
+                      compile_path(route.path))
+            )
+        self.gateway.routes = routes
+        for mapping in cfn.resources(self.template, "AWS::Lambda::EventSourceMapping").values():
+            props = resolver.resolve(mapping["Properties"])
+            self._streams.append(
+                StreamTrigger(self.cloud, by_name[props["FunctionName"]], props["EventSourceArn"], props, self._report)
+            )
+        invoker = AsyncInvoker(self.cloud, self._report)
+        for rule in cfn.event_rules(self.template):
+            self._rules.append(
+                RuleTrigger(
+                    self.cloud, self.functions[rule.function], rule.name, resolver.resolve(rule.bus),
+                    resolver.resolve(rule.pattern), invoker,
+                )
+            )
+        groups = [self.cloud.physical(g, None) for g in cfn.resources(self.template, "AWS::Scheduler::ScheduleGroup")]
+        self._schedules = ScheduleRunner(
+            self.cloud, groups, {f.arn: f for f in self.functions.values()}, self.clock.now, self._report
+        )
+
+    # ------------------------------------------------------------------ running the event sources
+
+    def _pump_once(self) -> int:
+        assert self._schedules is not None
+        delivered = sum(stream.poll() for stream in self._streams)
+        delivered += sum(rule.poll() for rule in self._rules)
+        delivered += self._schedules.poll()
+        return delivered
+
+    def _pump_forever(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with self._pump_lock:
+                    delivered = self._pump_once()
+            except Exception as error:  # noqa: BLE001 — keep the stack alive; say what broke
+                self._say(f"event sources: {error!r}")
+                delivered = 0
+            if not delivered:
+                self._stopping.wait(0.1)
+
+    def settle(self, timeout: float = SETTLE_TIMEOUT_SECONDS) -> int:
+        """Run every event source until nothing is left to deliver and Twilio's stand-in has
+        made its status callbacks; return how many deliveries that took."""
+        deadline = time.monotonic() + timeout
+        total, quiet = 0, 0
+        while quiet < 2:
+            with self._pump_lock:
+                delivered = self._pump_once()
+            total += delivered
+            busy = self.twilio.busy
+            quiet = 0 if delivered or busy else quiet + 1
+            if time.monotonic() > deadline:
+                raise TimeoutError("the local stack did not settle")
+            if busy:
+                time.sleep(0.005)  # a status callback is on its way over HTTP
+        return total
+
+    def advance(self, delta_text: str) -> dict[str, Any]:
+        assert self._schedules is not None
+        delta = parse_duration(delta_text)
+        fired_before = len(self._schedules.fired)
+        now = self.clock.advance(delta)
+        self.settle()
+        return {"now": _iso(now), "fired": self._schedules.fired[fired_before:]}
+
+    # ------------------------------------------------------------------ the control plane (/_local/)
+
+    def info(self) -> dict[str, Any]:
+        base = self.base_url
+        return {
+            "api": base,
+            "webhooks": {"inbound": f"{base}/sms/inbound", "status": f"{base}/sms/status"},
+            "routes": [r.key for r in self.gateway.routes],
+            "twilio": {
+                "api_base_url": self.twilio.base_url,
+                "account_sid": LOCAL_ACCOUNT_SID,
+                "auth_token": LOCAL_AUTH_TOKEN,
+                "number": self.parameters.get("TwilioSender"),
+            },
+            "agent_credentials": {
+                "access_key_id": LOCAL_AGENT_ACCESS_KEY,
+                "secret_access_key": LOCAL_AGENT_SECRET_KEY,
+                "region": cfn.REGION,
+            },
+            "aws_endpoint": self.cloud.endpoint,
+            "business": {k: self.parameters.get(k) for k in ("BusinessName", "BusinessTimeZone", "BusinessHours")},
+            "clock": _iso(self.clock.now()),
+        }
+
+    def _control(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        assert self._schedules is not None
+        if (method, path) == ("GET", "/_local/info"):
+            return 200, self.info()
+        if (method, path) == ("POST", "/_local/settle"):
+            return 200, {"delivered": self.settle(), "clock": _iso(self.clock.now())}
+        if (method, path) == ("GET", "/_local/clock"):
+            pending = [{"schedule": name, "due": _iso(due)} for name, due in self._schedules.pending()]
+            return 200, {"now": _iso(self.clock.now()), "pending": pending}
+        if (method, path) == ("POST", "/_local/clock/advance"):
+            try:
+                return 200, self.advance(str(body.get("by", "")))
+            except ValueError as error:
+                return 400, {"message": str(error)}
+        if (method, path) == ("GET", "/_local/dead-letters"):
+            return 200, {"queues": self.cloud.queue_depths()}
+        return 404, {"message": "Not Found"}
+
+    # ------------------------------------------------------------------ what the console shows
+
+    def _report(self, function: str, trigger: str, outcome: str, ms: float | None) -> None:
+        if self._user_report is not None:
+            self._user_report(function, trigger, outcome, ms)
+
+    def _texted(self, message: dict[str, Any]) -> None:
+        if self._user_report is not None:
+            self._user_report("Twilio", f"text to {message['to']}", message["body"], None)
+
+
+def _iso(at: datetime) -> str:
+    from smsdesk.clock import to_iso
+
+    return to_iso(at)
