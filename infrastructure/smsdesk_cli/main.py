@@ -1,0 +1,123 @@
+"""``smsdesk``: the command line for agents and developers.
+
+Talks to the local stack (``make local``, http://127.0.0.1:3000) by default, or to a deployed
+stack's agent API given with ``--api`` (or ``SMSDESK_API``), signing with your AWS credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from smsdesk_cli.http import DEFAULT_API, Stack, StackError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smsdesk",
+        description="smsdesk: customer complaints by text message.",
+        epilog="The local stack runs with `make local`. For a deployed stack pass its AgentApiUrl output as --api.",
+    )
+    parser.add_argument(
+        "--api", default=os.environ.get("SMSDESK_API", DEFAULT_API),
+        help=f"the stack's API URL (default: $SMSDESK_API or {DEFAULT_API})",
+    )
+    parser.add_argument("--region", help="the deployed API's region (default: read from its URL)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    text = commands.add_parser("text", help="text the business number as a customer would (local stack)")
+    text.add_argument("--from", dest="sender", required=True, help="the customer's number, E.164 (+14155550100)")
+    text.add_argument("--from-state", help="Twilio's FromState for the sender (e.g. CA)")
+    text.add_argument("--media", type=int, default=0, help="how many photos the text carries")
+    text.add_argument("--no-wait", action="store_true", help="do not wait for smsdesk's answer")
+    text.add_argument("body", help="what the customer writes")
+
+    outbox = commands.add_parser("outbox", help="what smsdesk texted (the local Twilio stand-in's Messages list)")
+    outbox.add_argument("--to", help="only texts to this number")
+    outbox.add_argument("--limit", type=int, default=100)
+    outbox.add_argument("--json", action="store_true", help="one JSON object a line")
+
+    commands.add_parser("classify", help="read texts from stdin, one per line; print how smsdesk reads each (JSON)")
+
+    listing = commands.add_parser("conversations", help="list conversations: open first, urgent first")
+    listing.add_argument(
+        "--status", default="open",
+        help="open (everything not resolved), resolved, closed, or one status: acknowledged, waiting_on_agent...",
+    )
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--json", action="store_true", help="one JSON object a line")
+
+    show = commands.add_parser("show", help="one conversation with its messages")
+    show.add_argument("reference", help="e.g. C-7F3K")
+    show.add_argument("--json", action="store_true")
+
+    reply = commands.add_parser("reply", help="text the customer (through the send gateway: consent, quiet hours)")
+    reply.add_argument("reference")
+    reply.add_argument("body")
+
+    resolve = commands.add_parser("resolve", help="resolve a conversation (schedules the satisfaction check)")
+    resolve.add_argument("reference")
+    resolve.add_argument("--note", help="what was done")
+
+    reopen = commands.add_parser("reopen", help="reopen a resolved or closed conversation")
+    reopen.add_argument("reference")
+
+    opt_out = commands.add_parser("opt-out", help="record that a customer asked (by phone, e-mail) not to be texted")
+    opt_out.add_argument("number")
+    opt_out.add_argument("--reason")
+
+    clock = commands.add_parser("clock", help="the local clock: show it, or `clock advance 24h` (90m, 30h, 2d)")
+    clock.add_argument("action", nargs="?", choices=["show", "advance"], default="show")
+    clock.add_argument("duration", nargs="?", help="with advance: how far, e.g. 24h")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    if args.command == "classify":
+        from smsdesk_cli.classify import run
+
+        return run(sys.stdin, out)
+    try:
+        stack = Stack(args.api, args.region)
+        return _dispatch(args, stack, out, err)
+    except StackError as error:
+        print(f"smsdesk: {error}", file=err)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa: ANN001
+    from smsdesk_cli import desk, texting
+
+    match args.command:
+        case "text":
+            return texting.text(
+                stack, args.sender, args.body, from_state=args.from_state, media=args.media,
+                wait=not args.no_wait, out=out,
+            )
+        case "outbox":
+            return texting.outbox(stack, to=args.to, as_json=args.json, limit=args.limit, out=out)
+        case "clock":
+            if args.action == "advance" and not args.duration:
+                print("smsdesk: clock advance needs a duration, e.g. 24h", file=err)
+                return 2
+            return texting.clock(stack, args.duration if args.action == "advance" else None, out=out)
+        case "conversations":
+            return desk.conversations(stack, status=args.status, limit=args.limit, as_json=args.json, out=out, err=err)
+        case "show":
+            return desk.show(stack, args.reference, as_json=args.json, out=out, err=err)
+        case "reply":
+            return desk.reply(stack, args.reference, args.body, out=out, err=err)
+        case "resolve":
+            return desk.resolve(stack, args.reference, args.note, out=out, err=err)
+        case "reopen":
+            return desk.reopen(stack, args.reference, out=out, err=err)
+        case "opt-out":
+            return desk.opt_out(stack, args.number, args.reason, out=out, err=err)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
