@@ -10,6 +10,9 @@ import threading
 from datetime import datetime
 
 from smsdesk_local.stack import LocalSettings, LocalStack
+from smsdesk_local.template import ROOT
+
+FUNCTION_LOG = ROOT / ".local" / "functions.log"
 
 
 def _parameters(text: str) -> dict[str, str]:
@@ -44,16 +47,25 @@ def main(argv: list[str] | None = None) -> int:
 
     from smsdesk.phone_numbers import mask_in_text
 
+    console = sys.stdout
+    if not args.logs:
+        # The functions print JSON logs and EMF metrics on stdout, as in Lambda; locally they go
+        # to a file, and the console shows one line per invocation.
+        FUNCTION_LOG.parent.mkdir(exist_ok=True)
+        sys.stdout = open(FUNCTION_LOG, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 — for the process's life
+
+    def say(line: str) -> None:
+        print(line, file=console, flush=True)
+
     def report(function: str, trigger: str, outcome: str, ms: float | None) -> None:
         took = f" ({ms:.0f} ms)" if ms is not None else ""
         clock = stack.clock.now().strftime("%H:%M:%S")
-        print(mask_in_text(f"{clock}  {function:<26} {trigger:<34} {outcome}{took}"), flush=True)
+        say(mask_in_text(f"{clock}  {function:<26} {trigger:<34} {outcome}{took}"))
 
     settings = LocalSettings(
-        port=args.port, twilio_port=args.twilio_port, start=args.start, parameters=args.parameter_overrides,
-        show_logs=args.logs,
+        port=args.port, twilio_port=args.twilio_port, start=args.start, parameters=args.parameter_overrides
     )
-    stack = LocalStack(settings, report=report)
+    stack = LocalStack(settings, report=report, say=say)
     try:
         stack.start()
     except OSError as error:
@@ -61,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     info = stack.info()
     twilio = info["twilio"]
-    print(
+    logs = "shown here" if args.logs else f"{FUNCTION_LOG.relative_to(ROOT)} (--logs shows them here)"
+    say(
         f"""smsdesk is running locally on {info['api']}  (no AWS account, no Docker)
 
   Twilio webhooks   POST {info['webhooks']['inbound']}
@@ -73,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     business number {twilio['number']}
   AWS (moto)        {info['aws_endpoint']}
   Local clock       {info['clock']}
+  Function logs     {logs}
 
 Text it from another terminal:
   uv run smsdesk text --from +14155550100 "My order 4432 arrived broken"
@@ -80,8 +94,7 @@ Text it from another terminal:
   uv run smsdesk conversations
   uv run smsdesk clock advance 24h
 
-Activity (Ctrl-C to stop):""",
-        flush=True,
+Activity (Ctrl-C to stop):"""
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -254,7 +254,11 @@ class RuleTrigger:
 
 
 class ScheduleRunner:
-    """Fires due one-time schedules of the template's schedule groups on the local clock."""
+    """Fires due one-time schedules of the template's schedule groups on the local clock.
+
+    It follows the schedules the functions create and delete as the requests go by (see
+    :class:`smsdesk_local.cloud.AwsFront`) rather than listing them all on every poll, and
+    reads each one from moto when it is due, so what fires is what Scheduler holds."""
 
     def __init__(
         self,
@@ -266,55 +270,58 @@ class ScheduleRunner:
     ) -> None:
         self._cloud = cloud
         self._scheduler = cloud.client("scheduler")
-        self._groups = groups
+        self._groups = set(groups)
         self._functions = functions_by_arn
         self._now = now
         self._report = report
         self.fired: list[str] = []
-        self._known: dict[tuple[str, str], datetime | None] = {}  # (group, name) -> due
+        self._due: dict[tuple[str, str], datetime] = {}  # (group, name) -> when
 
     def pending(self) -> list[tuple[str, datetime]]:
         """Every one-time schedule waiting to fire: (name, due), soonest first."""
-        self._refresh()
-        return sorted(((name, due) for (_, name), due in self._known.items() if due), key=lambda item: item[1])
+        self._follow_changes()
+        return sorted(((name, due) for (_, name), due in self._due.items()), key=lambda item: item[1])
 
     def poll(self) -> int:
-        self._refresh()
+        self._follow_changes()
         now = self._now()
-        due = sorted(
-            ((when, group, name) for (group, name), when in self._known.items() if when is not None and when <= now)
-        )
+        due = sorted((when, group, name) for (group, name), when in self._due.items() if when <= now)
+        fired = 0
         for _, group, name in due:
-            self._fire(group, name)
-        return len(due)
+            fired += self._fire(group, name, now)
+        return fired
 
-    def _refresh(self) -> None:
-        seen = set()
-        for group in self._groups:
-            token = None
-            while True:
-                page = self._scheduler.list_schedules(GroupName=group, **({"NextToken": token} if token else {}))
-                for summary in page.get("Schedules", []):
-                    key = (group, summary["Name"])
-                    seen.add(key)
-                    if key not in self._known:
-                        detail = self._scheduler.get_schedule(Name=summary["Name"], GroupName=group)
-                        self._known[key] = due_time(
-                            detail["ScheduleExpression"], detail.get("ScheduleExpressionTimezone")
-                        )
-                token = page.get("NextToken")
-                if not token:
-                    break
-        for key in set(self._known) - seen:
-            del self._known[key]
+    def _follow_changes(self) -> None:
+        changes = self._cloud.front.schedule_changes
+        while not changes.empty():
+            change, group, name = changes.get_nowait()
+            if group not in self._groups:
+                continue
+            if change == "deleted":
+                self._due.pop((group, name), None)
+                continue
+            try:
+                detail = self._scheduler.get_schedule(Name=name, GroupName=group)
+            except self._scheduler.exceptions.ResourceNotFoundException:
+                continue  # the create failed
+            when = due_time(detail["ScheduleExpression"], detail.get("ScheduleExpressionTimezone"))
+            if when is not None:
+                self._due[(group, name)] = when
 
-    def _fire(self, group: str, name: str) -> None:
+    def _fire(self, group: str, name: str, now: datetime) -> int:
         scheduler = self._scheduler
         try:
             detail = scheduler.get_schedule(Name=name, GroupName=group)  # cancelled meanwhile?
         except scheduler.exceptions.ResourceNotFoundException:
-            self._known.pop((group, name), None)
-            return
+            self._due.pop((group, name), None)
+            return 0
+        when = due_time(detail["ScheduleExpression"], detail.get("ScheduleExpressionTimezone"))
+        if when is None:
+            self._due.pop((group, name), None)
+            return 0
+        if when > now:  # re-created for later meanwhile
+            self._due[(group, name)] = when
+            return 0
         target = detail["Target"]
         function = self._functions.get(target["Arn"])
         payload = json.loads(target.get("Input") or "{}")
@@ -344,9 +351,12 @@ class ScheduleRunner:
                         "SCHEDULE_ARN": {"DataType": "String", "StringValue": detail["Arn"]},
                     },
                 )
+            self._report(target["Arn"].rsplit(":", 1)[-1], f"schedule {name}", f"failed; sent to {dead_letter}", None)
+        self._due.pop((group, name), None)
         if detail.get("ActionAfterCompletion") == "DELETE":
-            scheduler.delete_schedule(Name=name, GroupName=group)
-            self._known.pop((group, name), None)
-        else:
-            self._known[(group, name)] = None  # a one-time schedule runs once
+            try:
+                scheduler.delete_schedule(Name=name, GroupName=group)
+            except scheduler.exceptions.ResourceNotFoundException:
+                pass
         self.fired.append(name)
+        return 1

@@ -1,9 +1,15 @@
 """The template's Lambda functions, loaded and invoked the way Lambda does it.
 
 Each function is its CodeUri plus its Handler ("functions/inbound_sms/" + "app.lambda_handler").
-Every handler module is named ``app``, so each is loaded under a name of its own. A function's
-environment (Globals plus its own, resolved) is applied to ``os.environ`` while it is imported
-and while it runs, and one invocation runs at a time, as in one Lambda execution environment.
+Every handler module is named ``app``, so each is loaded under a name of its own.
+
+A function's environment (Globals plus its own, resolved) is applied to ``os.environ`` while it
+is imported: that is its cold start, where smsdesk reads and validates all of its configuration.
+It is not swapped in again for each invocation, because ``os.environ`` belongs to the whole
+process and other threads (the HTTP servers, the event sources) read it all the time; what
+differs between functions is only read at import, and what every function reads later (the AWS
+endpoint and credentials, Powertools' switches) is the same for all and set once for the
+process. Invocations run one at a time: the functions share this process's modules.
 """
 
 from __future__ import annotations
@@ -46,19 +52,24 @@ class LambdaContext:
 
 
 _environment_lock = threading.RLock()
+_invocation_lock = threading.RLock()
 
 
 @contextmanager
 def environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """Apply ``variables`` to os.environ for the duration (one function at a time)."""
+    """Apply ``variables`` to os.environ for the duration (the cold start: the import), then put
+    back exactly the keys it changed."""
     with _environment_lock:
-        saved = dict(os.environ)
+        saved = {key: os.environ.get(key) for key in variables}
         os.environ.update(variables)
         try:
             yield
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 @dataclass
@@ -98,7 +109,7 @@ class LocalFunction:
             self.load()
         assert self._entry is not None
         context = LambdaContext(self.name, self.memory, self.timeout, log_group_name=f"/aws/lambda/{self.name}")
-        with environment(self.variables):
+        with _invocation_lock:
             self.invocations += 1
             started = time.perf_counter()
             try:

@@ -58,7 +58,6 @@ class LocalSettings:
     twilio_port: int | None = None  # default: port + 1 (any free port when port is 0)
     start: datetime | None = None  # where the local clock starts (default: now)
     parameters: dict[str, str] = field(default_factory=dict)  # like sam deploy --parameter-overrides
-    show_logs: bool = False  # the functions' own JSON logs and metrics
     background: bool = True  # run event sources continuously (make local); tests may settle instead
 
 
@@ -134,8 +133,7 @@ class LocalStack:
                                           "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION")},
             "TWILIO_API_BASE_URL": self.twilio.base_url,
         }
-        if not self.settings.show_logs:
-            local_environment |= {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+        os.environ.update(local_environment)  # what functions read after their cold start, too
         for logical_id, resource in cfn.functions(self.template).items():
             name = self.cloud.physical(logical_id, None)
             variables = {k: str(v) for k, v in resolver.resolve(cfn.environment(self.template, logical_id)).items()}
