@@ -1,5 +1,6 @@
-"""Shared fixtures: no test ever reaches real AWS or Twilio."""
+"""Shared fixtures: no test ever reaches real AWS or Twilio, and no test's output leaks a number."""
 
+import functools
 import os
 
 import pytest
@@ -14,6 +15,16 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+import botocore.loaders  # noqa: E402 — after the environment above
+import botocore.session  # noqa: E402
+
+from tests.support.privacy import pytest_runtest_makereport  # noqa: E402, F401 — the privacy check, on every test
+
+# pynamodb gives each connection its own botocore Session, and every Session parses the service
+# models again; bind_table() (each test, each function's cold start) drops the connections. One
+# shared loader keeps the parsed JSON: the same data, read once per process instead of per client.
+botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Every route is declared in template.yaml and here; there is no catch-all. Errors
 as application/problem+json with a status and a short title, never an internal message.
 """
 
+import json
 import os
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -42,7 +43,8 @@ def body() -> dict:
 
 
 def problem(status: int, title: str) -> Response:
-    return Response(status, "application/problem+json", {"status": status, "title": title})
+    # Powertools serializes a body only for application/json; an HTTP API needs a string body.
+    return Response(status, "application/problem+json", json.dumps({"status": status, "title": title}))
 
 
 @app.get("/conversations")
@@ -90,7 +92,7 @@ def reopen(reference: str):
 def record_opt_out(number: str):
     reason = body().get("reason")
     desk.record_opt_out(number, agent=agent(), reason=reason if isinstance(reason, str) else None)
-    return Response(204, "application/json", None)
+    return Response(204, None, "")  # no content: no body (not the JSON "null")
 
 
 @app.exception_handler(InvalidRequest)

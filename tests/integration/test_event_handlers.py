@@ -1,0 +1,368 @@
+"""The functions that are not Twilio's webhooks, invoked as Lambda invokes them: the outbox
+relay (a DynamoDB stream batch), the acknowledgement and consent functions (the EventBridge
+events the template's rules deliver), the follow-up function (a Scheduler schedule's input) and
+the agent API (an IAM-authorised HTTP API request).
+
+The events are the ones moto produced from a real webhook call: the table's stream records, the
+envelopes the rules delivered, the schedules' inputs. What leaves is what reached Twilio.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from smsdesk.table import OutboxEvent
+from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
+from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
+    acknowledgement,
+    agent_api,
+    agent_request,
+    aws_faults,
+    cloud,
+    consent,
+    conversation_request,
+    follow_up,
+    inbound,
+    inbound_params,
+    lambdas,
+    process_clock,
+    relay,
+    text,
+    twilio_post,
+)
+from tests.support.aws_faults import THROTTLING
+from tests.support.lambda_functions import scheduler_inputs
+
+OTHER = "+13125550188"  # Chicago
+
+
+def bodies_to(twilio, number=CUSTOMER):
+    return [m["Body"] for m in twilio.to(number)]
+
+
+# ------------------------------------------------------------------------------- outbox relay
+
+
+def test_the_relay_publishes_each_outbox_event_where_the_template_rules_route_it(inbound, relay, cloud, repository):
+    inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1)))
+    inbound.http(twilio_post("/sms/inbound", inbound_params("HELP", sid=2, sender=OTHER)))
+
+    assert relay.invoke(cloud.stream.lambda_event()) == {"batchItemFailures": []}
+
+    [complaint] = cloud.rules.delivered("AcknowledgementFunction")
+    [help_requested] = cloud.rules.delivered("ConsentFunction")
+    reference = repository.customer(CUSTOMER).open_conversation
+    assert (complaint["source"], complaint["detail-type"]) == ("smsdesk", "ComplaintReceived")
+    assert complaint["detail"]["conversation"] == reference  # an object, not a JSON string
+    assert complaint["detail"]["text"] == "My order arrived broken"
+    assert (help_requested["detail-type"], help_requested["detail"]["customer"]) == ("HelpRequested", OTHER)
+
+
+def test_the_relay_ignores_stream_records_that_are_not_outbox_events(inbound, relay, cloud, repository):
+    """Were the FilterCriteria ever lost, customer, message and MODIFY records must not be published."""
+    inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1)))
+    inbound.http(twilio_post("/sms/inbound", inbound_params("It was order 4432", sid=2)))
+    everything = cloud.stream.lambda_event(filtered=False)
+    assert {r["eventName"] for r in everything["Records"]} == {"INSERT", "MODIFY"}
+
+    assert relay.invoke(everything) == {"batchItemFailures": []}
+
+    delivered = cloud.rules.delivered("AcknowledgementFunction")
+    assert [e["detail-type"] for e in delivered] == ["ComplaintReceived"]  # the 2nd text is not a complaint
+    assert len(outbox_events(repository)) == 2
+
+
+def test_an_entry_eventbridge_rejects_for_good_is_reported_and_the_others_are_published(
+    inbound, relay, cloud, repository, clock
+):
+    inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1)))
+    # An outbox item whose detail EventBridge refuses (MalformedDetail), then a good one.
+    OutboxEvent("EVENT#poison", "EVENT", detail_type="ComplaintReceived", detail="{not json",
+                created_at=clock.now(), expires_at=clock.now() + timedelta(days=1)).save()
+    inbound.http(twilio_post("/sms/inbound", inbound_params("HELP", sid=2, sender=OTHER)))
+    event = cloud.stream.lambda_event()
+    poison = next(r for r in event["Records"] if r["dynamodb"]["Keys"]["pk"]["S"] == "EVENT#poison")
+
+    result = relay.invoke(event)
+
+    # Lambda retries the batch from the poison record (and, after its retries, parks the batch
+    # in the relay's on-failure queue); what came before it is published once.
+    assert result == {"batchItemFailures": [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]}
+    assert [e["detail-type"] for e in cloud.rules.delivered("AcknowledgementFunction")] == ["ComplaintReceived"]
+    assert [e["detail-type"] for e in cloud.rules.delivered("ConsentFunction")] == ["HelpRequested"]
+
+
+def test_entries_eventbridge_throttles_are_retried_in_the_same_invocation(
+    inbound, relay, cloud, repository, aws_faults
+):
+    from smsdesk.aws.clients import client
+
+    inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1)))
+    inbound.http(twilio_post("/sms/inbound", inbound_params("HELP", sid=2, sender=OTHER)))
+    aws_faults.watch(client("events"))
+    throttled = {"ErrorCode": "ThrottlingException", "ErrorMessage": "Rate exceeded"}
+    aws_faults.answer("eventbridge.PutEvents", 200, {"FailedEntryCount": 2, "Entries": [throttled, throttled]})
+
+    assert relay.invoke(cloud.stream.lambda_event()) == {"batchItemFailures": []}
+
+    assert aws_faults.calls["eventbridge.PutEvents"] == 2
+    assert len(cloud.rules.delivered("AcknowledgementFunction")) == 1  # once, not twice
+    assert len(cloud.rules.delivered("ConsentFunction")) == 1
+
+
+def test_entries_eventbridge_keeps_failing_are_reported_so_lambda_retries_from_the_first(
+    inbound, relay, cloud, aws_faults
+):
+    from smsdesk.aws.clients import client
+
+    inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1)))
+    event = cloud.stream.lambda_event()
+    aws_faults.watch(client("events"))
+    failed = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "Internal"}]}
+    aws_faults.answer("eventbridge.PutEvents", 200, failed, times=3)  # every attempt of this invocation
+
+    first = relay.invoke(event)
+
+    assert first == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["dynamodb"]["SequenceNumber"]}]}
+    assert cloud.rules.delivered("AcknowledgementFunction") == []
+    assert relay.invoke(event) == {"batchItemFailures": []}  # Lambda's retry of the batch
+    assert len(cloud.rules.delivered("AcknowledgementFunction")) == 1
+
+
+def test_when_eventbridge_fails_the_whole_call_the_invocation_fails_and_nothing_is_lost(
+    inbound, relay, cloud, aws_faults
+):
+    from smsdesk.aws.clients import client
+
+    inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1)))
+    event = cloud.stream.lambda_event()
+    aws_faults.watch(client("events"))
+    internal = {"__type": "InternalException", "message": "Internal error"}
+    aws_faults.answer("eventbridge.PutEvents", 500, internal, times=4)  # the call and botocore's 3 retries
+
+    with pytest.raises(Exception, match="InternalException"):
+        relay.invoke(event)  # Lambda retries the batch (bisecting it on repeated errors)
+
+    assert len(aws_faults.backoff) == 3  # botocore backed off between its attempts
+    assert cloud.rules.delivered("AcknowledgementFunction") == []
+    assert relay.invoke(event) == {"batchItemFailures": []}
+    assert len(cloud.rules.delivered("AcknowledgementFunction")) == 1
+
+
+# ------------------------------------------------------------------------------- acknowledgement
+
+
+def test_a_complaint_is_acknowledged_once_from_the_event_the_rule_delivers(text, acknowledgement, cloud, twilio, repository):
+    text("My order 4432 arrived broken", sid=1)
+    [event] = cloud.rules.delivered("AcknowledgementFunction")
+
+    assert acknowledgement.invoke(event) == {"handled": True, "outcome": "sent"}
+    assert acknowledgement.invoke(event) == {"handled": True, "outcome": None}  # EventBridge delivered it twice
+
+    reference = repository.customer(CUSTOMER).open_conversation
+    [body] = bodies_to(twilio)
+    assert body.startswith("Hi, Acme Outdoor here. We're sorry about your order.")
+    assert f"Your reference is {reference}." in body and "will reply by 12:00 PM today" in body
+    assert twilio.sent[0]["StatusCallback"] == ENVIRON["PUBLIC_BASE_URL"] + "/sms/status"
+    assert repository.conversation(reference).status == "acknowledged"
+
+
+def test_a_keyword_is_answered_from_its_event_and_only_once(text, acknowledgement, cloud, twilio):
+    text("My order arrived broken", sid=1)
+    acknowledgement.invoke(cloud.rules.delivered("AcknowledgementFunction")[0])
+    text("refund", sid=2)
+    [keyword] = cloud.rules.delivered("AcknowledgementFunction")
+    assert keyword["detail-type"] == "KeywordReceived"
+
+    assert acknowledgement.invoke(keyword)["outcome"] == "sent"
+    assert acknowledgement.invoke(keyword)["outcome"] == "duplicate"
+
+    assert len(bodies_to(twilio)) == 2
+    assert bodies_to(twilio)[-1].startswith("To request a refund, reply with your order number")
+
+
+# ------------------------------------------------------------------------------- consent
+
+
+def test_an_opt_out_in_words_gets_one_confirmation_and_its_follow_ups_are_cancelled(
+    text, acknowledgement, consent, follow_up, cloud, twilio, clock
+):
+    text("My order arrived broken", sid=1)
+    acknowledgement.invoke(cloud.rules.delivered("AcknowledgementFunction")[0])  # schedules the SLA check
+    [sla_check] = scheduler_inputs(ENVIRON["SCHEDULE_GROUP_NAME"])
+    text("please stop texting me", sid=2)
+    [revoked] = cloud.rules.delivered("ConsentFunction")
+
+    first = consent.invoke(revoked)
+    again = consent.invoke(revoked)
+
+    assert (first["outcome"], first["cancelled"]) == ("sent", [sla_check["input"]["name"]])
+    assert again["outcome"] in {"duplicate", "refused"}
+    assert scheduler_inputs(ENVIRON["SCHEDULE_GROUP_NAME"]) == []
+    # Had the schedule fired anyway (it was already running), nothing more would be sent.
+    clock.advance(timedelta(hours=2))
+    follow_up.invoke(sla_check["input"])
+    assert bodies_to(twilio)[1:] == [
+        "You're unsubscribed from Acme Outdoor texts and will get no more messages. Reply START to resubscribe."
+    ]
+
+
+def test_stop_gets_no_confirmation_from_smsdesk(text, consent, cloud, twilio):
+    text("STOP", sid=1)
+    [revoked] = cloud.rules.delivered("ConsentFunction")
+    assert consent.invoke(revoked)["outcome"] == "nothing to send"
+    assert twilio.attempts == 0
+
+
+def test_help_is_answered_once_per_help_text(text, consent, cloud, twilio):
+    text("HELP", sid=1)
+    [help_requested] = cloud.rules.delivered("ConsentFunction")
+    consent.invoke(help_requested)
+    consent.invoke(help_requested)
+    assert bodies_to(twilio) == [
+        "Acme Outdoor support: support@acme.example. Msg&data rates may apply. Reply STOP to opt out."
+    ]
+
+
+# ------------------------------------------------------------------------------- follow-ups
+
+
+def test_a_missed_promise_from_its_schedule_tells_the_customer_once(
+    text, acknowledgement, follow_up, cloud, twilio, clock, repository
+):
+    text("My order arrived broken", sid=1)
+    acknowledgement.invoke(cloud.rules.delivered("AcknowledgementFunction")[0])
+    [schedule] = scheduler_inputs(ENVIRON["SCHEDULE_GROUP_NAME"])
+    assert schedule["expression"] == "at(2026-11-23T17:00:00)"  # noon in New York, as promised
+    clock.set(datetime(2026, 11, 23, 17, 0, tzinfo=UTC))
+
+    assert follow_up.invoke(schedule["input"])["done"] == "breached"
+    assert follow_up.invoke(schedule["input"])["done"] == "promise kept"  # Scheduler's retry
+
+    assert len(bodies_to(twilio)) == 2
+    assert "we haven't forgotten you" in bodies_to(twilio)[-1]
+    reference = repository.customer(CUSTOMER).open_conversation
+    assert ("SlaBreached", reference) in [(k, d["conversation"]) for k, d in outbox_events(repository)]
+
+
+# ------------------------------------------------------------------------------- agent API
+
+
+@pytest.fixture
+def complaint(text, repository):
+    text("My order arrived broken", sid=1)
+    return repository.customer(CUSTOMER).open_conversation
+
+
+def test_agents_list_their_queue_urgent_first(text, agent_api, repository, clock):
+    text("My order arrived late", sid=1)
+    clock.advance(timedelta(minutes=5))
+    text("I'm calling my attorney about this", sid=2, sender=OTHER)
+    normal, urgent = repository.customer(CUSTOMER).open_conversation, repository.customer(OTHER).open_conversation
+
+    answer = agent_api.http(agent_request("GET", "/conversations", query="status=active&limit=10"))
+
+    assert (answer.status, answer.content_type) == (200, "application/json")
+    page = answer.json()
+    assert [c["reference"] for c in page["conversations"]] == [urgent, normal]
+    assert page["conversations"][0]["priority"] == "urgent"
+
+
+def test_an_agent_reads_a_conversation_with_its_messages(complaint, agent_api):
+    answer = agent_api.http(conversation_request("GET", complaint))
+    assert answer.status == 200
+    view = answer.json()
+    assert (view["reference"], view["customer"], view["consent"]) == (complaint, CUSTOMER, "subscribed")
+    assert [(m["direction"], m["body"]) for m in view["messages"]] == [("inbound", "My order arrived broken")]
+
+
+def test_an_agents_reply_reaches_the_customer_once_per_idempotency_key(complaint, agent_api, twilio, repository):
+    request = conversation_request(
+        "POST", complaint, "replies", body={"text": "A replacement ships today."}, headers={"idempotency-key": "r-1"}
+    )
+    first = agent_api.http(request)
+    retried = agent_api.http(request)
+
+    assert (first.status, first.json()["outcome"]) == (201, "sent")
+    assert (retried.status, retried.json()["outcome"]) == (200, "duplicate")
+    assert bodies_to(twilio) == ["A replacement ships today."]
+    _, messages = repository.conversation_with_messages(complaint)
+    assert [m.author for m in messages if m.direction == "outbound"] == ["agent:dana"]  # from the IAM user ARN
+    assert repository.conversation(complaint).status == "waiting_on_customer"
+
+
+def test_resolve_then_reopen(complaint, agent_api, twilio):
+    resolved = agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "refunded"}))
+    assert (resolved.status, resolved.json()["status"]) == (200, "resolved")
+
+    late_reply = agent_api.http(conversation_request("POST", complaint, "replies", body={"text": "Anything else?"}))
+    assert (late_reply.status, late_reply.content_type) == (409, "application/problem+json")
+    assert late_reply.json() == {"status": 409, "title": f"{complaint} is resolved; reopen it to reply"}
+
+    reopened = agent_api.http(conversation_request("POST", complaint, "reopen", body={}))
+    assert (reopened.status, reopened.json()["status"]) == (200, "waiting_on_agent")
+    assert twilio.sent == []
+
+
+def test_an_agent_records_an_opt_out_heard_on_the_phone(complaint, agent_api, repository):
+    # HTTP APIs hand the Lambda the path decoded: the CLI's %2B arrives as "+".
+    request = agent_request("POST", f"/customers/{CUSTOMER}/opt-out", route="/customers/{number}/opt-out",
+                            params={"number": CUSTOMER}, body={"reason": "asked on the phone"})
+    answer = agent_api.http(request)
+    assert (answer.status, answer.body) == (204, "")
+    [record] = repository.consent_history(CUSTOMER)
+    assert (record.source, record.reason) == ("agent", "asked on the phone")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/nothing-here"), ("DELETE", "/conversations/C-ABCD"), ("GET", "/conversations/C-ABCD/replies")],
+)
+def test_an_unknown_route_is_a_404_problem(agent_api, cloud, method, path):
+    answer = agent_api.http(agent_request(method, path))
+    assert (answer.status, answer.content_type) == (404, "application/problem+json")
+    assert answer.json() == {"status": 404, "title": "not found"}
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        ("{not json", "the body is not JSON"),
+        ("[1, 2]", "the body must be a JSON object"),
+        ({"text": 42}, 'the body needs "text"'),
+        ({"text": "   "}, "the reply is empty"),
+    ],
+)
+def test_a_malformed_reply_is_a_400_problem_and_sends_nothing(complaint, agent_api, twilio, body, title):
+    answer = agent_api.http(conversation_request("POST", complaint, "replies", body=body))
+    assert (answer.status, answer.content_type) == (400, "application/problem+json")
+    assert answer.json() == {"status": 400, "title": title}
+    assert twilio.attempts == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [("limit=lots", "limit must be a number"), ("limit=1000", "limit must be between 1 and 100"),
+     ("cursor=not-a-cursor", "invalid cursor")],
+)
+def test_a_malformed_listing_is_a_400_problem(agent_api, cloud, query, title):
+    answer = agent_api.http(agent_request("GET", "/conversations", query=query))
+    assert (answer.status, answer.json()) == (400, {"status": 400, "title": title})
+
+
+def test_an_unknown_conversation_is_a_404_problem(agent_api, cloud):
+    answer = agent_api.http(conversation_request("GET", "C-ZZZZ"))
+    assert (answer.status, answer.json()) == (404, {"status": 404, "title": "no such conversation"})
+
+
+def test_an_internal_failure_is_a_bare_500_with_no_error_text(lambdas, aws_faults, complaint):
+    agent_api = lambdas.load("AgentApiFunction")  # after the faults are installed: its clients get them
+    aws_faults.fail("dynamodb.Query", THROTTLING, times=4)
+
+    answer = agent_api.http(conversation_request("GET", complaint))
+
+    # The function fails (API Gateway answers its generic 500); it never answers with the error.
+    assert answer.error is not None and "Throttling" in str(answer.error)
+    assert (answer.status, answer.body) == (500, '{"message":"Internal Server Error"}')

@@ -1,0 +1,181 @@
+"""The Twilio webhooks, invoked the way Lambda invokes them: an API Gateway HTTP API event
+(payload 2.0, base64 form body, lower-cased headers) in, the HTTP answer Twilio gets out.
+
+Fault and bad-input cases beyond the basic ones are in test_faults.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smsdesk.table import Conversation, Message
+from tests.integration.conftest import CUSTOMER, outbox_events
+from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
+    cloud,
+    inbound,
+    inbound_params,
+    lambdas,
+    message_sid,
+    process_clock,
+    sent_sid,
+    status_params,
+    twilio_post,
+)
+from tests.support.api_gateway import form_body
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def table_items(repository) -> list[tuple[str, str]]:
+    return sorted((item.pk, item.sk) for item in repository.iterate_table())
+
+
+@pytest.fixture
+def delivery_status(lambdas):
+    return lambdas.load("DeliveryStatusFunction")
+
+
+# ------------------------------------------------------------------------------- inbound
+
+
+def test_a_signed_complaint_gets_empty_twiml_and_is_stored_and_announced(inbound, repository):
+    event = twilio_post("/sms/inbound", inbound_params("My order 4432 arrived broken and nobody answers"))
+    assert event["isBase64Encoded"] is True  # how an HTTP API hands a form body to Lambda
+
+    answer = inbound.http(event)
+
+    assert (answer.status, answer.content_type, answer.body) == (200, "text/xml", EMPTY_TWIML)
+    reference = repository.customer(CUSTOMER).open_conversation
+    conversation, messages = repository.conversation_with_messages(reference)
+    assert conversation.status == "open"
+    assert [(m.body, m.twilio_sid) for m in messages] == [("My order 4432 arrived broken and nobody answers", message_sid(1))]
+    [(kind, detail)] = outbox_events(repository)
+    assert kind == "ComplaintReceived"
+    assert (detail["conversation"], detail["customer"], detail["message_sid"]) == (reference, CUSTOMER, message_sid(1))
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["signed with another token", "no signature", "signed for other parameters", "signed for another URL"],
+)
+def test_a_request_not_signed_by_twilio_is_refused_and_changes_nothing(inbound, repository, how):
+    params = inbound_params("My order arrived broken")
+    if how == "signed with another token":
+        event = twilio_post("/sms/inbound", params, auth_token="x" * 32)
+    elif how == "no signature":
+        event = twilio_post("/sms/inbound", params, auth_token=None)
+    elif how == "signed for other parameters":
+        event = twilio_post("/sms/inbound", params, body=form_body({**params, "Body": "STOP"}))
+    else:
+        event = twilio_post("/sms/status", params, raw_path="/sms/inbound")
+    before = table_items(repository)
+
+    answer = inbound.http(event)
+
+    assert (answer.status, answer.content_type) == (403, "application/problem+json")
+    assert answer.json() == {"status": 403, "title": "signature verification failed"}
+    assert table_items(repository) == before == []
+
+
+@pytest.mark.parametrize("missing", ["MessageSid", "From", "To"])
+def test_a_webhook_without_its_identifying_fields_is_a_422_and_changes_nothing(inbound, repository, missing):
+    params = {k: v for k, v in inbound_params("My order arrived broken").items() if k != missing}
+    answer = inbound.http(twilio_post("/sms/inbound", params))
+    assert answer.status == 422 and missing in answer.json()["title"]
+    assert table_items(repository) == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", json.dumps(inbound_params("My order arrived broken")).encode()),
+        ("text/plain", form_body(inbound_params("My order arrived broken"))),
+        ("multipart/form-data; boundary=x", b"--x\r\n--x--"),
+    ],
+)
+def test_a_body_that_is_not_a_form_is_a_415(inbound, repository, content_type, body):
+    params = inbound_params("My order arrived broken")
+    answer = inbound.http(twilio_post("/sms/inbound", params, body=body, headers={"content-type": content_type}))
+    assert answer.status == 415
+    assert table_items(repository) == []
+
+
+def test_an_oversized_body_is_a_413_before_anything_else(inbound, repository):
+    params = inbound_params("x" * 40_000)
+    answer = inbound.http(twilio_post("/sms/inbound", params))
+    assert answer.status == 413
+    assert table_items(repository) == []
+
+
+def test_a_form_content_type_with_a_charset_is_accepted(inbound, repository):
+    headers = {"content-type": "application/x-www-form-urlencoded; charset=UTF-8"}
+    answer = inbound.http(twilio_post("/sms/inbound", inbound_params("Broken zipper"), headers=headers))
+    assert answer.status == 200
+    assert repository.customer(CUSTOMER).open_conversation is not None
+
+
+def test_a_duplicate_delivery_is_answered_200_and_changes_nothing(inbound, repository):
+    event = twilio_post("/sms/inbound", inbound_params("My order arrived broken"))
+    assert inbound.http(event).status == 200
+    before = table_items(repository)
+    assert inbound.http(event).body == EMPTY_TWIML  # Twilio must not keep retrying it
+    assert table_items(repository) == before
+    assert [kind for kind, _ in outbox_events(repository)] == ["ComplaintReceived"]
+
+
+def test_stop_is_recorded_before_the_webhook_answers(inbound, repository):
+    answer = inbound.http(twilio_post("/sms/inbound", inbound_params("STOP")))
+    assert answer.status == 200
+    customer = repository.customer(CUSTOMER)
+    assert (customer.consent, customer.opt_out_confirmation) == ("opted_out", "not_needed")
+    assert [kind for kind, _ in outbox_events(repository)] == ["ConsentRevoked"]
+
+
+# ------------------------------------------------------------------------------- delivery status
+
+
+def callback(delivery_status, sid, status, error_code=None):
+    return delivery_status.http(twilio_post("/sms/status", status_params(sid, status, error_code)))
+
+
+def test_signed_status_callbacks_are_recorded_with_204(delivery_status, repository, sent_sid):
+    assert [callback(delivery_status, sent_sid, s).status for s in ("sent", "delivered")] == [204, 204]
+    assert repository.message_by_sid(sent_sid).status == "delivered"
+
+
+def test_out_of_order_and_repeated_callbacks_never_move_the_status_back(delivery_status, repository, sent_sid):
+    answers = [callback(delivery_status, sent_sid, s).status for s in ("delivered", "sending", "sent", "delivered")]
+    assert answers == [204, 204, 204, 204]  # stale ones are acknowledged, so Twilio stops
+    message = repository.message_by_sid(sent_sid)
+    assert (message.status, message.status_rank) == ("delivered", 4)
+
+
+def test_a_callback_for_an_unknown_message_is_a_503_so_twilio_retries(delivery_status, repository, sent_sid):
+    before = table_items(repository)
+    answer = callback(delivery_status, "SM" + "f" * 32, "delivered")
+    assert (answer.status, answer.content_type) == (503, "application/problem+json")
+    assert table_items(repository) == before
+
+
+def test_a_forged_status_callback_is_refused(delivery_status, repository, sent_sid):
+    event = twilio_post("/sms/status", status_params(sent_sid, "failed", 21610), auth_token="x" * 32)
+    assert delivery_status.http(event).status == 403
+    assert repository.message_by_sid(sent_sid).status == "queued"
+    assert repository.customer(CUSTOMER).consent == "subscribed"
+
+
+def test_a_callback_without_a_status_is_a_422(delivery_status, repository, sent_sid):
+    params = {k: v for k, v in status_params(sent_sid, "sent").items() if k not in {"MessageStatus", "SmsStatus"}}
+    assert delivery_status.http(twilio_post("/sms/status", params)).status == 422
+    assert repository.message_by_sid(sent_sid).status == "queued"
+
+
+def test_status_callback_for_an_inbound_message_is_not_ours(inbound, delivery_status, repository):
+    inbound.http(twilio_post("/sms/inbound", inbound_params("Broken")))
+    answer = callback(delivery_status, message_sid(1), "delivered")
+    assert answer.status == 503
+    [message] = [i for i in repository.iterate_table() if isinstance(i, Message)]
+    assert message.status == "received"
+    assert [c for c in repository.iterate_table() if isinstance(c, Conversation)]
