@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     opt_out.add_argument("number")
     opt_out.add_argument("--reason")
 
+    connect = commands.add_parser(
+        "connect-number", help="point the Twilio number (or Messaging Service) at a deployed stack's webhook"
+    )
+    connect.add_argument("--stack", default="smsdesk", help="the CloudFormation stack name (default: smsdesk)")
+    connect.add_argument("--number", help="the number to connect (default: the stack's TwilioSender)")
+
     clock = commands.add_parser("clock", help="the local clock: show it, or `clock advance 24h` (90m, 30h, 2d)")
     clock.add_argument("action", nargs="?", choices=["show", "advance"], default="show")
     clock.add_argument("duration", nargs="?", help="with advance: how far, e.g. 24h")
@@ -80,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         from smsdesk_cli.classify import run
 
         return run(sys.stdin, out)
+    if args.command == "connect-number":
+        from smsdesk_cli.connect import ConnectError, connect
+
+        try:
+            return connect(args.stack, region=args.region, number=args.number, out=out)
+        except ConnectError as error:
+            print(f"smsdesk: {error}", file=err)
+            return 1
     try:
         stack = Stack(args.api, args.region)
         return _dispatch(args, stack, out, err)
