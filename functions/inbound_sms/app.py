@@ -9,16 +9,16 @@ import os
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from smsdesk.auto_replies import auto_reply_keywords
 from smsdesk.aws import http_api
 from smsdesk.aws.secrets import TwilioCredentialsProvider
 from smsdesk.clock import process_clock
-from smsdesk.config import BusinessSettings, WebhookSettings
+from smsdesk.config import InboundSettings, WebhookSettings
 from smsdesk.errors import BadWebhookRequest, ForgedWebhookRequest
 from smsdesk.inbound import InboundService
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.phone_numbers import mask
 from smsdesk.runtime import repository
+from smsdesk.templates import auto_reply_keywords
 from smsdesk.twilio_webhook import WebhookVerifier, inbound_sms
 
 ROUTE = "/sms/inbound"
@@ -27,7 +27,7 @@ logger = build_logger()
 metrics = build_metrics()
 
 settings = WebhookSettings.from_environ(os.environ)
-business = BusinessSettings.from_environ(os.environ)
+inbound_settings = InboundSettings.from_environ(os.environ)
 clock = process_clock()
 credentials = TwilioCredentialsProvider(
     settings.twilio_secret_id, clock, refresh_interval=settings.secret_refresh_interval
@@ -36,8 +36,8 @@ verifier = WebhookVerifier(settings, credentials)
 inbound = InboundService(
     repository(os.environ),
     clock,
-    auto_reply_keywords=auto_reply_keywords(business),
-    twilio_answers_opt_out_keywords=business.twilio_answers_opt_out_keywords,
+    auto_reply_keywords=auto_reply_keywords(inbound_settings),
+    twilio_answers_opt_out_keywords=inbound_settings.twilio_answers_opt_out_keywords,
 )
 
 

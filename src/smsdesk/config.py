@@ -226,6 +226,28 @@ def _keyword_replies(raw: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundSettings:
+    """What the inbound webhook needs besides WebhookSettings: which keywords are answered
+    automatically, and whether Twilio answers the standard opt-out keywords itself. The webhook
+    sends nothing, so it does not load BusinessSettings (hours, holidays, quiet hours and their
+    time zones cost its cold start; the functions that send validate them)."""
+
+    keyword_replies: Mapping[str, str] = field(default_factory=dict)
+    twilio_answers_opt_out_keywords: bool = True
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        read = _Reader(environ)
+        replies = read.parsed("KEYWORD_REPLIES", _keyword_replies, "")
+        settings = cls(
+            keyword_replies=replies or {},
+            twilio_answers_opt_out_keywords=read.boolean("TWILIO_ANSWERS_OPT_OUT_KEYWORDS", True),
+        )
+        read.done("Inbound")
+        return settings
+
+
+@dataclass(frozen=True, slots=True)
 class BusinessSettings:
     """The business behind the number: who it is, when it works, what it promises."""
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from smsdesk.aws.scheduler import Scheduler
-from smsdesk.aws.secrets import TwilioCredentialsProvider
 from smsdesk.clock import Clock, process_clock
 from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings, StorageSettings
-from smsdesk.follow_ups import FollowUps
 from smsdesk.repository import ConversationRepository
-from smsdesk.send_gateway import ProactivePolicy, SendGateway
 from smsdesk.table import bind_table
-from smsdesk.twilio_messages import TwilioMessages
+
+if TYPE_CHECKING:
+    from smsdesk.aws.secrets import TwilioCredentialsProvider
+    from smsdesk.follow_ups import FollowUps
+    from smsdesk.send_gateway import SendGateway
 
 
 def business_settings(environ: Mapping[str, str] = os.environ) -> BusinessSettings:
@@ -43,6 +44,14 @@ class MessagingRuntime:
 
 
 def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) -> MessagingRuntime:
+    # Imported here, not at the top: the webhooks import this module for repository() alone
+    # and never send, so the sending stack stays out of their cold start (make bench).
+    from smsdesk.aws.scheduler import Scheduler
+    from smsdesk.aws.secrets import TwilioCredentialsProvider
+    from smsdesk.follow_ups import FollowUps
+    from smsdesk.send_gateway import ProactivePolicy, SendGateway
+    from smsdesk.twilio_messages import TwilioMessages
+
     clock = process_clock()
     table = repository(environ)
     messaging = MessagingSettings.from_environ(environ)

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from smsdesk.sms_segments import GSM7_BASIC
+
+if TYPE_CHECKING:
+    from smsdesk.config import BusinessSettings, InboundSettings
 
 _CATEGORY_PHRASES = {
     "order": "your order",
@@ -96,6 +100,15 @@ DEFAULT_KEYWORD_REPLIES: Mapping[str, str] = {
         "within 2 business days. Your complaint stays open."
     ),
 }
+# Answered by hours_reply, status_reply and call_requested below.
+BUILT_IN_KEYWORDS = frozenset({"HOURS", "STATUS", "CALL"})
+
+
+def auto_reply_keywords(settings: BusinessSettings | InboundSettings) -> frozenset[str]:
+    """Every keyword answered automatically: the built-in ones, the default and configured replies.
+    (Here rather than in auto_replies, so the inbound webhook reads it without loading the
+    sending stack.)"""
+    return BUILT_IN_KEYWORDS | frozenset(DEFAULT_KEYWORD_REPLIES) | frozenset(settings.keyword_replies)
 
 
 def hours_reply(*, business: str, hours: str) -> str:
