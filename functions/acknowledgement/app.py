@@ -1,5 +1,6 @@
 """Automatic replies, on EventBridge: ComplaintReceived -> the acknowledgement,
-KeywordReceived -> the keyword's answer. Both go through the send gateway.
+KeywordReceived -> the keyword's answer, SatisfactionRecorded -> a thank-you. All go through the
+send gateway.
 
 Invoked asynchronously by EventBridge: a failure raises, Lambda retries twice, then the event
 goes to this function's on-failure queue (which has an alarm). Redelivered events are harmless:
@@ -34,6 +35,10 @@ def lambda_handler(event, context):
     elif detail_type == EventType.KEYWORD_RECEIVED:
         result = responder.answer_keyword(
             detail["customer"], detail["keyword"], detail.get("conversation"), detail["message_sid"]
+        )
+    elif detail_type == EventType.SATISFACTION_RECORDED:
+        result = responder.thank_for_score(
+            detail["customer"], detail["conversation"], int(detail["score"]), detail["message_sid"]
         )
     else:
         logger.warning("unexpected event", extra={"detail_type": detail_type})

@@ -1,4 +1,5 @@
-"""The AWS side of the local stack: an embedded moto server and the template's resources on it.
+"""The AWS side of the local stack: moto (in a process of its own, :mod:`smsdesk_local.aws_server`)
+and the template's resources on it.
 
 The resources are created from template.yaml itself: the conversation table with its keys,
 index and stream; the event bus; every SQS queue (the dead-letter queues); the schedule group;
@@ -10,19 +11,15 @@ environment resolves to what exists.
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
-import queue
-import re
-import threading
+import subprocess
+import sys
+import urllib.request
 from collections import Counter
-from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
-from zoneinfo import ZoneInfo
 
+from smsdesk_local.aws_server import PLATFORM_ACCESS_KEY
 from smsdesk_local.template import ACCOUNT, REGION, STACK, Resolver, resources
 
 # Credentials for moto (it accepts any); never real ones.
@@ -35,164 +32,11 @@ LOCAL_AWS_ENVIRONMENT = {
 }
 
 
-PLATFORM_ACCESS_KEY = "local-platform"
-_CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/[^/]+/(?P<service>[^/]+)/")
-_AT = re.compile(r"at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)")
-
-
-class AwsFront:
-    """In front of moto: counts the requests the functions make (the running cost), and
-    validates what moto does not (EventBridge Scheduler accepts any ``at()`` text there)."""
-
-    def __init__(self, app: Any) -> None:  # noqa: ANN401
-        self._app = app
-        self._lock = threading.Lock()
-        self._dynamodb = threading.Lock()  # see smsdesk_local.moto_dynamodb
-        self.requests: Counter[tuple[str, str]] = Counter()  # (service, operation) -> count
-        # Schedules created and deleted, as seen going by: the scheduler stand-in follows them
-        # without listing every schedule on every poll.
-        self.schedule_changes: queue.SimpleQueue[tuple[str, str, str]] = queue.SimpleQueue()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:  # noqa: ANN401
-        credential = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-        service = credential.group("service") if credential else "unknown"
-        if credential is None or credential.group("key") != PLATFORM_ACCESS_KEY:
-            operation = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
-            operation = operation or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
-            with self._lock:
-                self.requests[(service, _operation_name(service, operation))] += 1
-        change = None
-        if service == "scheduler" and environ.get("PATH_INFO", "").startswith("/schedules/"):
-            problem, change = _schedule_request(environ)
-            if problem:
-                payload = json.dumps({"message": problem}).encode()
-                start_response(
-                    "400 Bad Request",
-                    [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ValidationException"),
-                     ("Content-Length", str(len(payload)))],
-                )
-                return [payload]
-        status: list[str] = []
-
-        def respond(code: str, headers: Any, *args: Any) -> Any:  # noqa: ANN401
-            status.append(code)
-            return start_response(code, headers, *args)
-
-        if service in {"dynamodb", "dynamodbstreams"}:
-            with self._dynamodb:
-                answer = list(self._app(environ, respond))
-        else:
-            answer = list(self._app(environ, respond))
-        if change is not None and status and status[0].startswith("2"):
-            self.schedule_changes.put(change)  # after moto holds it: the runner reads it next
-        return answer
-
-    def reset(self) -> Counter[tuple[str, str]]:
-        with self._lock:
-            counted, self.requests = self.requests, Counter()
-            return counted
-
-
-def _operation_name(service: str, operation: str) -> str:
-    """REST-style APIs (Scheduler) have no X-Amz-Target: name their calls by method and path."""
-    if service == "scheduler" and " " in operation:
-        method, path = operation.split(" ", 1)
-        noun = "Schedule" if path.startswith("/schedules") else "ScheduleGroup"
-        return {"POST": "Create", "GET": "Get", "DELETE": "Delete", "PUT": "Update"}.get(method, method) + noun
-    return operation
-
-
-def _schedule_request(environ: dict[str, Any]) -> tuple[str | None, tuple[str, str, str] | None]:
-    """A Scheduler call on one schedule: what is wrong with it (or None), and the change it makes."""
-    name = unquote(environ["PATH_INFO"].removeprefix("/schedules/"))
-    method = environ["REQUEST_METHOD"]
-    if method == "DELETE":
-        group = dict(parse_qsl(environ.get("QUERY_STRING", ""))).get("groupName") or "default"
-        return None, ("deleted", group, name)
-    if method != "POST":
-        return None, None
-    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-    environ["wsgi.input"] = io.BytesIO(body)
-    problem = _invalid_schedule(body)
-    if problem:
-        return problem, None
-    return None, ("created", json.loads(body or b"{}").get("GroupName") or "default", name)
-
-
-def _invalid_schedule(body: bytes) -> str | None:
-    """What EventBridge Scheduler would reject in a CreateSchedule, in its words (or None)."""
-    try:
-        request = json.loads(body or b"{}")
-    except ValueError:
-        return "the request body is not JSON"
-    expression = str(request.get("ScheduleExpression", ""))
-    zone = request.get("ScheduleExpressionTimezone") or "UTC"
-    try:
-        ZoneInfo(zone)
-    except (KeyError, ValueError):
-        return f"Invalid time zone: {zone}"
-    if expression.startswith("at("):
-        match = _AT.fullmatch(expression)
-        try:
-            datetime.fromisoformat(match.group(1)) if match else None
-        except ValueError:
-            match = None
-        if match is None:
-            return f"Invalid Schedule Expression {expression}."
-    elif not re.fullmatch(r"(rate|cron)\(.+\)", expression):
-        return f"Invalid Schedule Expression {expression}."
-    return None
-
-
-def due_time(expression: str, zone: str | None) -> datetime | None:
-    """When a one-time schedule is due (aware), or None for anything but ``at()``."""
-    match = _AT.fullmatch(expression)
-    if match is None:
-        return None
-    return datetime.fromisoformat(match.group(1)).replace(tzinfo=ZoneInfo(zone or "UTC"))
-
-
-class InProcessTransport:
-    """botocore's ``before-send`` for requests to the local moto endpoint from this process:
-    answered by the same moto app, through the same :class:`AwsFront`, without a socket.
-
-    The functions run in the stack's own process, and an HTTP round trip to a threaded
-    werkzeug server costs more than the call itself (8 ms against 3 ms for a GetItem here):
-    a burst of complaints is mostly that. The server stays up for everyone else (the AWS CLI
-    with ``--endpoint-url``, a debugger)."""
-
-    def __init__(self, endpoint: str, app: Any) -> None:  # noqa: ANN401
-        self._endpoint = endpoint
-        self._app = app
-
-    def __call__(self, request: Any, **_: Any) -> Any:  # noqa: ANN401
-        if not request.url.startswith(self._endpoint):
-            return None
-        from botocore.awsrequest import AWSResponse
-        from moto.core.botocore_stubber import MockRawResponse
-        from werkzeug.test import EnvironBuilder, run_wsgi_app
-
-        parts = urlsplit(request.url)
-        body = request.body.read() if hasattr(request.body, "read") else request.body
-        headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
-        builder = EnvironBuilder(
-            base_url=self._endpoint, path=parts.path, query_string=parts.query, method=request.method,
-            headers=headers, data=body or b"",
-        )
-        try:
-            app_iter, status, response_headers = run_wsgi_app(self._app, builder.get_environ(), buffered=True)
-        finally:
-            builder.close()
-        payload = b"".join(app_iter)
-        return AWSResponse(request.url, int(status.split()[0]), dict(response_headers), MockRawResponse(payload))
-
-
 class LocalCloud:
     def __init__(self, template: dict[str, Any]) -> None:
         self.template = template
         self.endpoint = ""
-        self._server: Any = None
-        self.front: AwsFront | None = None
+        self._server: subprocess.Popen[str] | None = None
         self._clients: dict[str, Any] = {}
         self._queue_urls: dict[str, str] = {}  # logical id or queue name -> URL
         self.stream_arns: dict[str, str] = {}  # table logical id -> stream ARN
@@ -201,26 +45,19 @@ class LocalCloud:
     # ------------------------------------------------------------------ the server
 
     def start(self) -> str:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
-        from smsdesk_local import moto_dynamodb
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call otherwise
-        moto_dynamodb.install()
-        self.front = AwsFront(DomainDispatcherApplication(create_backend_app))
-        class KeepAlive(WSGIRequestHandler):
-            protocol_version = "HTTP/1.1"  # werkzeug's default, 1.0, costs a connection per call
-
-        self._server = make_server("127.0.0.1", 0, self.front, threaded=True, request_handler=KeepAlive)
-        threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True).start()
-        host, port = self._server.server_address[:2]
-        self.endpoint = f"http://{host}:{port}"
-        from botocore.handlers import BUILTIN_HANDLERS
-
-        # Every botocore session this process creates from now on (pynamodb's, smsdesk's,
-        # boto3's) takes this shortcut to moto.
-        BUILTIN_HANDLERS.append(("before-send", InProcessTransport(self.endpoint, self.front)))
+        self._server = subprocess.Popen(  # noqa: S603 — our own module
+            [sys.executable, "-m", "smsdesk_local.aws_server", "--port", "0"],
+            stdin=subprocess.PIPE,  # closed when this process ends: the server then exits too
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **LOCAL_AWS_ENVIRONMENT},
+        )
+        assert self._server.stdout is not None
+        ready = self._server.stdout.readline().strip()
+        if not ready.startswith("ready "):
+            self._server.kill()
+            raise OSError(f"moto did not start: {ready or 'no answer'}")
+        self.endpoint = ready.removeprefix("ready ")
         # This process (the functions, the event sources) talks to moto, never to AWS.
         os.environ.update(LOCAL_AWS_ENVIRONMENT)
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint
@@ -230,8 +67,24 @@ class LocalCloud:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.terminate()
+            try:
+                self._server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+
+    def requests(self, *, reset: bool = False) -> Counter[tuple[str, str]]:
+        """The AWS requests the functions made, by (service, operation), counted by the front."""
+        rows = self._notes("requests" + ("?reset=1" if reset else ""))
+        return Counter({(service, operation): n for service, operation, n in rows})
+
+    def schedule_changes(self) -> list[tuple[str, str, str]]:
+        """("created" | "deleted", group, name) for every schedule change since the last call."""
+        return [tuple(change) for change in self._notes("schedule-changes")]
+
+    def _notes(self, what: str) -> Any:  # noqa: ANN401
+        with urllib.request.urlopen(f"{self.endpoint}/_smsdesk/{what}", timeout=30) as answer:  # noqa: S310
+            return json.loads(answer.read())
 
     def client(self, service: str) -> Any:  # noqa: ANN401
         """A client for the stand-in's own calls (polling streams and queues, listing schedules),

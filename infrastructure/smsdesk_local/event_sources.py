@@ -27,7 +27,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from smsdesk_local.cloud import LocalCloud, due_time
+from smsdesk_local.aws_server import due_time
+from smsdesk_local.cloud import LocalCloud
 from smsdesk_local.functions import LocalFunction
 
 Report = Callable[[str, str, str, float | None], None]  # function, trigger, outcome, ms
@@ -292,9 +293,7 @@ class ScheduleRunner:
         return fired
 
     def _follow_changes(self) -> None:
-        changes = self._cloud.front.schedule_changes
-        while not changes.empty():
-            change, group, name = changes.get_nowait()
+        for change, group, name in self._cloud.schedule_changes():
             if group not in self._groups:
                 continue
             if change == "deleted":

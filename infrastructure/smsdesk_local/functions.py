@@ -9,7 +9,13 @@ It is not swapped in again for each invocation, because ``os.environ`` belongs t
 process and other threads (the HTTP servers, the event sources) read it all the time; what
 differs between functions is only read at import, and what every function reads later (the AWS
 endpoint and credentials, Powertools' switches) is the same for all and set once for the
-process. Invocations run one at a time: the functions share this process's modules.
+process.
+
+Each function runs one invocation at a time (one execution environment), and different
+functions run at the same time, as they would in Lambda. What the functions share in this
+process is thread-safe (botocore clients, the clock), except Powertools' metrics, which keep
+one class-level metric set for every ``Metrics()`` in a process: each function is given its own
+after its cold start, as it has in its own Lambda process.
 """
 
 from __future__ import annotations
@@ -52,7 +58,6 @@ class LambdaContext:
 
 
 _environment_lock = threading.RLock()
-_invocation_lock = threading.RLock()
 
 
 @contextmanager
@@ -84,6 +89,7 @@ class LocalFunction:
     event_invoke_config: dict[str, Any] = field(default_factory=dict)
     invocations: int = 0
     billed_ms: float = 0.0  # summed wall time of the invocations, for the cost benchmark
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     _module: ModuleType | None = None
     _entry: Callable[[dict[str, Any], Any], Any] | None = None
 
@@ -102,6 +108,7 @@ class LocalFunction:
         with environment(self.variables):
             sys.modules[unique] = module
             spec.loader.exec_module(module)
+        _own_metric_set(module)
         self._module, self._entry = module, getattr(module, attribute)
 
     def invoke(self, event: dict[str, Any]) -> Any:  # noqa: ANN401
@@ -109,13 +116,25 @@ class LocalFunction:
             self.load()
         assert self._entry is not None
         context = LambdaContext(self.name, self.memory, self.timeout, log_group_name=f"/aws/lambda/{self.name}")
-        with _invocation_lock:
+        with self._lock:
             self.invocations += 1
             started = time.perf_counter()
             try:
                 return self._entry(event, context)
             finally:
                 self.billed_ms += (time.perf_counter() - started) * 1000
+
+
+def _own_metric_set(module: ModuleType) -> None:
+    """Give the module's Powertools ``Metrics`` a metric set of its own (see the module docstring)."""
+    from aws_lambda_powertools import Metrics
+
+    for value in vars(module).values():
+        if isinstance(value, Metrics):
+            provider = value.provider
+            value.metric_set = provider.metric_set = {}
+            value.metadata_set = provider.metadata_set = {}
+            value.dimension_set = provider.dimension_set = dict(provider.dimension_set)
 
 
 def load_module(code_uri: str, handler: str, logical_id: str) -> ModuleType:

@@ -1,4 +1,5 @@
-"""Automatic replies: the acknowledgement of a new complaint and the keyword auto-responses.
+"""Automatic replies: the acknowledgement of a new complaint, the keyword auto-responses, and
+the thank-you for a satisfaction score.
 
 The acknowledgement is sent once per conversation (its message key is ``acknowledgement``: a
 redelivered event finds it already sent). It names the customer when known, gives the reference
@@ -7,7 +8,9 @@ holidays from the moment the complaint arrived, and written in the customer's ow
 Urgent complaints are offered a call.
 
 Keyword auto-responses (REFUND, HOURS, STATUS, CALL and any configured) answer at once and leave
-the complaint as it was.
+the complaint as it was. A 1-5 answer to the satisfaction check is thanked once (a 1 or 2 is told
+that a person will follow up). All of them answer a text the customer just sent: none is
+proactive, so quiet hours do not hold them.
 """
 
 from __future__ import annotations
@@ -23,17 +26,12 @@ from smsdesk.conversations import Status, acknowledged, status_actions
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendResult
 from smsdesk.table import Conversation, Customer, Message
+from smsdesk.templates import BUILT_IN_KEYWORDS, auto_reply_keywords  # noqa: F401 — re-exported
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from smsdesk.config import BusinessSettings
-
-BUILT_IN_KEYWORDS = frozenset({"HOURS", "STATUS", "CALL"})
-
-
-def auto_reply_keywords(business: BusinessSettings) -> frozenset[str]:
-    return BUILT_IN_KEYWORDS | frozenset(templates.DEFAULT_KEYWORD_REPLIES) | frozenset(business.keyword_replies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +68,12 @@ class AutoResponder:
         conversation = self._repository.conversation(reference, consistent=True)
         if conversation is None or conversation.acknowledged_at is not None:
             return Acknowledgement(None, None)
-        promise = reply_by(
-            conversation.opened_at,
-            self._business.hours,
-            int(self._business.first_reply_target.total_seconds() // 60),
-        )
+        target_minutes = int(self._business.first_reply_target.total_seconds() // 60)
+        promise = reply_by(conversation.opened_at, self._business.hours, target_minutes)
         now = self._clock.now()
+        if promise <= now:
+            # Acknowledged late (an outage, a long retry): never promise a time already past.
+            promise = reply_by(now, self._business.hours, target_minutes)
 
         def compose(customer: Customer) -> str:
             return templates.acknowledgement(
@@ -151,6 +149,19 @@ class AutoResponder:
                 purpose=Purpose.KEYWORD_REPLY,
                 key=f"reply-{message_sid}",
                 compose=compose,
+                conversation=reference,
+            )
+        )
+
+    # ------------------------------------------------------------------ satisfaction
+
+    def thank_for_score(self, to: str, reference: str, score: int, message_sid: str) -> SendResult:
+        return self._gateway.send(
+            Outbound(
+                to=to,
+                purpose=Purpose.SATISFACTION_THANKS,
+                key=f"thanks-{message_sid}",
+                compose=lambda customer: templates.satisfaction_thanks(score=score),
                 conversation=reference,
             )
         )

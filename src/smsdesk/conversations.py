@@ -180,10 +180,10 @@ def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetim
 
 
 def record_satisfaction(
-    work: UnitOfWork, customer: Customer, conversation: Conversation, score: int, now: datetime
+    work: UnitOfWork, customer: Customer, conversation: Conversation, score: int, now: datetime, message_sid: str
 ) -> None:
     """A 1-5 reply to the satisfaction check. 1-2 reopen the conversation for a human, urgently;
-    3-5 close it."""
+    3-5 close it. ``SatisfactionRecorded`` (with the reply's MessageSid) gets the customer a thank-you."""
     actions = [Conversation.csat_score.set(score), Conversation.updated_at.set(now)]
     customer_actions = [Customer.pending_survey.remove()]
     if score <= 2:
@@ -211,6 +211,6 @@ def record_satisfaction(
     work.publish(
         DomainEvent(
             EventType.SATISFACTION_RECORDED, now, conversation.customer, conversation.reference,
-            {"score": score, "category": conversation.category},
+            {"score": score, "category": conversation.category, "message_sid": message_sid},
         )
     )

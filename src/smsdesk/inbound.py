@@ -205,7 +205,7 @@ class InboundService:
         now: datetime,
     ) -> Received:
         self._store(work, conversation_pk(conversation.reference), sms, text, now, "satisfaction", conversation.reference)
-        record_satisfaction(work, customer, conversation, score, now)
+        record_satisfaction(work, customer, conversation, score, now, sms.message_sid)
         return self._commit(work, Outcome.SATISFACTION, conversation.reference, c)
 
     def _add_to_conversation(

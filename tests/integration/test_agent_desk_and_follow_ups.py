@@ -140,6 +140,29 @@ def test_a_good_score_closes_the_conversation_and_the_next_text_opens_a_new_one(
     assert ("SatisfactionRecorded", 5) in [(k, d.get("score")) for k, d in outbox_events(repository)]
 
 
+@pytest.mark.parametrize(
+    ("score", "thanks"),
+    [
+        ("5", "Thank you for your feedback."),
+        ("1", "Thank you for telling us. We're sorry we fell short; a member of our team will follow up."),
+    ],
+)
+def test_a_score_is_thanked_once_and_a_low_one_is_promised_a_person(
+    inbound, desk, runner, responder, repository, clock, twilio, score, thanks
+):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    desk.resolve(reference, agent="dana")
+    clock.advance(timedelta(hours=24))
+    for payload in due_schedules(clock):
+        runner.run(payload)
+    inbound.receive(sms(score, sid=2))
+    [detail] = [d for kind, d in outbox_events(repository) if kind == "SatisfactionRecorded"]
+    for _ in range(2):  # EventBridge may deliver the event twice
+        responder.thank_for_score(detail["customer"], detail["conversation"], detail["score"], detail["message_sid"])
+    assert [m["Body"] for m in twilio.sent][-1] == thanks
+    assert [m["Body"] for m in twilio.sent].count(thanks) == 1
+
+
 def test_an_opt_out_between_resolve_and_survey_means_no_survey(inbound, desk, runner, repository, clock, twilio):
     reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
     desk.resolve(reference, agent="dana")

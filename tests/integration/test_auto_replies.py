@@ -51,6 +51,14 @@ def test_a_friday_evening_complaint_is_promised_monday_morning_in_the_customers_
     assert "will reply by 6:00 AM Monday" in twilio.sent[0]["Body"]  # 9:00 New York
 
 
+def test_a_late_acknowledgement_never_promises_a_time_already_past(inbound, responder, repository, twilio, clock):
+    received = inbound.receive(sms("My order arrived broken"))  # Monday 10:00: due by 12:00
+    clock.advance(timedelta(hours=2, minutes=30))  # an outage held the event until 12:30
+    responder.acknowledge(received.conversation)
+    assert "will reply by 2:30 PM today" in twilio.sent[0]["Body"]
+    assert repository.conversation(received.conversation).reply_by == datetime(2026, 11, 23, 19, 30, tzinfo=UTC)
+
+
 def test_the_acknowledgement_schedules_the_sla_check_at_the_promised_time(inbound, responder, repository):
     received = inbound.receive(sms("My order arrived broken"))
     responder.acknowledge(received.conversation)

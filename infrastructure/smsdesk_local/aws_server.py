@@ -1,0 +1,206 @@
+"""The AWS side of the local stack, in a process of its own: moto, with a front.
+
+moto does the work of DynamoDB (with streams and transactions), EventBridge, SQS, Scheduler and
+Secrets Manager. It runs in its own process so that it uses the machine's second core while the
+functions run in the stack's process: about half the time of a complaint is moto's.
+
+:class:`AwsFront` sits in front of it and adds what the local stack needs and moto lacks:
+
+* it counts the requests the functions make, by service and operation (the running cost; the
+  stand-in's own polling is signed with :data:`PLATFORM_ACCESS_KEY` and not counted);
+* it validates ``CreateSchedule`` as EventBridge Scheduler does (moto accepts any ``at()`` text)
+  and notes the schedules created and deleted, for the scheduler stand-in to follow;
+* it serialises DynamoDB requests: moto's DynamoDB is not thread-safe (a conditional put is a
+  read, then a write) and its server is threaded (see also :mod:`smsdesk_local.moto_dynamodb`).
+
+``GET /_smsdesk/requests`` and ``GET /_smsdesk/schedule-changes`` hand those notes to the stack.
+``python -m smsdesk_local.aws_server --port 0`` prints ``ready http://127.0.0.1:<port>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import os
+import queue
+import re
+import sys
+import threading
+from collections import Counter
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+from zoneinfo import ZoneInfo
+
+PLATFORM_ACCESS_KEY = "local-platform"
+_CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/[^/]+/(?P<service>[^/]+)/")
+_AT = re.compile(r"at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)")
+
+
+class AwsFront:
+    """In front of moto: counts the requests the functions make (the running cost), and
+    validates what moto does not (EventBridge Scheduler accepts any ``at()`` text there)."""
+
+    def __init__(self, app: Any) -> None:  # noqa: ANN401
+        self._app = app
+        self._lock = threading.Lock()
+        self._dynamodb = threading.Lock()  # see smsdesk_local.moto_dynamodb
+        self.requests: Counter[tuple[str, str]] = Counter()  # (service, operation) -> count
+        # Schedules created and deleted, as seen going by: the scheduler stand-in follows them
+        # without listing every schedule on every poll.
+        self.schedule_changes: queue.SimpleQueue[tuple[str, str, str]] = queue.SimpleQueue()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:  # noqa: ANN401
+        if environ.get("PATH_INFO", "").startswith("/_smsdesk/"):
+            return self._notes(environ, start_response)
+        credential = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        service = credential.group("service") if credential else "unknown"
+        if credential is None or credential.group("key") != PLATFORM_ACCESS_KEY:
+            operation = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+            operation = operation or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+            with self._lock:
+                self.requests[(service, _operation_name(service, operation))] += 1
+        change = None
+        if service == "scheduler" and environ.get("PATH_INFO", "").startswith("/schedules/"):
+            problem, change = _schedule_request(environ)
+            if problem:
+                payload = json.dumps({"message": problem}).encode()
+                start_response(
+                    "400 Bad Request",
+                    [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ValidationException"),
+                     ("Content-Length", str(len(payload)))],
+                )
+                return [payload]
+        status: list[str] = []
+
+        def respond(code: str, headers: Any, *args: Any) -> Any:  # noqa: ANN401
+            status.append(code)
+            return start_response(code, headers, *args)
+
+        if service in {"dynamodb", "dynamodbstreams"}:
+            with self._dynamodb:
+                answer = list(self._app(environ, respond))
+        else:
+            answer = list(self._app(environ, respond))
+        if change is not None and status and status[0].startswith("2"):
+            self.schedule_changes.put(change)  # after moto holds it: the runner reads it next
+        return answer
+
+    def _notes(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:  # noqa: ANN401
+        """The stack reads what the front noted: requests counted, schedules changed."""
+        query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+        if environ["PATH_INFO"] == "/_smsdesk/requests":
+            with self._lock:
+                counted = [[service, operation, n] for (service, operation), n in self.requests.items()]
+                if query.get("reset"):
+                    self.requests = Counter()
+            payload = counted
+        else:
+            changes = []
+            while not self.schedule_changes.empty():
+                changes.append(self.schedule_changes.get_nowait())
+            payload = changes
+        body = json.dumps(payload).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def _operation_name(service: str, operation: str) -> str:
+    """REST-style APIs (Scheduler) have no X-Amz-Target: name their calls by method and path."""
+    if service == "scheduler" and " " in operation:
+        method, path = operation.split(" ", 1)
+        noun = "Schedule" if path.startswith("/schedules") else "ScheduleGroup"
+        return {"POST": "Create", "GET": "Get", "DELETE": "Delete", "PUT": "Update"}.get(method, method) + noun
+    return operation
+
+
+def _schedule_request(environ: dict[str, Any]) -> tuple[str | None, tuple[str, str, str] | None]:
+    """A Scheduler call on one schedule: what is wrong with it (or None), and the change it makes."""
+    name = unquote(environ["PATH_INFO"].removeprefix("/schedules/"))
+    method = environ["REQUEST_METHOD"]
+    if method == "DELETE":
+        group = dict(parse_qsl(environ.get("QUERY_STRING", ""))).get("groupName") or "default"
+        return None, ("deleted", group, name)
+    if method != "POST":
+        return None, None
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    problem = _invalid_schedule(body)
+    if problem:
+        return problem, None
+    return None, ("created", json.loads(body or b"{}").get("GroupName") or "default", name)
+
+
+def _invalid_schedule(body: bytes) -> str | None:
+    """What EventBridge Scheduler would reject in a CreateSchedule, in its words (or None)."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return "the request body is not JSON"
+    expression = str(request.get("ScheduleExpression", ""))
+    zone = request.get("ScheduleExpressionTimezone") or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (KeyError, ValueError):
+        return f"Invalid time zone: {zone}"
+    if expression.startswith("at("):
+        match = _AT.fullmatch(expression)
+        try:
+            datetime.fromisoformat(match.group(1)) if match else None
+        except ValueError:
+            match = None
+        if match is None:
+            return f"Invalid Schedule Expression {expression}."
+    elif not re.fullmatch(r"(rate|cron)\(.+\)", expression):
+        return f"Invalid Schedule Expression {expression}."
+    return None
+
+
+def due_time(expression: str, zone: str | None) -> datetime | None:
+    """When a one-time schedule is due (aware), or None for anything but ``at()``."""
+    match = _AT.fullmatch(expression)
+    if match is None:
+        return None
+    return datetime.fromisoformat(match.group(1)).replace(tzinfo=ZoneInfo(zone or "UTC"))
+
+
+
+
+def serve(port: int) -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from smsdesk_local import moto_dynamodb
+
+    class KeepAlive(WSGIRequestHandler):
+        protocol_version = "HTTP/1.1"  # werkzeug's default, 1.0, costs a connection per call
+
+        def log_request(self, *args: Any) -> None:  # noqa: ANN401 — one line per AWS call otherwise
+            pass
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    moto_dynamodb.install()
+    front = AwsFront(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, front, threaded=True, request_handler=KeepAlive)
+    threading.Thread(target=_exit_with_the_stack, name="parent-watch", daemon=True).start()
+    print(f"ready http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+def _exit_with_the_stack() -> None:
+    """The stack holds our stdin open; when it is gone, however it went, so are we."""
+    sys.stdin.read()
+    os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smsdesk_local.aws_server", description="moto, with smsdesk's front")
+    parser.add_argument("--port", type=int, default=0)
+    serve(parser.parse_args(argv).port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
