@@ -12,7 +12,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from smsdesk_local.cloud import _invalid_schedule, due_time
+from smsdesk_local.aws_server import _invalid_schedule, due_time
 from smsdesk_local.event_sources import matches
 from smsdesk_local.http_gateway import LOCAL_AGENT_ACCESS_KEY, LOCAL_AGENT_SECRET_KEY, verify_sigv4
 from smsdesk_local.travel_clock import TravelClock, parse_duration
