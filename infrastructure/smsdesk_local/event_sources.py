@@ -21,6 +21,7 @@ lands in the dead-letter queue, loudly, exactly as deployed.
 from __future__ import annotations
 
 import json
+import threading
 import traceback
 import uuid
 from collections.abc import Callable
@@ -277,20 +278,23 @@ class ScheduleRunner:
         self._report = report
         self.fired: list[str] = []
         self._due: dict[tuple[str, str], datetime] = {}  # (group, name) -> when
+        self._lock = threading.RLock()  # the event-source thread and /_local/clock both look
 
     def pending(self) -> list[tuple[str, datetime]]:
         """Every one-time schedule waiting to fire: (name, due), soonest first."""
-        self._follow_changes()
-        return sorted(((name, due) for (_, name), due in self._due.items()), key=lambda item: item[1])
+        with self._lock:
+            self._follow_changes()
+            return sorted(((name, due) for (_, name), due in self._due.items()), key=lambda item: item[1])
 
     def poll(self) -> int:
-        self._follow_changes()
-        now = self._now()
-        due = sorted((when, group, name) for (group, name), when in self._due.items() if when <= now)
-        fired = 0
-        for _, group, name in due:
-            fired += self._fire(group, name, now)
-        return fired
+        with self._lock:
+            self._follow_changes()
+            now = self._now()
+            due = sorted((when, group, name) for (group, name), when in self._due.items() if when <= now)
+            fired = 0
+            for _, group, name in due:
+                fired += self._fire(group, name, now)
+            return fired
 
     def _follow_changes(self) -> None:
         for change, group, name in self._cloud.schedule_changes():

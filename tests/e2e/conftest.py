@@ -29,6 +29,20 @@ class RunningStack:
     url: str
     process: subprocess.Popen
     output: list[str] = field(default_factory=list)  # everything the stack printed
+    printed: threading.Condition = field(default_factory=threading.Condition)
+
+    def read_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self.printed:
+                self.output.append(line)
+                self.printed.notify_all()
+
+    def wait_for_output(self, text: str, timeout: float = 30) -> str:
+        """Everything printed so far, once ``text`` is among it (the console is read in a thread)."""
+        with self.printed:
+            self.printed.wait_for(lambda: text in "".join(self.output), timeout=timeout)
+            return "".join(self.output)
 
     @property
     def stack(self) -> Stack:
@@ -65,9 +79,9 @@ def start_local_stack(*args: str) -> Iterator[RunningStack]:
     if url is None:
         process.wait(timeout=10)
         pytest.fail("the local stack did not start:\n" + "".join(output))
-    # Keep reading, so a full pipe never blocks the stack.
-    threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
     running = RunningStack(url, process, output)
+    # Keep reading, so a full pipe never blocks the stack.
+    threading.Thread(target=running.read_output, daemon=True).start()
     try:
         yield running
     finally:
