@@ -7,7 +7,8 @@ transaction with the events that announce it:
 the text is              what is recorded (all or nothing)
 =======================  ===========================================================
 an opt-out               the consent change + audit record (before Twilio gets its answer)
-an opt-in                the consent change + audit record (if the number was opted out)
+an opt-in keyword        the consent change + audit record (if the number was opted out)
+an opt-in in words       the message, on the customer; consent unchanged (rule 5: keywords only)
 HELP                     the message, on the customer
 an auto-reply keyword    the message, in the open conversation; the complaint stays open
 a satisfaction score     the score on the resolved conversation (1-2 reopen it)
@@ -57,6 +58,7 @@ class Outcome(StrEnum):
     HELP = "help"
     OPTED_OUT = "opted_out"
     OPTED_IN = "opted_in"
+    OPT_IN_REQUESTED = "opt_in_requested"  # in words: recorded, consent unchanged
     SATISFACTION = "satisfaction"
     DUPLICATE = "duplicate"
 
@@ -123,6 +125,11 @@ class InboundService:
         if intent is Intent.OPT_OUT:
             return self._opt_out(work, customer, sms, text, classification, now)
         if intent is Intent.OPT_IN and (customer.consent == "opted_out" or open_conversation is None):
+            if classification.natural_language:
+                # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
+                # words is kept on record, and changes nothing (nor may smsdesk answer it).
+                self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in_request")
+                return self._commit(work, Outcome.OPT_IN_REQUESTED, None, classification)
             return self._opt_in(work, customer, sms, text, classification, now)
         if intent is Intent.HELP:
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
@@ -187,8 +194,6 @@ class InboundService:
         self, work: UnitOfWork, customer: Customer, sms: InboundSms, text: str, c: Classification, now: datetime
     ) -> Received:
         source = ConsentSource.TWILIO_OPT_OUT_TYPE if sms.opt_out_type == "START" else ConsentSource.KEYWORD
-        if c.natural_language:
-            source = ConsentSource.NATURAL_LANGUAGE
         self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in")
         opt_in(work, customer, ConsentEvidence(source, None, text, sms.message_sid, c.keyword), now)
         return self._commit(work, Outcome.OPTED_IN, customer.open_conversation, c)

@@ -130,6 +130,17 @@ def test_start_restores_consent_with_evidence(inbound, repository):
     assert [r.action for r in sorted(repository.consent_history(CUSTOMER), key=lambda r: r.sk)] == ["opt_out", "opt_in"]
 
 
+def test_only_an_explicit_keyword_resubscribes_a_request_in_words_is_kept_on_record(inbound, repository):
+    inbound.receive(sms("STOP", sid=1))
+    received = inbound.receive(sms("please opt me back in", sid=2))
+    assert received.outcome is Outcome.OPT_IN_REQUESTED
+    assert repository.customer(CUSTOMER).consent == "opted_out"
+    assert [r.action for r in repository.consent_history(CUSTOMER)] == ["opt_out"]
+    assert [m.purpose for m in repository.customer_messages(CUSTOMER)] == ["opt_out", "opt_in_request"]
+    assert "ConsentGranted" not in [kind for kind, _ in outbox_events(repository)]
+    assert inbound.receive(sms("UNSTOP", sid=3)).outcome is Outcome.OPTED_IN
+
+
 def test_an_opted_out_customers_complaint_is_kept_for_agents_with_the_reason(inbound, repository):
     inbound.receive(sms("STOP", sid=1))
     received = inbound.receive(sms("My refund never arrived", sid=2))
