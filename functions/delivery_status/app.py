@@ -37,8 +37,9 @@ recorder = DeliveryStatusRecorder(repository(os.environ), clock)
 @metrics.log_metrics
 def lambda_handler(event, context):
     try:
-        params, _ = verifier.verified_form(http_api.webhook_request(event), ROUTE)
-        callback = delivery_status(params)
+        request = http_api.webhook_request(event)
+        params, _ = verifier.verified_form(request, ROUTE)
+        callback = delivery_status(params, request.url)
     except ForgedWebhookRequest as refused:
         logger.warning("status callback refused", extra={"reason": str(refused)})
         metrics.add_metric(name="ForgedWebhooks", unit=MetricUnit.Count, value=1)

@@ -3,7 +3,9 @@
 A message's status only moves forward (queued -> sending -> sent -> delivered / undelivered /
 failed -> read): callbacks arrive out of order and more than once, and a late "sent" must never
 overwrite "delivered". The update is conditional on the stored rank, so a stale callback changes
-nothing. Error 21610 means the carrier has the number opted out: consent is revoked (source
+nothing. smsdesk gives Twilio a callback URL per message that says where the message is
+(:func:`smsdesk.send_gateway.status_callback_location`), so the common case is one conditional
+write, and a callback whose SID is not on the message (yet) is answered 503 for Twilio to retry. Error 21610 means the carrier has the number opted out: consent is revoked (source
 carrier). Other delivery failures (30003 unreachable, 30004 blocked, 30005 unknown number,
 30006 landline, 30007 filtered, 30008 unknown) are permanent for that message: recorded,
 announced (``MessageFailed``), never retried.
@@ -18,7 +20,7 @@ from smsdesk.clock import Clock
 from smsdesk.consent import carrier_opt_out
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.table import Message
+from smsdesk.table import Message, conversation_pk, customer_pk
 from smsdesk.twilio_webhook import DeliveryStatus
 
 RANK = {
@@ -71,31 +73,49 @@ class DeliveryStatusRecorder:
         rank = RANK.get(callback.status)
         if rank is None:
             return StatusRecorded(Recorded.UNKNOWN_STATUS, callback.status)
-        message = self._repository.message_by_sid(callback.message_sid)
-        if message is None or message.direction != "outbound":
+        thread = conversation_pk(callback.conversation) if callback.conversation else customer_pk(callback.recipient)
+        now = self._clock.now()
+        actions = [Message.status.set(callback.status), Message.status_rank.set(rank), Message.updated_at.set(now)]
+        # Only forward, and only onto the message Twilio accepted under this SID: a callback that
+        # overtook the recording of the send finds no SID yet, and is asked to come again.
+        ours = (
+            (Message.twilio_sid == callback.message_sid)
+            & (Message.direction == "outbound")
+            & (Message.status_rank < rank)
+        )
+        if callback.status not in FAILED:
+            work = UnitOfWork().update("message", _message_at(thread, callback.message_key), actions, ours)
+            try:
+                self._repository.commit(work)  # one conditional write: the common case
+            except WriteConflict:
+                return self._why_not(thread, callback)
+            return StatusRecorded(Recorded.UPDATED, callback.status, callback.message_key)
+        return self._failed(thread, callback, rank, actions, ours, now)
+
+    def _failed(self, thread: str, callback: DeliveryStatus, rank: int, actions: list, ours, now) -> StatusRecorded:  # noqa: ANN001
+        """Undelivered or failed: recorded, announced, and 21610 opts the number out."""
+        message = self._repository.message(thread, callback.message_key)
+        if message is None or message.twilio_sid != callback.message_sid:
             return StatusRecorded(Recorded.UNKNOWN_MESSAGE, callback.status)
         if message.status_rank >= rank:
             return StatusRecorded(Recorded.STALE, callback.status, message.key)
-        now = self._clock.now()
-        actions = [Message.status.set(callback.status), Message.status_rank.set(rank), Message.updated_at.set(now)]
+        code = callback.error_code
+        reason = DELIVERY_ERRORS.get(code or 0, "delivery failed")
+        actions = [*actions, Message.note.set(reason)]
+        if code is not None:
+            actions.append(Message.error_code.set(code))
         work = UnitOfWork()
-        if callback.status in FAILED:
-            code = callback.error_code
-            reason = DELIVERY_ERRORS.get(code or 0, "delivery failed")
-            actions += [Message.note.set(reason)]
-            if code is not None:
-                actions.append(Message.error_code.set(code))
-            work.publish(
-                DomainEvent(
-                    EventType.MESSAGE_FAILED, now, message.customer, message.conversation,
-                    {"purpose": message.purpose, "key": message.key, "error_code": code, "reason": reason},
-                )
+        work.publish(
+            DomainEvent(
+                EventType.MESSAGE_FAILED, now, message.customer, message.conversation,
+                {"purpose": message.purpose, "key": message.key, "error_code": code, "reason": reason},
             )
-            if code == CARRIER_OPT_OUT:
-                customer = self._repository.customer(message.customer, consistent=True)
-                if customer is not None and customer.consent != "opted_out":
-                    carrier_opt_out(work, customer, now, message.key)
-        work.update("message", message, actions, Message.status_rank < rank)
+        )
+        if code == CARRIER_OPT_OUT:
+            customer = self._repository.customer(message.customer, consistent=True)
+            if customer is not None and customer.consent != "opted_out":
+                carrier_opt_out(work, customer, now, message.key)
+        work.update("message", message, actions, ours)
         try:
             self._repository.commit(work)
         except WriteConflict as conflict:
@@ -103,3 +123,13 @@ class DeliveryStatusRecorder:
                 return StatusRecorded(Recorded.STALE, callback.status, message.key)
             raise
         return StatusRecorded(Recorded.UPDATED, callback.status, message.key)
+
+    def _why_not(self, thread: str, callback: DeliveryStatus) -> StatusRecorded:
+        message = self._repository.message(thread, callback.message_key)
+        if message is None or message.direction != "outbound" or message.twilio_sid != callback.message_sid:
+            return StatusRecorded(Recorded.UNKNOWN_MESSAGE, callback.status)
+        return StatusRecorded(Recorded.STALE, callback.status, message.key)
+
+
+def _message_at(thread: str, key: str) -> Message:
+    return Message(thread, f"MESSAGE#{key}")

@@ -30,7 +30,6 @@ from smsdesk.table import (
     Conversation,
     Customer,
     Message,
-    MessageSid,
     OutboxEvent,
     ScheduledFollowUp,
     TableItem,
@@ -160,15 +159,15 @@ class ConversationRepository:
         except Message.DoesNotExist:
             return None
 
-    def message_by_sid(self, sid: str) -> Message | None:
-        try:
-            pointer = MessageSid.get(f"SID#{sid}", "SID", consistent_read=True)
-        except MessageSid.DoesNotExist:
-            return None
-        try:
-            return Message.get(pointer.message_pk, pointer.message_sk, consistent_read=True)
-        except Message.DoesNotExist:
-            return None
+    def message_and_customer(self, thread: str, key: str, number: str) -> tuple[Message | None, Customer | None]:
+        """A message (if it exists) and the customer, strongly consistent, in one round trip."""
+        message = customer = None
+        for item in TableItem.batch_get([(thread, f"MESSAGE#{key}"), (customer_pk(number), "PROFILE")], consistent_read=True):
+            if isinstance(item, Message):
+                message = item
+            elif isinstance(item, Customer):
+                customer = item
+        return message, customer
 
     def customer_messages(self, number: str) -> list[Message]:
         """Messages kept on the customer rather than a conversation (consent keywords, HELP)."""

@@ -11,8 +11,9 @@ satisfaction check, SLA update, a held message released) calls :meth:`SendGatewa
 3. holds a proactive message (follow-ups, and agent replies when the customer has not texted in
    the last hour) outside the recipient's quiet-hours window or over the daily cap, and
    schedules its release for the first allowed instant;
-4. claims the message in one transaction that also re-checks the consent version it read, so an
-   opt-out that commits in between makes the claim fail and the decision is taken again;
+4. claims the message (a conditional put), then checks the consent version again (with the
+   customer's own conditional update when the send changes it, else a second consistent read),
+   so an opt-out that commits in between makes the claim let go and the decision is taken again;
 5. hands it to Twilio (:mod:`smsdesk.twilio_messages`) and records the result.
 
 Messages have deterministic keys, so a redelivered event or a retried request finds its own
@@ -36,7 +37,7 @@ from smsdesk.phone_numbers import mask
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.sms_segments import count_segments
-from smsdesk.table import Customer, Message, MessageSid, conversation_pk, customer_pk
+from smsdesk.table import Customer, Message, conversation_pk, customer_pk
 from smsdesk.twilio_messages import AcceptedMessage, PermanentSendFailure
 
 if TYPE_CHECKING:
@@ -153,11 +154,12 @@ class SendGateway:
     def _send_once(self, outbound: Outbound) -> SendResult:
         now = self._clock.now()
         thread = conversation_pk(outbound.conversation) if outbound.conversation else customer_pk(outbound.to)
-        existing = self._repository.message(thread, outbound.key)
+        # One round trip, strongly consistent: this message, if it was handled already, and the
+        # customer (consent, time zone, proactive log).
+        existing, customer = self._repository.message_and_customer(thread, outbound.key, outbound.to)
         if existing is not None and not self._may_take_over(existing, now):
             return SendResult(Outcome.DUPLICATE, outbound.key, existing.status, existing.twilio_sid)
 
-        customer = self._repository.customer(outbound.to, consistent=True)
         if customer is None:
             return self._refuse(outbound, thread, existing, now, "no conversation with this number on record")
         body = redact_card_numbers(outbound.compose(customer))
@@ -165,7 +167,7 @@ class SendGateway:
         if segments > MAX_SEGMENTS or not body.strip():
             return self._refuse(outbound, thread, existing, now, f"the text needs {segments} segments")
 
-        # Consent: read just now, strongly consistent; re-checked by the claim's condition.
+        # Consent: read just now, strongly consistent; checked again once the message is claimed.
         confirming = outbound.purpose is Purpose.OPT_OUT_CONFIRMATION
         if customer.consent == "opted_out" and outbound.purpose is not Purpose.HELP:
             if not confirming:
@@ -184,11 +186,16 @@ class SendGateway:
                 return self._hold(outbound, thread, customer, body, now, when, existing)
 
         message = self._claim(outbound, thread, customer, body, segments, now, proactive, existing)
-        # Taking over a stale claim: the earlier attempt may have reached Twilio; look first.
-        reconcile = existing is not None and existing.status == "claimed"
+        # Taking over a stale claim, or a send that failed ambiguously (5xx, timeouts): the earlier
+        # attempt may have reached Twilio; look first.
+        reconcile = existing is not None and existing.status in {"claimed", "retrying"}
         try:
             accepted = self._twilio.create(
-                outbound.to, body, claimed_at=existing.updated_at if reconcile else now, reconcile=reconcile
+                outbound.to,
+                body,
+                claimed_at=existing.updated_at if reconcile else now,
+                reconcile=reconcile,
+                callback=status_callback_location(outbound),
             )
         except PermanentSendFailure as failure:
             return self._failed(message, customer, failure, now)
@@ -266,16 +273,27 @@ class SendGateway:
         proactive: bool,
         existing: Message | None,
     ) -> Message:
+        """Claim the message (a conditional put: one attempt wins), then check consent again.
+
+        The check after the claim is what makes an opt-out that committed since the customer was
+        read win: a conditional update of the customer when the send changes it (the single
+        opt-out confirmation: pending -> sent; a proactive send: its slot in the daily log),
+        otherwise a second strongly consistent read. Either way the consent version must be the
+        one the decision was taken on; if not, the claim is let go and the decision taken again.
+        """
         attempts = (existing.attempts if existing else 0) + 1
-        created = existing.created_at if existing else now
         message = self._new_message(
             outbound, thread, body, now, "claimed", segments=segments, proactive=proactive, attempts=attempts
         )
-        message.created_at = created
-        work = UnitOfWork().put("message", message, self._message_condition(existing))
+        message.created_at = existing.created_at if existing else now
+        try:
+            self._repository.commit(UnitOfWork().put("message", message, self._message_condition(existing)))
+        except WriteConflict:
+            raise ConsentChanged from None  # another attempt claimed it: the next look sees it
         unchanged = Customer.consent_version == customer.consent_version
+        guard = UnitOfWork()
         if outbound.purpose is Purpose.OPT_OUT_CONFIRMATION:
-            work.update(
+            guard.update(
                 "customer",
                 customer,
                 [Customer.opt_out_confirmation.set("sent")],
@@ -284,19 +302,21 @@ class SendGateway:
         elif proactive:
             assert self._proactive is not None
             recent = [at for at in customer.proactive_sent or [] if now - from_iso(at) < self._proactive.cap.period]
-            work.update(
+            guard.update(
                 "customer",
                 customer,
                 [Customer.proactive_sent.set([*recent, to_iso(now)])],
                 unchanged & (Customer.proactive_sent == (customer.proactive_sent or [])),
             )
-        else:
-            work.check("customer", customer, unchanged)
         try:
-            self._repository.commit(work)
+            if guard.operations:
+                self._repository.commit(guard)
+            else:
+                fresh = self._repository.customer(outbound.to, consistent=True)
+                if fresh is None or fresh.consent_version != customer.consent_version:
+                    raise WriteConflict({"customer"})
         except WriteConflict:
-            # Consent or the proactive log changed, or another attempt claimed the message:
-            # look again from the start (the next look sees the other claim as a duplicate).
+            self._let_go(message, now, "consent changed while sending; decided again")
             raise ConsentChanged from None
         return message
 
@@ -362,19 +382,22 @@ class SendGateway:
                 Message.note.remove(),
             ],
         )
-        work.put_new("sid", MessageSid(f"SID#{accepted.sid}", "SID", message_pk=message.pk, message_sk=message.sk))
         if outbound.on_sent is not None:
             outbound.on_sent(work, message)
         self._repository.commit(work)
 
     def _release(self, message: Message, now: datetime) -> None:
         """A transient failure: let the next attempt take the message over."""
-        message.update(
-            actions=[
-                Message.status.set("retrying"),
-                Message.updated_at.set(now),
-                Message.note.set("Twilio was unavailable; retrying"),
-            ]
+        self._let_go(message, now, "Twilio was unavailable; retrying")
+
+    def _let_go(self, message: Message, now: datetime, note: str) -> None:
+        """Give up a claim without sending: the next attempt takes the message over."""
+        self._repository.commit(
+            UnitOfWork().update(
+                "message",
+                message,
+                [Message.status.set("retrying"), Message.updated_at.set(now), Message.note.set(note)],
+            )
         )
 
     def _failed(self, message: Message, customer: Customer, failure: PermanentSendFailure, now: datetime) -> SendResult:
@@ -403,6 +426,16 @@ class SendGateway:
             carrier_opt_out(work, customer, now, message.key)
         self._repository.commit(work)
         return SendResult(Outcome.FAILED, message.key, f"{failure.code}: {failure.reason}")
+
+
+def status_callback_location(outbound: Outbound) -> dict[str, str]:
+    """Where Twilio's status callbacks for this message should find it: its conversation (if
+    any) and key; the number is the callback's own ``To``. Carried in the callback URL, which
+    Twilio signs, so recording a status is one conditional write, with no lookup by SID."""
+    location = {"m": outbound.key}
+    if outbound.conversation:
+        location["c"] = outbound.conversation
+    return location
 
 
 def describe(result: SendResult, to: str) -> dict[str, object]:

@@ -9,7 +9,7 @@ Message (no conv.)     CUSTOMER#<e164>             MESSAGE#<key>
 ScheduledFollowUp      CUSTOMER#<e164>             SCHEDULE#<name>                  due + 7 d
 Conversation           CONVERSATION#<ref>          CONVERSATION
 Message                CONVERSATION#<ref>          MESSAGE#<key>
-MessageSid             SID#<Twilio SID>            SID
+MessageSid             SID#<inbound MessageSid>    SID
 OutboxEvent            EVENT#<id>                  EVENT                            + 1 d
 =====================  ==========================  ===============================  ==========
 
@@ -17,8 +17,9 @@ Access patterns: a customer's profile and consent (one strongly consistent GetIt
 gateway's read); a customer's consent history (Query CUSTOMER#, begins_with CONSENT#); a
 conversation with its messages (one Query on CONVERSATION#<ref>); an agent's queue (active,
 resolved, closed), urgent first, oldest first (GSI ``by-queue``: QUEUE#<queue> /
-<rank>#<opened_at>#<ref>; a status within a queue is a filter); a message by
-its Twilio SID (duplicate webhooks, status callbacks: GetItem SID#).
+<rank>#<opened_at>#<ref>; a status within a queue is a filter). A status callback finds its
+message from the callback URL smsdesk gave Twilio (conversation and key, signed by Twilio), with
+no lookup.
 
 Messages have deterministic keys (``MESSAGE#in-<MessageSid>``, ``MESSAGE#out-<purpose>-...``):
 putting one with ``attribute_not_exists`` is how a duplicate delivery or a retried send is
@@ -186,7 +187,8 @@ class Message(TableItem, discriminator="message"):
 
 
 class MessageSid(TableItem, discriminator="sid"):
-    """Twilio's SID of a message -> where the message is. Its creation de-duplicates webhooks."""
+    """The SID of a text a customer sent -> where it is stored. Written in the same transaction
+    as the text: a duplicate delivery of the webhook (even concurrent) fails on it."""
 
     message_pk = UnicodeAttribute()
     message_sk = UnicodeAttribute()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from smsdesk.errors import TransientSendFailure
 
@@ -41,6 +42,7 @@ PERMANENT_ERRORS = {
     21617: "the message body is too long",
 }
 RATE_LIMITED = 20429
+CALLBACK_RETRIES = "#rc=3&rp=ct,rt,5xx"  # Twilio's connection overrides
 
 
 class PermanentSendFailure(Exception):
@@ -113,8 +115,17 @@ class TwilioMessages:
             self._client_token = credentials.auth_token
         return self._client
 
-    def create(self, to: str, body: str, *, claimed_at: datetime, reconcile: bool = False) -> AcceptedMessage:
-        """Send ``body`` to ``to``. ``reconcile``: an earlier attempt may have sent it; look first."""
+    def create(
+        self,
+        to: str,
+        body: str,
+        *,
+        claimed_at: datetime,
+        reconcile: bool = False,
+        callback: dict[str, str] | None = None,
+    ) -> AcceptedMessage:
+        """Send ``body`` to ``to``. ``reconcile``: an earlier attempt may have sent it; look first.
+        ``callback``: query parameters for the status callback URL (where the message is)."""
         from requests.exceptions import ConnectionError as NetworkError
         from requests.exceptions import Timeout
         from twilio.base.exceptions import TwilioRestException
@@ -127,7 +138,7 @@ class TwilioMessages:
             if ambiguous and (found := self._already_sent(to, body, claimed_at)) is not None:
                 return found
             try:
-                message = self._twilio().messages.create(to=to, body=body, **self._sender_args())
+                message = self._twilio().messages.create(to=to, body=body, **self._sender_args(callback))
                 segments = int(message.num_segments) if message.num_segments else None
                 return AcceptedMessage(message.sid, message.status or "queued", segments)
             except TwilioRestException as error:
@@ -144,14 +155,17 @@ class TwilioMessages:
                 last_error, ambiguous = "could not reach Twilio", True
         raise TransientSendFailure(f"{last_error} after {self._retry.max_attempts} attempts")
 
-    def _sender_args(self) -> dict[str, str]:
+    def _sender_args(self, callback: dict[str, str] | None) -> dict[str, str]:
         args: dict[str, str] = {}
         if self._settings.uses_messaging_service:
             args["messaging_service_sid"] = self._settings.sender
         else:
             args["from_"] = self._settings.sender
         if self._settings.status_callback_url:
-            args["status_callback"] = self._settings.status_callback_url
+            query = f"?{urlencode(callback)}" if callback else ""
+            # The fragment asks Twilio to retry a callback that failed (5xx) or timed out; it is
+            # not part of the URL Twilio signs.
+            args["status_callback"] = f"{self._settings.status_callback_url}{query}{CALLBACK_RETRIES}"
         return args
 
     def _already_sent(self, to: str, body: str, claimed_at: datetime) -> AcceptedMessage | None:

@@ -24,6 +24,7 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from smsdesk.aws.secrets import TwilioCredentials
 from smsdesk.errors import BadWebhookRequest, ForgedWebhookRequest
 from smsdesk.phone_numbers import is_e164
+from smsdesk.reference_codes import looks_like_reference
 
 if TYPE_CHECKING:
     from smsdesk.aws.secrets import TwilioCredentialsProvider
@@ -74,11 +75,15 @@ class InboundSms:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryStatus:
-    """A status callback for a message smsdesk sent."""
+    """A status callback for a message smsdesk sent, and where that message is (from the callback
+    URL smsdesk gave Twilio: the key, the conversation if any; the number is Twilio's ``To``)."""
 
     message_sid: str
     status: str
     error_code: int | None
+    recipient: str = ""
+    message_key: str = ""
+    conversation: str | None = None
 
 
 def public_url(request: WebhookRequest, public_base_url: str | None, route: str) -> str:
@@ -165,7 +170,18 @@ def inbound_sms(params: FormParameters, account_sid: str) -> InboundSms:
     )
 
 
-def delivery_status(params: FormParameters) -> DeliveryStatus:
+_MESSAGE_KEY = re.compile(r"[A-Za-z0-9_.-]{1,120}")
+
+
+def delivery_status(params: FormParameters, url: str) -> DeliveryStatus:
+    """Read a status callback; ``url`` is the one Twilio called (its query says which message)."""
+    location = dict(parse_qsl(urlsplit(url).query))
+    key, conversation = location.get("m", ""), location.get("c") or None
+    if not _MESSAGE_KEY.fullmatch(key) or (conversation is not None and not looks_like_reference(conversation)):
+        raise BadWebhookRequest("the callback URL does not say which message it is about", status=422)
+    recipient = (params.get("To") or "").strip()
+    if not is_e164(recipient):
+        raise BadWebhookRequest("To is not an E.164 phone number", status=422)
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "").strip().lower()
     if not _SID.fullmatch(sid):
@@ -177,7 +193,7 @@ def delivery_status(params: FormParameters) -> DeliveryStatus:
         error_code = int(code) if code else None
     except ValueError:
         raise BadWebhookRequest("ErrorCode is not a number", status=422) from None
-    return DeliveryStatus(sid, status, error_code)
+    return DeliveryStatus(sid, status, error_code, recipient, key, conversation)
 
 
 class WebhookVerifier:

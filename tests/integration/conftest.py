@@ -115,3 +115,17 @@ def outbox_events(repository) -> list[tuple[str, dict]]:
     events = [item for item in repository.iterate_table() if isinstance(item, OutboxEvent)]
     events.sort(key=lambda e: (e.created_at, e.sk))
     return [(e.detail_type, json.loads(e.detail)) for e in events]
+
+
+def message_with_sid(repository, sid: str):  # noqa: ANN201
+    """The message Twilio knows by ``sid`` (tests only: a scan of the table)."""
+    from smsdesk.table import Message
+
+    return next(i for i in repository.iterate_table() if isinstance(i, Message) and i.twilio_sid == sid)
+
+
+def callback_route(twilio, sid: str) -> str:  # noqa: ANN001
+    """Where Twilio posts the status callbacks of message ``sid``: the StatusCallback URL smsdesk
+    gave it (route and query, without the connection-override fragment)."""
+    [form] = [f for f in twilio.sent if f["Sid"] == sid]
+    return form["StatusCallback"].split("#", 1)[0].removeprefix(ENVIRON["PUBLIC_BASE_URL"])

@@ -8,7 +8,7 @@ from smsdesk.delivery_status import DeliveryStatusRecorder, Recorded
 from smsdesk.send_gateway import Outbound, Purpose
 from smsdesk.table import Customer, customer_pk
 from smsdesk.twilio_webhook import DeliveryStatus
-from tests.integration.conftest import CUSTOMER, outbox_events
+from tests.integration.conftest import CUSTOMER, message_with_sid, outbox_events
 
 
 @pytest.fixture
@@ -24,42 +24,42 @@ def recorder(repository, clock):
 
 
 def status_of(repository, sid):
-    return repository.message_by_sid(sid).status
+    return message_with_sid(repository, sid).status
 
 
 def test_statuses_move_forward(recorder, repository, sent):
     for status in ("sent", "delivered"):
-        assert recorder.record(DeliveryStatus(sent, status, None)).outcome is Recorded.UPDATED
+        assert recorder.record(DeliveryStatus(sent, status, None, CUSTOMER, "k1")).outcome is Recorded.UPDATED
     assert status_of(repository, sent) == "delivered"
 
 
 def test_a_late_sent_never_overwrites_delivered(recorder, repository, sent):
-    recorder.record(DeliveryStatus(sent, "delivered", None))
-    assert recorder.record(DeliveryStatus(sent, "sent", None)).outcome is Recorded.STALE
-    assert recorder.record(DeliveryStatus(sent, "delivered", None)).outcome is Recorded.STALE  # duplicate
+    recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1"))
+    assert recorder.record(DeliveryStatus(sent, "sent", None, CUSTOMER, "k1")).outcome is Recorded.STALE
+    assert recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1")).outcome is Recorded.STALE  # duplicate
     assert status_of(repository, sent) == "delivered"
 
 
 @pytest.mark.parametrize("code", [30003, 30004, 30005, 30006, 30007, 30008])
 def test_permanent_failures_are_recorded_and_announced(recorder, repository, sent, code):
-    recorder.record(DeliveryStatus(sent, "undelivered", code))
-    message = repository.message_by_sid(sent)
+    recorder.record(DeliveryStatus(sent, "undelivered", code, CUSTOMER, "k1"))
+    message = message_with_sid(repository, sent)
     assert (message.status, message.error_code) == ("undelivered", code)
     assert "MessageFailed" in [kind for kind, _ in outbox_events(repository)]
     assert repository.customer(CUSTOMER).consent == "subscribed"
 
 
 def test_21610_opts_the_number_out(recorder, repository, sent):
-    recorder.record(DeliveryStatus(sent, "failed", 21610))
+    recorder.record(DeliveryStatus(sent, "failed", 21610, CUSTOMER, "k1"))
     assert repository.customer(CUSTOMER).consent == "opted_out"
     [record] = repository.consent_history(CUSTOMER)
     assert record.source == "carrier_21610"
 
 
 def test_an_unknown_message_is_reported_so_twilio_retries(recorder):
-    assert recorder.record(DeliveryStatus("SM" + "f" * 32, "sent", None)).outcome is Recorded.UNKNOWN_MESSAGE
+    assert recorder.record(DeliveryStatus("SM" + "f" * 32, "sent", None, CUSTOMER, "k1")).outcome is Recorded.UNKNOWN_MESSAGE
 
 
 def test_an_unknown_status_changes_nothing(recorder, repository, sent):
-    assert recorder.record(DeliveryStatus(sent, "teleported", None)).outcome is Recorded.UNKNOWN_STATUS
+    assert recorder.record(DeliveryStatus(sent, "teleported", None, CUSTOMER, "k1")).outcome is Recorded.UNKNOWN_STATUS
     assert status_of(repository, sent) == "queued"

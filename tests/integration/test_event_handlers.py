@@ -165,7 +165,9 @@ def test_a_complaint_is_acknowledged_once_from_the_event_the_rule_delivers(text,
     [body] = bodies_to(twilio)
     assert body.startswith("Hi, Acme Outdoor here. We're sorry about your order.")
     assert f"Your reference is {reference}." in body and "will reply by 12:00 PM today" in body
-    assert twilio.sent[0]["StatusCallback"] == ENVIRON["PUBLIC_BASE_URL"] + "/sms/status"
+    assert twilio.sent[0]["StatusCallback"] == (
+        ENVIRON["PUBLIC_BASE_URL"] + f"/sms/status?m=acknowledgement&c={reference}#rc=3&rp=ct,rt,5xx"
+    )
     assert repository.conversation(reference).status == "acknowledged"
 
 

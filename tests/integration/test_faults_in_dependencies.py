@@ -23,7 +23,7 @@ from smsdesk.errors import TransientSendFailure
 from smsdesk.send_gateway import Outbound, Outcome, ProactivePolicy, Purpose, SendGateway
 from smsdesk.table import Conversation, Customer, Message, customer_pk
 from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
-from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
+from tests.integration.conftest import CUSTOMER, ENVIRON, callback_route, message_with_sid, outbox_events
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
     acknowledgement,
     agent_api,
@@ -201,9 +201,9 @@ def acknowledged(text, acknowledgement, cloud, twilio):
 def test_carrier_delivery_failures_are_recorded_announced_and_not_retried(lambdas, sent_sid, repository, twilio, code):
     delivery_status = lambdas.load("DeliveryStatusFunction")
     for status in ("sent", "undelivered", "sent"):  # and a late "sent" changes nothing
-        answer = delivery_status.http(twilio_post("/sms/status", status_params(sent_sid, status, code)))
+        answer = delivery_status.http(twilio_post(callback_route(twilio, sent_sid), status_params(sent_sid, status, code)))
         assert answer.status == 204
-    message = repository.message_by_sid(sent_sid)
+    message = message_with_sid(repository, sent_sid)
     assert (message.status, message.error_code) == ("undelivered", code)
     assert message.note  # the reason, in words, for the agent
     failed = [d for kind, d in outbox_events(repository) if kind == "MessageFailed"]
@@ -216,7 +216,7 @@ def test_21610_in_a_status_callback_opts_the_number_out_and_nothing_follows(
     lambdas, acknowledged, text, acknowledgement, cloud, repository, twilio
 ):
     delivery_status = lambdas.load("DeliveryStatusFunction")
-    assert delivery_status.http(twilio_post("/sms/status", status_params(acknowledged, "failed", 21610))).status == 204
+    assert delivery_status.http(twilio_post(callback_route(twilio, acknowledged), status_params(acknowledged, "failed", 21610))).status == 204
     assert repository.customer(CUSTOMER).consent == "opted_out"
     assert [r.source for r in repository.consent_history(CUSTOMER)] == ["carrier_21610"]
 
@@ -268,15 +268,17 @@ def test_brief_throttling_is_absorbed_by_the_sdks_backoff(throttled_inbound, aws
     assert len(messages(repository)) == 1
 
 
-def test_a_throttled_status_callback_is_a_5xx_and_its_retry_is_recorded(lambdas, aws_faults, acknowledged, repository):
+def test_a_throttled_status_callback_is_a_5xx_and_its_retry_is_recorded(
+    lambdas, aws_faults, acknowledged, repository, twilio
+):
     delivery_status = lambdas.load("DeliveryStatusFunction")
     aws_faults.fail("dynamodb.UpdateItem", THROTTLING, times=4)
-    callback = twilio_post("/sms/status", status_params(acknowledged, "delivered"))
+    callback = twilio_post(callback_route(twilio, acknowledged), status_params(acknowledged, "delivered"))
 
     assert delivery_status.http(callback).status == 500
-    assert repository.message_by_sid(acknowledged).status == "queued"
+    assert message_with_sid(repository, acknowledged).status == "queued"
     assert delivery_status.http(callback).status == 204
-    assert repository.message_by_sid(acknowledged).status == "delivered"
+    assert message_with_sid(repository, acknowledged).status == "delivered"
 
 
 # ------------------------------------------------------------------------------- races
@@ -313,15 +315,17 @@ def test_two_texts_from_a_new_number_at_once_make_one_conversation(linearizable,
     assert kinds == ["ComplaintReceived", "CustomerMessageReceived"]
 
 
-def test_concurrent_status_callbacks_settle_on_the_furthest_status(linearizable, lambdas, acknowledged, repository):
+def test_concurrent_status_callbacks_settle_on_the_furthest_status(
+    linearizable, lambdas, acknowledged, repository, twilio
+):
     first, second = (lambdas.load("DeliveryStatusFunction", instance=f"-{n}") for n in range(2))
-    sent = twilio_post("/sms/status", status_params(acknowledged, "sent"))
-    delivered = twilio_post("/sms/status", status_params(acknowledged, "delivered"))
+    sent = twilio_post(callback_route(twilio, acknowledged), status_params(acknowledged, "sent"))
+    delivered = twilio_post(callback_route(twilio, acknowledged), status_params(acknowledged, "delivered"))
 
     answers = concurrently(lambda: first.http(delivered), lambda: second.http(sent))
 
     assert [a.status for a in answers] == [204, 204]
-    assert repository.message_by_sid(acknowledged).status == "delivered"
+    assert message_with_sid(repository, acknowledged).status == "delivered"
 
 
 def test_one_event_delivered_to_two_environments_at_once_sends_one_text(linearizable, lambdas, text, cloud, twilio):

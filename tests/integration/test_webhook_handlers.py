@@ -11,7 +11,7 @@ import json
 import pytest
 
 from smsdesk.table import Conversation, Message
-from tests.integration.conftest import CUSTOMER, outbox_events
+from tests.integration.conftest import CUSTOMER, callback_route, message_with_sid, outbox_events
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
     cloud,
     inbound,
@@ -136,46 +136,59 @@ def test_stop_is_recorded_before_the_webhook_answers(inbound, repository):
 # ------------------------------------------------------------------------------- delivery status
 
 
-def callback(delivery_status, sid, status, error_code=None):
-    return delivery_status.http(twilio_post("/sms/status", status_params(sid, status, error_code)))
+def callback(delivery_status, route, sid, status, error_code=None):
+    """Twilio posting a status for ``sid`` to ``route`` (the StatusCallback smsdesk gave it)."""
+    return delivery_status.http(twilio_post(route, status_params(sid, status, error_code)))
 
 
-def test_signed_status_callbacks_are_recorded_with_204(delivery_status, repository, sent_sid):
-    assert [callback(delivery_status, sent_sid, s).status for s in ("sent", "delivered")] == [204, 204]
-    assert repository.message_by_sid(sent_sid).status == "delivered"
+@pytest.fixture
+def route(twilio, sent_sid):
+    return callback_route(twilio, sent_sid)
 
 
-def test_out_of_order_and_repeated_callbacks_never_move_the_status_back(delivery_status, repository, sent_sid):
-    answers = [callback(delivery_status, sent_sid, s).status for s in ("delivered", "sending", "sent", "delivered")]
+def test_the_callback_url_says_which_message_without_any_personal_data(delivery_status, route):
+    assert route == "/sms/status?m=k1"  # the number comes back as Twilio's signed `To`
+
+
+def test_signed_status_callbacks_are_recorded_with_204(delivery_status, repository, sent_sid, route):
+    assert [callback(delivery_status, route, sent_sid, s).status for s in ("sent", "delivered")] == [204, 204]
+    assert message_with_sid(repository, sent_sid).status == "delivered"
+
+
+def test_out_of_order_and_repeated_callbacks_never_move_the_status_back(delivery_status, repository, sent_sid, route):
+    statuses = ("delivered", "sending", "sent", "delivered")
+    answers = [callback(delivery_status, route, sent_sid, s).status for s in statuses]
     assert answers == [204, 204, 204, 204]  # stale ones are acknowledged, so Twilio stops
-    message = repository.message_by_sid(sent_sid)
+    message = message_with_sid(repository, sent_sid)
     assert (message.status, message.status_rank) == ("delivered", 4)
 
 
-def test_a_callback_for_an_unknown_message_is_a_503_so_twilio_retries(delivery_status, repository, sent_sid):
+def test_a_callback_for_an_unknown_message_is_a_503_so_twilio_retries(delivery_status, repository, route):
     before = table_items(repository)
-    answer = callback(delivery_status, "SM" + "f" * 32, "delivered")
+    answer = callback(delivery_status, route, "SM" + "f" * 32, "delivered")  # not the SID on that message
     assert (answer.status, answer.content_type) == (503, "application/problem+json")
     assert table_items(repository) == before
 
 
-def test_a_forged_status_callback_is_refused(delivery_status, repository, sent_sid):
-    event = twilio_post("/sms/status", status_params(sent_sid, "failed", 21610), auth_token="x" * 32)
+def test_a_forged_status_callback_is_refused(delivery_status, repository, sent_sid, route):
+    event = twilio_post(route, status_params(sent_sid, "failed", 21610), auth_token="x" * 32)
     assert delivery_status.http(event).status == 403
-    assert repository.message_by_sid(sent_sid).status == "queued"
+    assert message_with_sid(repository, sent_sid).status == "queued"
     assert repository.customer(CUSTOMER).consent == "subscribed"
 
 
-def test_a_callback_without_a_status_is_a_422(delivery_status, repository, sent_sid):
+def test_a_callback_without_a_status_or_a_message_is_a_422(delivery_status, repository, sent_sid, route):
     params = {k: v for k, v in status_params(sent_sid, "sent").items() if k not in {"MessageStatus", "SmsStatus"}}
-    assert delivery_status.http(twilio_post("/sms/status", params)).status == 422
-    assert repository.message_by_sid(sent_sid).status == "queued"
+    assert delivery_status.http(twilio_post(route, params)).status == 422
+    assert delivery_status.http(twilio_post("/sms/status", status_params(sent_sid, "sent"))).status == 422
+    assert message_with_sid(repository, sent_sid).status == "queued"
 
 
 def test_status_callback_for_an_inbound_message_is_not_ours(inbound, delivery_status, repository):
     inbound.http(twilio_post("/sms/inbound", inbound_params("Broken")))
-    answer = callback(delivery_status, message_sid(1), "delivered")
+    [conversation] = [c for c in repository.iterate_table() if isinstance(c, Conversation)]
+    route = f"/sms/status?m=in-{message_sid(1)}&c={conversation.reference}"
+    answer = callback(delivery_status, route, message_sid(1), "delivered")
     assert answer.status == 503
     [message] = [i for i in repository.iterate_table() if isinstance(i, Message)]
     assert message.status == "received"
-    assert [c for c in repository.iterate_table() if isinstance(c, Conversation)]

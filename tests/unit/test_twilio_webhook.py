@@ -186,7 +186,25 @@ def test_optout_type_is_read_only_when_it_is_a_known_value():
     assert inbound_sms(params, SID).opt_out_type is None
 
 
-def test_status_callbacks_are_read():
-    params = read_form(signed({"MessageSid": "SM" + "2" * 32, "MessageStatus": "undelivered", "ErrorCode": "30003"}), 1024)
-    status = delivery_status(params)
+CALLBACK = "https://hooks.example.test/sms/status?m=acknowledgement&c=C-7F3K"
+
+
+def test_status_callbacks_are_read_with_the_message_their_url_names():
+    form = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "undelivered", "ErrorCode": "30003", "To": "+12125550123"}
+    status = delivery_status(read_form(signed(form), 1024), CALLBACK)
     assert (status.status, status.error_code) == ("undelivered", 30003)
+    assert (status.message_key, status.conversation, status.recipient) == ("acknowledgement", "C-7F3K", "+12125550123")
+    on_the_customer = delivery_status(read_form(signed(form), 1024), "https://hooks.example.test/sms/status?m=help-SM1")
+    assert (on_the_customer.message_key, on_the_customer.conversation) == ("help-SM1", None)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://hooks.example.test/sms/status", "https://hooks.example.test/sms/status?m=a%20b",
+     "https://hooks.example.test/sms/status?m=k1&c=not-a-reference"],
+)
+def test_a_callback_url_that_names_no_message_is_a_422(url):
+    form = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "sent", "To": "+12125550123"}
+    with pytest.raises(BadWebhookRequest) as refused:
+        delivery_status(read_form(signed(form), 1024), url)
+    assert refused.value.status == 422
