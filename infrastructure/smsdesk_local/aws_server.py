@@ -6,14 +6,15 @@ functions run in the stack's process: about half the time of a complaint is moto
 
 :class:`AwsFront` sits in front of it and adds what the local stack needs and moto lacks:
 
-* it counts the requests the functions make, by service and operation (the running cost; the
-  stand-in's own polling is signed with :data:`PLATFORM_ACCESS_KEY` and not counted);
+* it meters what the functions use: requests by service and operation, DynamoDB request units,
+  EventBridge entries (the running cost; the stand-in's own polling is signed with
+  :data:`PLATFORM_ACCESS_KEY` and not counted);
 * it validates ``CreateSchedule`` as EventBridge Scheduler does (moto accepts any ``at()`` text)
   and notes the schedules created and deleted, for the scheduler stand-in to follow;
 * it serialises DynamoDB requests: moto's DynamoDB is not thread-safe (a conditional put is a
   read, then a write) and its server is threaded (see also :mod:`smsdesk_local.moto_dynamodb`).
 
-``GET /_smsdesk/requests`` and ``GET /_smsdesk/schedule-changes`` hand those notes to the stack.
+``GET /_smsdesk/usage`` and ``GET /_smsdesk/schedule-changes`` hand those notes to the stack.
 ``python -m smsdesk_local.aws_server --port 0`` prints ``ready http://127.0.0.1:<port>``.
 """
 
@@ -23,6 +24,7 @@ import argparse
 import io
 import json
 import logging
+import math
 import os
 import queue
 import re
@@ -35,19 +37,22 @@ from urllib.parse import parse_qsl, unquote
 from zoneinfo import ZoneInfo
 
 PLATFORM_ACCESS_KEY = "local-platform"
+MOTO_ACCOUNT, MOTO_REGION = "123456789012", "us-east-1"  # moto's default account; the stack's region
 _CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/[^/]+/(?P<service>[^/]+)/")
 _AT = re.compile(r"at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)")
 
 
 class AwsFront:
-    """In front of moto: counts the requests the functions make (the running cost), and
-    validates what moto does not (EventBridge Scheduler accepts any ``at()`` text there)."""
+    """In front of moto: meters what the functions use (the running cost), and validates what
+    moto does not (EventBridge Scheduler accepts any ``at()`` text there)."""
 
     def __init__(self, app: Any) -> None:  # noqa: ANN401
         self._app = app
         self._lock = threading.Lock()
         self._dynamodb = threading.Lock()  # see smsdesk_local.moto_dynamodb
         self.requests: Counter[tuple[str, str]] = Counter()  # (service, operation) -> count
+        # What AWS bills beyond requests: DynamoDB request units, EventBridge entries.
+        self.units: Counter[str] = Counter()
         # Schedules created and deleted, as seen going by: the scheduler stand-in follows them
         # without listing every schedule on every poll.
         self.schedule_changes: queue.SimpleQueue[tuple[str, str, str]] = queue.SimpleQueue()
@@ -57,11 +62,9 @@ class AwsFront:
             return self._notes(environ, start_response)
         credential = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
         service = credential.group("service") if credential else "unknown"
-        if credential is None or credential.group("key") != PLATFORM_ACCESS_KEY:
-            operation = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
-            operation = operation or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
-            with self._lock:
-                self.requests[(service, _operation_name(service, operation))] += 1
+        metered = credential is None or credential.group("key") != PLATFORM_ACCESS_KEY
+        operation = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+        operation = _operation_name(service, operation or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}")
         change = None
         if service == "scheduler" and environ.get("PATH_INFO", "").startswith("/schedules/"):
             problem, change = _schedule_request(environ)
@@ -73,30 +76,42 @@ class AwsFront:
                      ("Content-Length", str(len(payload)))],
                 )
                 return [payload]
+        request_body = _read_body(environ) if metered and service in {"dynamodb", "events"} else b""
         status: list[str] = []
 
         def respond(code: str, headers: Any, *args: Any) -> Any:  # noqa: ANN401
             status.append(code)
             return start_response(code, headers, *args)
 
+        billed: Counter[str] = Counter()
         if service in {"dynamodb", "dynamodbstreams"}:
             with self._dynamodb:
+                meter = DynamoDbMeter(operation, request_body) if request_body else None
                 answer = list(self._app(environ, respond))
+                if meter is not None and status and status[0].startswith("2"):
+                    billed = meter.units(b"".join(answer))
         else:
             answer = list(self._app(environ, respond))
-        if change is not None and status and status[0].startswith("2"):
+            if service == "events" and operation == "PutEvents" and status and status[0].startswith("2"):
+                billed["eventbridge_events"] += len(json.loads(request_body or b"{}").get("Entries", []))
+        succeeded = bool(status) and status[0].startswith("2")
+        if metered:
+            with self._lock:
+                self.requests[(service, operation)] += 1
+                self.units.update(billed)
+        if change is not None and succeeded:
             self.schedule_changes.put(change)  # after moto holds it: the runner reads it next
         return answer
 
     def _notes(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:  # noqa: ANN401
-        """The stack reads what the front noted: requests counted, schedules changed."""
+        """The stack reads what the front noted: usage metered, schedules changed."""
         query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
-        if environ["PATH_INFO"] == "/_smsdesk/requests":
+        if environ["PATH_INFO"] == "/_smsdesk/usage":
             with self._lock:
-                counted = [[service, operation, n] for (service, operation), n in self.requests.items()]
+                requests = [[service, operation, n] for (service, operation), n in self.requests.items()]
+                payload: Any = {"requests": requests, "units": dict(self.units)}
                 if query.get("reset"):
-                    self.requests = Counter()
-            payload = counted
+                    self.requests, self.units = Counter(), Counter()
         else:
             changes = []
             while not self.schedule_changes.empty():
@@ -105,6 +120,80 @@ class AwsFront:
         body = json.dumps(payload).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+class DynamoDbMeter:
+    """DynamoDB's on-demand request units for one call, from the real sizes of the items it
+    touches (read from moto's tables before and after, under the DynamoDB lock).
+
+    A write costs one write unit per KB of the larger of the item before and after (a put, an
+    update, a delete alike); in a transaction each action costs twice that, a ConditionCheck
+    included (measured: it bills as a write). A read costs one read unit per 4 KB, half when
+    eventually consistent."""
+
+    def __init__(self, operation: str, request_body: bytes) -> None:
+        self._operation = operation
+        self._request = json.loads(request_body or b"{}")
+        self._writes = self._targets()
+        self._before = [self._stored_size(table, key) for table, key, _ in self._writes]
+
+    def _targets(self) -> list[tuple[str, dict[str, Any], int]]:
+        """(table, key, multiplier) of every item this call writes."""
+        request, operation = self._request, self._operation
+        if operation in {"PutItem", "UpdateItem", "DeleteItem"}:
+            return [(request["TableName"], request.get("Key") or request.get("Item", {}), 1)]
+        if operation == "TransactWriteItems":
+            targets = []
+            for entry in request.get("TransactItems", []):
+                for action in entry.values():
+                    targets.append((action["TableName"], action.get("Key") or action.get("Item", {}), 2))
+            return targets
+        return []
+
+    def units(self, response_body: bytes) -> Counter[str]:
+        units: Counter[str] = Counter()
+        for (table, key, multiplier), before in zip(self._writes, self._before, strict=True):
+            after = self._stored_size(table, key)
+            units["dynamodb_write_units"] += multiplier * max(1, math.ceil(max(before, after) / 1024))
+        if self._operation in {"GetItem", "Query", "Scan", "BatchGetItem"}:
+            units["dynamodb_read_units"] += self._read_units(json.loads(response_body or b"{}"))
+        return units
+
+    def _read_units(self, response: dict[str, Any]) -> float:
+        request = self._request
+        if self._operation == "BatchGetItem":
+            return sum(
+                self._read_cost([i["Item"] if "Item" in i else i for i in items], request["RequestItems"][table])
+                for table, items in response.get("Responses", {}).items()
+            )
+        items = [response["Item"]] if "Item" in response else response.get("Items", [])
+        return self._read_cost(items, request)
+
+    @staticmethod
+    def _read_cost(items: list[dict[str, Any]], request: dict[str, Any]) -> float:
+        from moto.dynamodb.models.dynamo_type import Item
+
+        size = sum(Item(None, None, item).size() for item in items)  # type: ignore[arg-type]
+        return max(1, math.ceil(size / 4096)) * (1.0 if request.get("ConsistentRead") else 0.5)
+
+    @staticmethod
+    def _stored_size(table_name: str, key_or_item: dict[str, Any]) -> int:
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[MOTO_ACCOUNT][MOTO_REGION]
+        try:
+            table = backend.get_table(table_name)
+            hash_key, range_key = backend.get_keys_value(table, key_or_item)
+            item = table.get_item(hash_key, range_key)
+        except Exception:  # noqa: BLE001 — a malformed request: moto answers it, nothing to meter
+            return 0
+        return item.size() if item is not None else 0
 
 
 def _operation_name(service: str, operation: str) -> str:

@@ -73,10 +73,12 @@ class LocalCloud:
             except subprocess.TimeoutExpired:
                 self._server.kill()
 
-    def requests(self, *, reset: bool = False) -> Counter[tuple[str, str]]:
-        """The AWS requests the functions made, by (service, operation), counted by the front."""
-        rows = self._notes("requests" + ("?reset=1" if reset else ""))
-        return Counter({(service, operation): n for service, operation, n in rows})
+    def usage(self, *, reset: bool = False) -> tuple[Counter[tuple[str, str]], Counter[str]]:
+        """What the functions used since the last reset, as moto's front metered it: requests by
+        (service, operation), and billed units (DynamoDB read and write units, EventBridge events)."""
+        noted = self._notes("usage" + ("?reset=1" if reset else ""))
+        requests = Counter({(service, operation): n for service, operation, n in noted["requests"]})
+        return requests, Counter(noted["units"])
 
     def schedule_changes(self) -> list[tuple[str, str, str]]:
         """("created" | "deleted", group, name) for every schedule change since the last call."""

@@ -125,6 +125,11 @@ class LocalStack:
     def base_url(self) -> str:
         return self.gateway.base_url
 
+    @property
+    def schedules_fired(self) -> list[str]:
+        """The names of the schedules fired so far, in order."""
+        return list(self._schedules.fired) if self._schedules else []
+
     # ------------------------------------------------------------------ wiring, from the template
 
     def _build_functions(self, resolver: cfn.Resolver) -> None:
