@@ -157,6 +157,7 @@ class AgentDesk:
         actions = [
             Conversation.resolved_at.set(now),
             Conversation.updated_at.set(now),
+            Conversation.survey_sent_at.remove(),  # the next check is a new one
             *status_actions(conversation, Status.RESOLVED),
         ]
         actions.append(Conversation.resolution_note.set(note) if note else Conversation.resolution_note.remove())
@@ -169,6 +170,7 @@ class AgentDesk:
             )
         )
         self._commit_or_conflict(work, reference)
+        self._follow_ups.cancel_sla_check(conversation)  # nothing left to check
         self._follow_ups.satisfaction_survey(conversation, now + self._business.survey_delay)
         return self._existing(reference)
 
@@ -192,7 +194,7 @@ class AgentDesk:
         work.update(
             "customer",
             customer,
-            [Customer.open_conversation.set(reference), Customer.pending_survey.remove()],
+            [Customer.open_conversation.set(reference)],
             Customer.open_conversation.does_not_exist() | (Customer.open_conversation == reference),
         )
         work.publish(

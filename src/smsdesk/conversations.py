@@ -179,13 +179,21 @@ def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetim
     )
 
 
+def awaits_a_score(conversation: Conversation | None) -> bool:
+    """Whether a 1-5 text from the customer answers this conversation's satisfaction check."""
+    return (
+        conversation is not None
+        and conversation.status == Status.RESOLVED
+        and conversation.survey_sent_at is not None
+    )
+
+
 def record_satisfaction(
     work: UnitOfWork, customer: Customer, conversation: Conversation, score: int, now: datetime, message_sid: str
 ) -> None:
     """A 1-5 reply to the satisfaction check. 1-2 reopen the conversation for a human, urgently;
     3-5 close it. ``SatisfactionRecorded`` (with the reply's MessageSid) gets the customer a thank-you."""
     actions = [Conversation.csat_score.set(score), Conversation.updated_at.set(now)]
-    customer_actions = [Customer.pending_survey.remove()]
     if score <= 2:
         reasons = [*conversation.escalation_reasons, "low_satisfaction"]
         actions += status_actions(conversation, Status.WAITING_ON_AGENT, priority="urgent")
@@ -205,9 +213,14 @@ def record_satisfaction(
     else:
         actions += status_actions(conversation, Status.CLOSED)
         actions.append(Conversation.closed_at.set(now))
-        customer_actions.append(Customer.open_conversation.remove())
+        work.update(
+            "customer",
+            customer,
+            [Customer.open_conversation.remove()],
+            Customer.open_conversation == conversation.reference,
+        )
+    # Still resolved, as when the reply was read: a second answer (or one racing it) is not a score.
     work.update("conversation", conversation, actions, _unchanged(conversation))
-    work.update("customer", customer, customer_actions, Customer.pending_survey == conversation.reference)
     work.publish(
         DomainEvent(
             EventType.SATISFACTION_RECORDED, now, conversation.customer, conversation.reference,

@@ -9,8 +9,8 @@
 * the **release of a held message**: a proactive message held for quiet hours or the daily cap
   goes out when its window opens (the gateway re-checks everything).
 
-Every schedule is registered on the customer before it is created, so an opt-out can cancel
-them all; cancelling is hygiene, not the safeguard: the send gateway re-reads consent anyway.
+An opt-out cancels a customer's pending schedules by name (they follow from the conversation);
+cancelling is hygiene, not the safeguard: the send gateway re-reads consent anyway.
 When a schedule fires, everything is read again: a reopened conversation gets no survey, an
 answered one no reminder, an opted-out customer nothing.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +29,11 @@ from smsdesk.conversations import ACTIVE, Status, status_actions
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.send_gateway import Outbound, Outcome, Purpose, SendGateway, SendResult
-from smsdesk.table import Conversation, Customer, Message, ScheduledFollowUp, customer_pk
+from smsdesk.table import Conversation, Message
 
 if TYPE_CHECKING:
     from smsdesk.aws.scheduler import Scheduler
     from smsdesk.config import BusinessSettings
-
-REGISTRY_RETENTION = timedelta(days=7)
-
 
 class FollowUp(StrEnum):
     SLA_CHECK = "sla_check"
@@ -45,7 +42,12 @@ class FollowUp(StrEnum):
 
 
 class FollowUps:
-    """Scheduling and cancelling follow-ups."""
+    """Scheduling and cancelling follow-ups.
+
+    Every schedule's name follows from what it is about (``sla-C-7F3K-0``, ``survey-C-7F3K-0``,
+    ``release-<message>-<when>``), so scheduling twice is harmless and cancelling needs no
+    registry: the names of a customer's pending follow-ups are derived from their conversation.
+    """
 
     def __init__(self, repository: ConversationRepository, scheduler: Scheduler, clock: Clock) -> None:
         self._repository = repository
@@ -53,18 +55,16 @@ class FollowUps:
         self._clock = clock
 
     def sla_check(self, conversation: Conversation, reply_by: datetime) -> None:
-        name = f"sla-{conversation.reference}-{conversation.reopened_count}"
+        name = _sla_name(conversation.reference, conversation.reopened_count)
         self._schedule(name, FollowUp.SLA_CHECK, conversation.customer, conversation.reference, reply_by)
 
     def satisfaction_survey(self, conversation: Conversation, when: datetime) -> None:
-        name = f"survey-{conversation.reference}-{conversation.reopened_count}"
+        name = _survey_name(conversation.reference, conversation.reopened_count)
         self._schedule(name, FollowUp.SATISFACTION_SURVEY, conversation.customer, conversation.reference, when)
 
     def hold(self, message: Message, when: datetime) -> None:
-        digest = hashlib.sha256(f"{message.pk}|{message.key}".encode()).hexdigest()[:20]
-        name = f"release-{digest}-{int(when.timestamp())}"
         self._schedule(
-            name,
+            _release_name(message, when),
             FollowUp.RELEASE,
             message.customer,
             message.conversation,
@@ -72,17 +72,27 @@ class FollowUps:
             {"thread": message.pk, "key": message.key},
         )
 
-    def cancel_all(self, number: str) -> list[str]:
-        """Cancel every pending follow-up of ``number`` (on opt-out). Returns their names."""
-        cancelled = []
-        for item in self._repository.scheduled_follow_ups(number):
-            self._scheduler.cancel(item.name)
-            self._repository.commit(UnitOfWork().delete("schedule", item))
-            cancelled.append(item.name)
-        return cancelled
+    def cancel_sla_check(self, conversation: Conversation) -> None:
+        """The promise is moot (resolved): no need for the check to fire."""
+        self._scheduler.cancel(_sla_name(conversation.reference, conversation.reopened_count))
 
-    def done(self, number: str, name: str) -> None:
-        self._repository.commit(UnitOfWork().delete("schedule", _registry_item(number, name, None, None)))
+    def cancel_all(self, number: str) -> list[str]:
+        """Cancel every follow-up that may be pending for ``number`` (on opt-out): those of its
+        open conversation, for each time it was opened, and the releases of its held texts.
+        Returns the names of the schedules that were still there."""
+        customer = self._repository.customer(number, consistent=True)
+        if customer is None or not customer.open_conversation:
+            return []
+        conversation, messages = self._repository.conversation_with_messages(customer.open_conversation)
+        if conversation is None:
+            return []
+        names = [
+            name
+            for count in range(conversation.reopened_count + 1)
+            for name in (_sla_name(conversation.reference, count), _survey_name(conversation.reference, count))
+        ]
+        names += [_release_name(m, m.send_after) for m in messages if m.status == "held" and m.send_after]
+        return [name for name in names if self._scheduler.cancel(name)]
 
     def _schedule(
         self,
@@ -93,19 +103,21 @@ class FollowUps:
         when: datetime,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        now = self._clock.now()
-        registry = _registry_item(number, name, kind, conversation)
-        registry.due_at = max(when, now)
-        registry.expires_at = registry.due_at + REGISTRY_RETENTION
-        self._repository.commit(UnitOfWork().put("schedule", registry))
         payload = {"follow_up": str(kind), "name": name, "customer": number, "conversation": conversation}
-        self._scheduler.schedule_once(name, when, {**payload, **(extra or {})}, now)
+        self._scheduler.schedule_once(name, when, {**payload, **(extra or {})}, self._clock.now())
 
 
-def _registry_item(number: str, name: str, kind: FollowUp | None, conversation: str | None) -> ScheduledFollowUp:
-    return ScheduledFollowUp(
-        customer_pk(number), f"SCHEDULE#{name}", name=name, purpose=str(kind or ""), conversation=conversation
-    )
+def _sla_name(reference: str, count: int) -> str:
+    return f"sla-{reference}-{count}"
+
+
+def _survey_name(reference: str, count: int) -> str:
+    return f"survey-{reference}-{count}"
+
+
+def _release_name(message: Message, when: datetime) -> str:
+    digest = hashlib.sha256(f"{message.pk}|{message.key}".encode()).hexdigest()[:20]
+    return f"release-{digest}-{int(when.timestamp())}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +146,11 @@ class FollowUpRunner:
 
     def run(self, payload: dict[str, Any]) -> FollowUpResult:
         kind = FollowUp(payload["follow_up"])
-        try:
-            if kind is FollowUp.SLA_CHECK:
-                return self._sla_check(payload["conversation"])
-            if kind is FollowUp.SATISFACTION_SURVEY:
-                return self._survey(payload["conversation"])
-            return self._release(payload["thread"], payload["key"])
-        finally:
-            self._follow_ups.done(payload["customer"], payload["name"])
+        if kind is FollowUp.SLA_CHECK:
+            return self._sla_check(payload["conversation"])
+        if kind is FollowUp.SATISFACTION_SURVEY:
+            return self._survey(payload["conversation"])
+        return self._release(payload["thread"], payload["key"])
 
     def _sla_check(self, reference: str) -> FollowUpResult:
         conversation = self._repository.conversation(reference, consistent=True)
@@ -196,17 +205,11 @@ class FollowUpRunner:
         )
         if result.outcome in {Outcome.SENT, Outcome.HELD, Outcome.DUPLICATE}:
             # The survey is out (or will be, when the customer's window opens): from now on a
-            # 1-5 reply from this number is its answer. Both writes are idempotent.
+            # 1-5 reply from this number is its answer (see conversations.awaits_a_score).
             now = self._clock.now()
-            work = UnitOfWork()
-            work.update("conversation", conversation, [Conversation.survey_sent_at.set(now)])
-            work.update(
-                "customer",
-                Customer(customer_pk(conversation.customer), "PROFILE"),
-                [Customer.pending_survey.set(reference)],
-                Customer.pk.exists(),
+            self._repository.commit(
+                UnitOfWork().update("conversation", conversation, [Conversation.survey_sent_at.set(now)])
             )
-            self._repository.commit(work)
         return FollowUpResult(FollowUp.SATISFACTION_SURVEY, str(result.outcome), result)
 
     def _release(self, thread: str, key: str) -> FollowUpResult:

@@ -38,6 +38,7 @@ from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
 from smsdesk.conversations import (
     REPEAT_WINDOW,
     Status,
+    awaits_a_score,
     customer_wrote,
     new_conversation,
     record_satisfaction,
@@ -136,8 +137,8 @@ class InboundService:
             work.publish(DomainEvent(EventType.HELP_REQUESTED, now, sms.sender, customer.open_conversation))
             return self._commit(work, Outcome.HELP, None, classification)
 
-        score = parse_satisfaction_score(text) if customer.pending_survey else None
-        if score is not None and open_conversation is not None and open_conversation.reference == customer.pending_survey:
+        score = parse_satisfaction_score(text) if awaits_a_score(open_conversation) else None
+        if score is not None and open_conversation is not None:
             return self._satisfaction(work, customer, open_conversation, sms, text, score, classification, now)
 
         if classification.auto_reply_keyword:

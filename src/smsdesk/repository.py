@@ -31,7 +31,6 @@ from smsdesk.table import (
     Customer,
     Message,
     OutboxEvent,
-    ScheduledFollowUp,
     TableItem,
     conversation_pk,
     customer_pk,
@@ -179,12 +178,6 @@ class ConversationRepository:
             ConsentRecord.query(customer_pk(number), ConsentRecord.sk.startswith("CONSENT#"), consistent_read=True)
         )
 
-    def scheduled_follow_ups(self, number: str) -> list[ScheduledFollowUp]:
-        return list(
-            ScheduledFollowUp.query(
-                customer_pk(number), ScheduledFollowUp.sk.startswith("SCHEDULE#"), consistent_read=True
-            )
-        )
 
     def conversations_in_queue(
         self, queue: str, *, status: str | None = None, limit: int = 25, cursor: str | None = None

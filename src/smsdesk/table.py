@@ -6,7 +6,6 @@ item                   pk                          sk                           
 Customer               CUSTOMER#<e164>             PROFILE
 ConsentRecord          CUSTOMER#<e164>             CONSENT#<at>#<id>   (append-only)
 Message (no conv.)     CUSTOMER#<e164>             MESSAGE#<key>
-ScheduledFollowUp      CUSTOMER#<e164>             SCHEDULE#<name>                  due + 7 d
 Conversation           CONVERSATION#<ref>          CONVERSATION
 Message                CONVERSATION#<ref>          MESSAGE#<key>
 MessageSid             SID#<inbound MessageSid>    SID
@@ -24,8 +23,8 @@ no lookup.
 Messages have deterministic keys (``MESSAGE#in-<MessageSid>``, ``MESSAGE#out-<purpose>-...``):
 putting one with ``attribute_not_exists`` is how a duplicate delivery or a retried send is
 detected. Outbox events are written in the same transaction as the change they announce; the
-table's stream carries them to EventBridge (see functions/outbox_relay). They, and the registry
-of scheduled follow-ups, are the only items with a TTL: everything else is a record.
+table's stream carries them to EventBridge (see functions/outbox_relay). They are the only items
+with a TTL: everything else is a record.
 """
 
 from __future__ import annotations
@@ -101,7 +100,6 @@ class Customer(TableItem, discriminator="customer"):
     open_conversation = UnicodeAttribute(null=True)
     conversation_count = NumberAttribute(default=0)
     last_conversation_opened_at = UTCDateTimeAttribute(null=True)
-    pending_survey = UnicodeAttribute(null=True)  # reference whose satisfaction check awaits a reply
     # Proactive messages sent in the last 24 h (ISO instants), for the per-number cap.
     proactive_sent = ListAttribute(of=UnicodeAttribute, default=list)
 
@@ -200,14 +198,4 @@ class OutboxEvent(TableItem, discriminator="event"):
     detail_type = UnicodeAttribute()
     detail = UnicodeAttribute()  # JSON
     created_at = UTCDateTimeAttribute()
-    expires_at = TTLAttribute()
-
-
-class ScheduledFollowUp(TableItem, discriminator="schedule"):
-    """A pending EventBridge Scheduler schedule for a number (cancelled when it opts out)."""
-
-    name = UnicodeAttribute()
-    purpose = UnicodeAttribute()
-    conversation = UnicodeAttribute(null=True)
-    due_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -67,7 +68,8 @@ def test_the_acknowledgement_schedules_the_sla_check_at_the_promised_time(inboun
     schedule = client.get_schedule(Name=listed["Name"], GroupName=ENVIRON["SCHEDULE_GROUP_NAME"])
     assert schedule["ScheduleExpression"] == "at(2026-11-23T17:00:00)"
     assert schedule["ActionAfterCompletion"] == "DELETE"
-    assert [s.purpose for s in repository.scheduled_follow_ups(CUSTOMER)] == ["sla_check"]
+    assert listed["Name"] == f"sla-{received.conversation}-0"
+    assert json.loads(schedule["Target"]["Input"])["follow_up"] == "sla_check"
 
 
 def test_an_urgent_complaint_is_offered_a_call(inbound, responder, twilio):

@@ -65,9 +65,11 @@ class Scheduler:
             pass  # the same follow-up was already scheduled (a retry): nothing to do
         return when
 
-    def cancel(self, name: str) -> None:
+    def cancel(self, name: str) -> bool:
+        """Delete the schedule; False if there was none (it ran, or was never made or cancelled)."""
         client = self._scheduler()
         try:
             client.delete_schedule(Name=name, GroupName=self._settings.group_name)
         except client.exceptions.ResourceNotFoundException:
-            pass  # already ran or already cancelled
+            return False
+        return True
