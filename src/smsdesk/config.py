@@ -165,7 +165,9 @@ class MessagingSettings:
             sender=sender,
             status_callback_url=f"{base}/sms/status" if base else None,
             twilio_api_base_url=read.url("TWILIO_API_BASE_URL", required=False),
-            secret_max_age=timedelta(seconds=read.integer("SECRET_MAX_AGE_SECONDS", 300, minimum=0, maximum=86_400)),
+            # A rotated token is noticed at once (Twilio's 401 makes the sender read the secret
+            # again), so the cache can be long: a read per function and hour, not per 5 minutes.
+            secret_max_age=timedelta(seconds=read.integer("SECRET_MAX_AGE_SECONDS", 3600, minimum=0, maximum=86_400)),
         )
         read.done("Messaging")
         return settings

@@ -5,6 +5,8 @@ Only the send gateway calls this. It sorts Twilio's answers into three outcomes:
 * accepted: Twilio returns the message SID;
 * permanent failure (:class:`PermanentSendFailure`): 21610 (the recipient replied STOP to this
   number), 21211 (invalid number), 21614 (not a mobile number)... never retried;
+* our credentials refused (401): the secret is read again (a rotated auth token) and the send
+  retried; if that does not help, a transient failure;
 * transient failure: 429 / 20429 (too many requests) is retried here with exponential backoff
   and full jitter; 5xx and network errors are *ambiguous* (Twilio may have taken the message),
   so before retrying one the recent messages to that number are listed and, if the text is
@@ -148,6 +150,14 @@ class TwilioMessages:
                 if error.status >= 500:
                     last_error, ambiguous = f"Twilio answered {error.status}", True
                     continue
+                if error.status == 401:
+                    # Our credentials, not the message: the auth token may have just been
+                    # rotated. Read the secret again (at most once a minute) and retry; if that
+                    # does not help, retry later (the function's retries, then its queue).
+                    last_error, ambiguous = "Twilio refused the credentials (401)", False
+                    if self._credentials.refresh() is not None:
+                        continue
+                    raise TransientSendFailure(last_error) from None
                 raise PermanentSendFailure(error.code, PERMANENT_ERRORS.get(error.code, error.msg)) from None
             except Timeout:
                 last_error, ambiguous = "Twilio did not answer in time", True

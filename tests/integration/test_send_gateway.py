@@ -118,6 +118,32 @@ def test_rate_limits_are_retried_and_one_message_goes_out(gateway, customer, twi
     assert (twilio.attempts, len(twilio.sent)) == (3, 1)
 
 
+def test_a_rotated_auth_token_is_read_again_and_the_text_still_goes_out(gateway, customer, twilio, clock):
+    import base64
+    import json
+
+    assert gateway.send(reply(key="before")).outcome is Outcome.SENT  # the secret is cached now
+    rotated = "rotated-auth-token-0123456789abcdef"
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=ENVIRON["TWILIO_SECRET_ID"],
+        SecretString=json.dumps({"account_sid": "AC" + "0" * 31 + "1", "auth_token": rotated}),
+    )
+    clock.advance(timedelta(minutes=2))  # the cache is still fresh (an hour), but Twilio says 401
+    twilio.fail_next(401, 20003, message="Authenticate")
+    result = gateway.send(reply(key="after"))
+    assert result.outcome is Outcome.SENT
+    assert [m["Body"] for m in twilio.sent] == ["We are looking into it.", "We are looking into it."]
+    authorization = twilio.mock.calls[-1].request.headers["Authorization"]
+    assert base64.b64decode(authorization.removeprefix("Basic ")).decode().endswith(":" + rotated)
+
+
+def test_credentials_twilio_keeps_refusing_are_a_transient_failure_not_a_lost_message(gateway, customer, twilio):
+    twilio.fail_next(401, 20003, times=2, message="Authenticate")
+    with pytest.raises(TransientSendFailure):
+        gateway.send(reply())  # the secret was just read: no second read within a minute
+    assert twilio.sent == []
+
+
 def test_a_5xx_after_twilio_took_the_message_does_not_duplicate_it(gateway, customer, twilio):
     twilio.fail_next(500, None, after_create=True)
     result = gateway.send(reply())
