@@ -56,8 +56,8 @@ test: install ## run the whole test suite, then validate and lint the SAM templa
 	$(UV) run cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 
-local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS account, no Docker)
-	$(UV) run python -m smsdesk_local --port $(PORT)
+local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS account, no Docker; START=<ISO time> sets its clock)
+	$(UV) run python -m smsdesk_local --port $(PORT) $(if $(START),--start $(START))
 
 bench: install ## benchmarks: cold start, warm webhook, cost, burst, package size (writes bench-results.json)
 	$(UV) run python -m benchmarks
