@@ -17,8 +17,9 @@ Then every request Twilio received is compared with the consent history the tabl
 audit trail, not a model of it): between an opt-out and the next opt-in a number may be sent the
 opt-out confirmation (once, within 5 minutes, and only if Twilio did not answer the keyword itself:
 exactly one if the consent function handled the opt-out in time) and answers to HELP texts it sent,
-nothing else; each START is confirmed once if handled while the number was in; a message refused
-while opted out stays refused, START or not.
+nothing else; each START is confirmed once if handled while the number was in (unless Twilio still
+blocks the number: then its 21610 fails the confirmation and opts the number out); a message
+refused while opted out stays refused, START or not.
 
 Each example runs on its own moto and Twilio interceptor (about 0.2 s to set up; one moto for all
 examples would keep every table copy its transactions make, gigabytes over a long run). The
@@ -30,7 +31,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -119,15 +119,18 @@ DELAYS = [timedelta(minutes=m) for m in (1, 4, 6, 45)] + [timedelta(hours=h) for
 class TwilioWithOptOutHandling(FakeTwilioApi):
     """Twilio's Messages API as the property sees it, with Twilio's default opt-out handling:
     once a customer texts one of Twilio's own STOP keywords, every message to that number is
-    refused with 21610 until the customer texts START/UNSTOP/YES. Every request is kept, refused
-    or not: the property is over what smsdesk *tried* to send, a stricter thing than what arrived."""
+    refused with 21610 until the customer texts START/UNSTOP/YES (its own keywords only: an opt-in
+    in words does not lift the block, for Twilio as for smsdesk). Every request is kept, refused or
+    not: the property is over what smsdesk *tried* to send, a stricter thing than what arrived."""
 
     blocked: set[str] = field(default_factory=set)
     requests: list[dict[str, str]] = field(default_factory=list)
+    refused: list[bool] = field(default_factory=list)  # per request: answered 21610
 
     def _create(self, request):  # noqa: ANN001, ANN202
         form = dict(parse_qsl(request.body if isinstance(request.body, str) else request.body.decode()))
         self.requests.append(form)
+        self.refused.append(form["To"] in self.blocked)
         if form["To"] in self.blocked:
             self.attempts += 1
             error = {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}
@@ -137,11 +140,13 @@ class TwilioWithOptOutHandling(FakeTwilioApi):
 
 @dataclass(frozen=True)
 class Sent:
-    """A request Twilio received: when (the instant of the step that made it), to whom, what."""
+    """A request Twilio received: when (the instant of the step that made it), to whom, what, and
+    whether Twilio refused it (21610: the number is blocked at Twilio or the carrier)."""
 
     at: datetime
     to: str
     body: str
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,11 +172,13 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         self.pending: list[tuple[str, dict]] = []  # written to the outbox, not delivered yet
         self.delivered: list[tuple[str, dict]] = []
         self.first_delivery: dict[str, datetime] = {}  # event_id -> when it was first handled
+        self.blocked_when_handled: dict[str, bool] = {}  # event_id -> Twilio blocked its customer then
         self.events: list[tuple[str, dict]] = []
         self.schedules: dict[str, Schedule] = {}
         self.recorded: list[Sent] = []
         self.agent_opt_outs: list[tuple[str, datetime]] = []
         self.started = False
+        self.ids = 0
 
     # ------------------------------------------------------------------ the deployment
 
@@ -256,14 +263,22 @@ class ConsentUnderLoad(RuleBasedStateMachine):
 
     def _tick(self) -> None:
         # Every step happens at its own instant, one second after the previous one, so that the
-        # consent history and Twilio's requests are ordered by time alone.
+        # consent history and Twilio's requests are ordered by time alone. A step that does several
+        # things (everything_due_happens) ticks before each: when a delivery's send is refused
+        # with 21610 (a carrier opt-out), the next delivery must be seen to come after that
+        # opt-out, not at the same instant.
         self.clock.advance(timedelta(seconds=1))
+
+    def _next_id(self, prefix: str) -> str:
+        """A MessageSid or an agent's request id: unique, and the same on a replay, unlike a uuid."""
+        self.ids += 1
+        return f"{prefix}{self.ids:032x}"
 
     def _observe(self) -> None:
         """After a step: what Twilio received, the new outbox events, the schedules in Scheduler."""
         now = self.clock.now()
-        for form in self.twilio.requests[len(self.recorded):]:
-            self.recorded.append(Sent(now, form["To"], form["Body"]))
+        for form, refused in list(zip(self.twilio.requests, self.twilio.refused, strict=True))[len(self.recorded):]:
+            self.recorded.append(Sent(now, form["To"], form["Body"], refused))
         # The outbox: every event item the table holds, exactly what the relay publishes (its detail
         # is the JSON the change's transaction wrote). A new one is waiting to be delivered.
         pages = self.dynamodb.get_paginator("scan").paginate(
@@ -273,14 +288,16 @@ class ConsentUnderLoad(RuleBasedStateMachine):
             ExpressionAttributeValues={":event": {"S": "event"}},
             ConsistentRead=True,
         )
-        items = sorted(
-            (item for page in pages for item in page["Items"]), key=lambda i: (i["created_at"]["S"], i["pk"]["S"])
-        )
-        for item in items:
-            if item["pk"]["S"] in self.seen_events:
-                continue
-            self.seen_events.add(item["pk"]["S"])
-            kind, detail = item["detail_type"]["S"], json.loads(item["detail"]["S"])
+        new = [
+            (item["detail_type"]["S"], json.loads(item["detail"]["S"]))
+            for page in pages
+            for item in page["Items"]
+            if item["pk"]["S"] not in self.seen_events
+        ]
+        # In a deterministic order, so that a replayed example (Hypothesis shrinking, or the
+        # database) picks the same event for the same `i`: not by the event's key, a random uuid.
+        for kind, detail in sorted(new, key=_outbox_order):
+            self.seen_events.add(f"EVENT#{detail['event_id']}")
             self.events.append((kind, detail))
             if kind in DELIVERED:
                 self.pending.append((kind, detail))
@@ -289,10 +306,15 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         listed = {s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]}
         for name, schedule in self.schedules.items():
             schedule.live = name in listed
+        found = []
         for name in listed - self.schedules.keys():
-            found = scheduler.get_schedule(Name=name, GroupName=group)
-            at = datetime.fromisoformat(found["ScheduleExpression"][3:-1]).replace(tzinfo=UTC)
-            self.schedules[name] = Schedule(at, json.loads(found["Target"]["Input"]))
+            schedule = scheduler.get_schedule(Name=name, GroupName=group)
+            at = datetime.fromisoformat(schedule["ScheduleExpression"][3:-1]).replace(tzinfo=UTC)
+            found.append((name, Schedule(at, json.loads(schedule["Target"]["Input"]))))
+        # Kept in the order they were seen, each step's deterministically: a schedule's name holds
+        # a random reference code.
+        for name, schedule in sorted(found, key=lambda f: _schedule_order(f[1])):
+            self.schedules[name] = schedule
 
     def _text(self, customer: str, kind: str, body: str) -> None:
         self._tick()
@@ -302,7 +324,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
             opt_out_type = ("STOP" if word in TWILIO_STOP_WORDS else "START" if word in TWILIO_START_WORDS
                             else "HELP" if word in TWILIO_HELP_WORDS else None)
         sms = InboundSms(
-            message_sid=f"SM{uuid.uuid4().hex}",
+            message_sid=self._next_id("SM"),
             account_sid=ACCOUNT_SID,
             sender=customer,
             recipient=BUSINESS_NUMBER,
@@ -352,7 +374,9 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         self._observe()
 
     def _deliver(self, kind: str, detail: dict) -> None:
-        self.first_delivery.setdefault(detail["event_id"], self.clock.now())
+        if detail["event_id"] not in self.first_delivery:
+            self.first_delivery[detail["event_id"]] = self.clock.now()
+            self.blocked_when_handled[detail["event_id"]] = detail["customer"] in self.twilio.blocked
         HANDLERS[kind](self, detail)
 
     @precondition(lambda self: self.pending)
@@ -369,13 +393,14 @@ class ConsentUnderLoad(RuleBasedStateMachine):
     def everything_due_happens(self) -> None:
         """The usual case: EventBridge delivers what is waiting, in order, and the schedules that
         are due fire."""
-        self._tick()
         while self.pending:
+            self._tick()  # each delivery at its own instant too: see _tick
             kind, detail = self.pending.pop(0)
             self._deliver(kind, detail)
             self.delivered.append((kind, detail))
             self._observe()
         for schedule in self._due(live=True):
+            self._tick()
             self._fire(schedule)
 
     @precondition(lambda self: self.delivered)
@@ -388,7 +413,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
 
     def _due(self, *, live: bool) -> list[Schedule]:
         now = self.clock.now()
-        return [s for _, s in sorted(self.schedules.items()) if s.at <= now and s.live is live]
+        return sorted((s for s in self.schedules.values() if s.at <= now and s.live is live), key=lambda s: s.at)
 
     @precondition(lambda self: self._due(live=True))
     @rule(i=st.integers(min_value=0, max_value=1000))
@@ -430,7 +455,8 @@ class ConsentUnderLoad(RuleBasedStateMachine):
             return
         try:
             if action == "reply":
-                self.desk.reply(reference, "We have shipped a replacement.", agent="dana", request_id=uuid.uuid4().hex)
+                request_id = self._next_id("request-")
+                self.desk.reply(reference, "We have shipped a replacement.", agent="dana", request_id=request_id)
             elif action == "resolve":
                 self.desk.resolve(reference, agent="dana")
             else:
@@ -478,6 +504,8 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         for reason in sorted({d["reason"] for d in refused} - {"the customer has opted out"}):
             event(f"refused: {reason}")
         event(f"Twilio 21610: {len(self.twilio.requests) - len(self.twilio.sent) > 0}")
+        refused_starts = [s for s in self.recorded if s.refused and s.body == self.opt_in_confirmation]
+        event(f"START confirmation refused (21610): {bool(refused_starts)}")
 
     def only_the_confirmation_reaches_an_opted_out_number(self) -> None:
         for number in NUMBERS:
@@ -526,15 +554,23 @@ class ConsentUnderLoad(RuleBasedStateMachine):
                 answered_before = sum(1 for s in sent if s.body == self.help_reply and s.at <= answer.at)
                 assert answered_before <= sum(1 for at in helps if at < answer.at), f"{number}: unasked HELP answer"
 
-            # START: one confirmation per opt-in, if it was handled while the number was still in.
+            # START: one confirmation per opt-in handled while the number was still in. If Twilio
+            # still blocks the number (a STOP that never reached smsdesk), it refuses it with 21610:
+            # a failed message, not a confirmation, and that 21610 opts the number out then.
             granted = [d for k, d in self.events if k == EventType.CONSENT_GRANTED and d["customer"] == number]
-            expected_confirmations = sum(
-                1 for d in granted
+            handled_while_in = [
+                d["event_id"] for d in granted
                 if d["event_id"] in self.first_delivery
                 and _state_before(history, self.first_delivery[d["event_id"]]) == "subscribed"
-            )
-            confirmations = [s for s in sent if s.body == self.opt_in_confirmation]
-            assert len(confirmations) == expected_confirmations, f"{number}: START confirmed {len(confirmations)}x"
+            ]
+            tried = [s for s in sent if s.body == self.opt_in_confirmation]
+            assert len(tried) == len(handled_while_in), f"{number}: START confirmation tried {len(tried)}x"
+            confirmed = [s for s in tried if not s.refused]
+            expected = sum(1 for event_id in handled_while_in if not self.blocked_when_handled[event_id])
+            assert len(confirmed) == expected, f"{number}: START confirmed {len(confirmed)}x"
+            carrier_opt_outs = {r.recorded_at for r in history if r.source == "carrier_21610"}
+            for refused in (s for s in tried if s.refused):
+                assert refused.at in carrier_opt_outs, f"{number}: a 21610 at {to_iso(refused.at)} did not opt it out"
 
         # What was refused stays refused, whatever happens later (START included).
         for kind, detail in self.events:
@@ -560,6 +596,18 @@ HANDLERS: dict[str, Callable[[ConsentUnderLoad, dict], object]] = {
     EventType.CONSENT_GRANTED: lambda m, d: m.processor.granted(d["customer"], d),
     EventType.HELP_REQUESTED: lambda m, d: m.processor.help_requested(d["customer"], d),
 }
+
+
+def _outbox_order(event: tuple[str, dict]) -> tuple[str, ...]:
+    """When, what, to whom, about which message. Each step (and each delivery) has its own instant,
+    so two events tie only if one change announced two of one type about one message: none does."""
+    kind, detail = event
+    return (detail["occurred_at"], kind, detail["customer"], detail.get("key") or "", detail.get("message_sid") or "")
+
+
+def _schedule_order(schedule: Schedule) -> tuple[str, ...]:
+    payload = schedule.payload
+    return (to_iso(schedule.at), payload["customer"], payload["follow_up"], payload.get("key") or "")
 
 
 def _opted_out_periods(history) -> list[tuple[datetime, datetime | None]]:  # noqa: ANN001

@@ -17,6 +17,7 @@ import pytest
 from requests.exceptions import ConnectionError as NetworkError
 from requests.exceptions import ReadTimeout
 
+from smsdesk.auto_replies import AutoResponder
 from smsdesk.aws.secrets import TwilioCredentialsProvider
 from smsdesk.config import MessagingSettings
 from smsdesk.errors import TransientSendFailure
@@ -365,18 +366,35 @@ def test_a_crash_between_claim_and_send_never_sends_twice(
 # ------------------------------------------------------------------------------- scheduling
 
 
-def test_an_acknowledgement_handled_after_its_promise_schedules_the_check_a_minute_ahead(
-    text, acknowledgement, follow_up, cloud, clock, twilio, repository
+def test_a_check_whose_time_passed_while_twilio_rate_limited_the_acknowledgement_goes_a_minute_ahead(
+    text, follow_up, clock, twilio, repository, follow_ups, business, environ
 ):
-    text("My order arrived broken", sid=1)  # Monday 10:00 in New York: promised by noon
-    clock.set(datetime(2026, 11, 23, 17, 30, tzinfo=UTC))  # the event arrives at 12:30 (an outage)
-    acknowledgement.invoke(cloud.rules.delivered("AcknowledgementFunction")[0])
+    """AWS refuses an at() in the past. The acknowledgement starts 2 s before its promise (noon)
+    and Twilio rate-limits it for 3.5 s: by the time the SLA check is scheduled, noon has passed."""
+    text("My order arrived broken", sid=1)  # Monday 10:00 in New York: promised by noon (17:00 UTC)
+    reference = repository.customer(CUSTOMER).open_conversation
+    # The acknowledgement function's services, with the gateway's back-off moving the test's clock
+    # instead of sleeping, and the jitter at the top of its range (0.5 + 1 + 2 s).
+    credentials = TwilioCredentialsProvider(environ["TWILIO_SECRET_ID"], clock)
+    backing_off = TwilioMessages(
+        MessagingSettings.from_environ(environ), credentials,
+        sleep=lambda seconds: clock.advance(timedelta(seconds=seconds)), rng=lambda: 1.0,
+    )
+    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
+    gateway = SendGateway(repository, backing_off, clock, policy)
+    responder = AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+    clock.set(datetime(2026, 11, 23, 16, 59, 58, tzinfo=UTC))  # 11:59:58 in New York
+    twilio.fail_next(429, 20429, times=3, message="Too Many Requests")
 
+    acknowledged = responder.acknowledge(reference)
+
+    assert acknowledged.result.outcome is Outcome.SENT
+    assert acknowledged.reply_by == datetime(2026, 11, 23, 17, 0, tzinfo=UTC) < clock.now()  # 17:00:01.5
     [schedule] = scheduler_inputs(GROUP)
-    assert schedule["expression"] == "at(2026-11-23T17:31:00)"  # AWS refuses an at() in the past
-    clock.set(datetime(2026, 11, 23, 17, 31, tzinfo=UTC))
+    assert schedule["expression"] == "at(2026-11-23T17:01:01)"  # a minute from then, not at(17:00:00)
+    clock.set(datetime(2026, 11, 23, 17, 1, 1, tzinfo=UTC))
     assert follow_up.invoke(schedule["input"])["done"] == "breached"
-    assert repository.conversation(repository.customer(CUSTOMER).open_conversation).sla_breached
+    assert repository.conversation(reference).sla_breached
 
 
 @pytest.mark.parametrize(

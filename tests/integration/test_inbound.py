@@ -11,6 +11,7 @@ from smsdesk.inbound import InboundService, Outcome
 from smsdesk.table import ConsentRecord, Conversation, Message
 from smsdesk.twilio_webhook import InboundSms
 from tests.integration.conftest import ACCOUNT_SID, BUSINESS_NUMBER, CUSTOMER, outbox_events
+from tests.support.aws_faults import linearizable_moto
 
 KEYWORDS = frozenset({"REFUND", "HOURS", "STATUS", "CALL"})
 
@@ -66,7 +67,11 @@ def test_a_duplicate_delivery_changes_nothing(inbound, repository):
     assert sorted((i.pk, i.sk) for i in repository.iterate_table()) == items_before
 
 
-def test_concurrent_duplicates_store_one_message_and_one_event(inbound, repository):
+def test_concurrent_duplicates_store_one_message_and_one_event(inbound, repository, monkeypatch):
+    # moto applies a request in steps (a failed transaction restores an old snapshot of the table,
+    # undoing a concurrent commit); DynamoDB applies each atomically. The races between requests
+    # (a read, then a conditional write) stay real.
+    linearizable_moto(monkeypatch)
     outcomes = []
     barrier = threading.Barrier(4)
 

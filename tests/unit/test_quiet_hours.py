@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -199,15 +200,61 @@ def test_next_send_time_is_the_earliest_instant_that_respects_the_window_and_the
 
     assert when >= now
     assert CAP.remaining(sent, when) > 0
-    # Allowed in every zone; only if no instant ever is (the windows do not overlap) in the
-    # number's primary zone.
-    slot = CAP.next_slot(sent, now)
-    common = any(quiet.allows(slot + k * MINUTE, zones) for k in range(2 * 24 * 60 - 60))
-    rule = zones if common else zones[:1]
-    assert quiet.allows(when, rule)
+    # Allowed in every zone or, if their windows do not overlap, in the number's primary zone.
+    assert rule(when, zones, quiet)(0)
     # The earliest: no whole minute from now until then would have done.
+    allowed = rule(now, zones, quiet)
     k = 0
     while now + k * MINUTE < when:
         moment = now + k * MINUTE
-        assert not (quiet.allows(moment, rule) and CAP.remaining(sent, moment) > 0), moment
+        assert not (CAP.remaining(sent, moment) > 0 and allowed(k)), moment
         k += 1
+
+
+# How far ahead an instant allowed in every zone is looked for (quiet_hours' documented horizon):
+# none in that time means the zones' windows do not overlap, and waiting would mean never sending.
+COMMON_WINDOW_HORIZON = timedelta(days=2)
+
+
+def rule(start: datetime, zones: list[ZoneInfo], quiet: QuietHours) -> Callable[[int], bool]:
+    """Whether the k-th whole minute from ``start`` may carry a proactive text (k never
+    decreasing): inside the window in every zone; or, if no instant in the two days ahead of it
+    is (the windows do not overlap, then), inside the window of the number's primary zone (the
+    first). The same rule at every instant: a message held until an allowed instant may go when it
+    is released there.
+
+    Every window and zone offset is a whole number of minutes, so a stretch allowed in every zone
+    lasts a minute at least and always holds one of the minutes looked at."""
+    horizon = COMMON_WINDOW_HORIZON // MINUTE
+    scanned, nearest = 0, None  # minutes before `scanned` were looked at; the nearest common one
+
+    def common(k: int) -> bool:
+        return quiet.allows(start + k * MINUTE, zones)
+
+    def allowed(k: int) -> bool:
+        nonlocal scanned, nearest
+        if common(k):
+            return True
+        if not quiet.allows(start + k * MINUTE, zones[:1]):
+            return False
+        if nearest is None or nearest < k:
+            nearest, scanned = None, max(scanned, k)
+            while nearest is None and scanned <= k + horizon:
+                nearest = scanned if common(scanned) else None
+                scanned += 1
+        return nearest is None or nearest - k > horizon
+
+    return allowed
+
+
+def test_an_overlap_of_the_windows_within_two_days_of_the_primary_window_is_waited_for():
+    # 08:00-15:01 in Los Angeles and in London overlap only while the US is on summer time and the
+    # UK is not (8-29 March 2026): 15:00-15:01 UTC. Hypothesis found the first case.
+    quiet, zones = QuietHours(time(8), time(15, 1)), [ZoneInfo("America/Los_Angeles"), ZoneInfo("Europe/London")]
+    first_overlap = utc(2026, 3, 8, 15, 0)
+    assert next_send_time(utc(2026, 3, 6, 16, 0, 59), zones, [], quiet, CAP) == first_overlap
+    # Two days and more before it, the primary zone decides (08:00 in Los Angeles)...
+    assert next_send_time(utc(2026, 3, 5, 16, 0), zones, [], quiet, CAP) == utc(2026, 3, 5, 16, 0)
+    # ...except that a message held until its window opens would find the overlap ahead when
+    # released, and be held again: it is held until the overlap at once.
+    assert next_send_time(utc(2026, 3, 6, 12, 0), zones, [], quiet, CAP) == first_overlap
