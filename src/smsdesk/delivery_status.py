@@ -128,6 +128,10 @@ class DeliveryStatusRecorder:
         message = self._repository.message(thread, callback.message_key)
         if message is None or message.direction != "outbound" or message.twilio_sid != callback.message_sid:
             return StatusRecorded(Recorded.UNKNOWN_MESSAGE, callback.status)
+        if message.status_rank < RANK[callback.status]:
+            # The send was recorded between our write and this read: not stale, just early.
+            # Asked again (503), Twilio's retry will find the SID and move the status on.
+            return StatusRecorded(Recorded.UNKNOWN_MESSAGE, callback.status, message.key)
         return StatusRecorded(Recorded.STALE, callback.status, message.key)
 
 

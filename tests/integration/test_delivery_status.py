@@ -9,6 +9,7 @@ from smsdesk.send_gateway import Outbound, Purpose
 from smsdesk.table import Customer, customer_pk
 from smsdesk.twilio_webhook import DeliveryStatus
 from tests.integration.conftest import CUSTOMER, message_with_sid, outbox_events
+from tests.integration.lambda_stack import aws_faults  # noqa: F401 — fixture
 
 
 @pytest.fixture
@@ -63,3 +64,16 @@ def test_an_unknown_message_is_reported_so_twilio_retries(recorder):
 def test_an_unknown_status_changes_nothing(recorder, repository, sent):
     assert recorder.record(DeliveryStatus(sent, "teleported", None, CUSTOMER, "k1")).outcome is Recorded.UNKNOWN_STATUS
     assert status_of(repository, sent) == "queued"
+
+
+def test_a_callback_that_overtook_the_send_is_asked_again_not_dropped(aws_faults, recorder, repository, sent):
+    # The race: the callback's write found no SID on the message (the send was not recorded
+    # yet), and by the time it looks again, the SID is there with an older status.
+    aws_faults.fail(
+        "dynamodb.UpdateItem",
+        ("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", "The conditional request failed"),
+    )
+    early = recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1"))
+    assert early.outcome is Recorded.UNKNOWN_MESSAGE  # a 503: Twilio's retry will record it
+    assert recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1")).outcome is Recorded.UPDATED
+    assert status_of(repository, sent) == "delivered"
