@@ -21,6 +21,7 @@ lands in the dead-letter queue, loudly, exactly as deployed.
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import traceback
 import uuid
@@ -213,22 +214,31 @@ class StreamTrigger:
 
 
 class RuleTrigger:
-    """One EventBridgeRule event of a function: moto's rule -> a queue -> an async invocation."""
+    """One EventBridgeRule event of a function: moto's rule -> a queue -> asynchronous
+    invocations, spread over the function's execution environments (Lambda scales an
+    asynchronously invoked function out; locally a few environments are enough to let one
+    invocation's back-off, a 429 from Twilio, not hold the others up)."""
 
     def __init__(
         self,
         cloud: LocalCloud,
-        function: LocalFunction,
+        environments: list[LocalFunction],
         rule_name: str,
         bus: str,
         pattern: dict[str, Any],
         invoker: AsyncInvoker,
     ) -> None:
-        self.function = function
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.function = environments[0]
         self.rule_name = rule_name
         self._cloud = cloud
         self._sqs = cloud.client("sqs")
         self._invoker = invoker
+        self._idle: queue.SimpleQueue[LocalFunction] = queue.SimpleQueue()
+        for environment in environments:
+            self._idle.put(environment)
+        self._pool = ThreadPoolExecutor(len(environments), thread_name_prefix=f"env-{self.function.logical_id}")
         self._queue = self._sqs.create_queue(QueueName=f"rule-{rule_name}"[:80])["QueueUrl"]
         queue_arn = self._sqs.get_queue_attributes(QueueUrl=self._queue, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
@@ -245,11 +255,18 @@ class RuleTrigger:
             ).get("Messages", [])
             if not messages:
                 return delivered
-            for message in messages:
-                event = json.loads(message["Body"])
-                self._invoker.invoke(self.function, event, event.get("detail-type", "event"))
-                self._sqs.delete_message(QueueUrl=self._queue, ReceiptHandle=message["ReceiptHandle"])
-                delivered += 1
+            handled = list(self._pool.map(self._deliver, messages))
+            self._sqs.delete_message_batch(QueueUrl=self._queue, Entries=handled)
+            delivered += len(handled)
+
+    def _deliver(self, message: dict[str, Any]) -> dict[str, str]:
+        event = json.loads(message["Body"])
+        environment = self._idle.get()
+        try:
+            self._invoker.invoke(environment, event, event.get("detail-type", "event"))
+        finally:
+            self._idle.put(environment)
+        return {"Id": message["MessageId"], "ReceiptHandle": message["ReceiptHandle"]}
 
 
 # ---------------------------------------------------------------------- Scheduler

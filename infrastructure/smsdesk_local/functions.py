@@ -11,11 +11,12 @@ differs between functions is only read at import, and what every function reads 
 endpoint and credentials, Powertools' switches) is the same for all and set once for the
 process.
 
-Each function runs one invocation at a time (one execution environment), and different
-functions run at the same time, as they would in Lambda. What the functions share in this
-process is thread-safe (botocore clients, the clock), except Powertools' metrics, which keep
-one class-level metric set for every ``Metrics()`` in a process: each function is given its own
-after its cold start, as it has in its own Lambda process.
+Each execution environment runs one invocation at a time, and different functions run at the
+same time, as they would in Lambda; the functions that EventBridge invokes asynchronously get a
+few environments each (:meth:`LocalFunction.another_environment`), as Lambda scales them out.
+What they share in this process is thread-safe (botocore clients, the clock), except
+Powertools' metrics, which keep one class-level metric set for every ``Metrics()`` in a
+process: each environment is given its own after its cold start, as in its own Lambda process.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -87,8 +88,8 @@ class LocalFunction:
     memory: int = 512
     timeout: int = 20
     event_invoke_config: dict[str, Any] = field(default_factory=dict)
-    invocations: int = 0
-    billed_ms: float = 0.0  # summed wall time of the invocations, for the cost benchmark
+    environment_number: int = 0  # 0, or a further execution environment of the same function
+    usage: Usage = field(default_factory=lambda: Usage())  # shared by a function's environments
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _module: ModuleType | None = None
     _entry: Callable[[dict[str, Any], Any], Any] | None = None
@@ -97,10 +98,23 @@ class LocalFunction:
     def arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name}"
 
+    @property
+    def invocations(self) -> int:
+        return self.usage.invocations
+
+    @property
+    def billed_ms(self) -> float:
+        """Summed wall time of the invocations (every environment's), for the cost benchmark."""
+        return self.usage.billed_ms
+
+    def another_environment(self, number: int) -> LocalFunction:
+        """A further execution environment of this function (its own cold start, its own module)."""
+        return replace(self, environment_number=number, _lock=threading.Lock(), _module=None, _entry=None)
+
     def load(self) -> None:
         module_name, _, attribute = self.handler.rpartition(".")
         path = ROOT / self.code_uri / f"{module_name.replace('.', '/')}.py"
-        unique = f"smsdesk_function_{self.logical_id}"
+        unique = f"smsdesk_function_{self.logical_id}_{self.environment_number}"
         spec = importlib.util.spec_from_file_location(unique, path)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot load {path}")
@@ -117,12 +131,23 @@ class LocalFunction:
         assert self._entry is not None
         context = LambdaContext(self.name, self.memory, self.timeout, log_group_name=f"/aws/lambda/{self.name}")
         with self._lock:
-            self.invocations += 1
             started = time.perf_counter()
             try:
                 return self._entry(event, context)
             finally:
-                self.billed_ms += (time.perf_counter() - started) * 1000
+                self.usage.add((time.perf_counter() - started) * 1000)
+
+
+@dataclass
+class Usage:
+    invocations: int = 0
+    billed_ms: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, ms: float) -> None:
+        with self._lock:
+            self.invocations += 1
+            self.billed_ms += ms
 
 
 def _own_metric_set(module: ModuleType) -> None:

@@ -50,6 +50,8 @@ LOCAL_PARAMETERS = {
     "TwilioSender": "+15005550006",  # Twilio's magic "valid sender" test number
 }
 SETTLE_TIMEOUT_SECONDS = 60.0
+# Execution environments for each function EventBridge invokes (Lambda would scale further).
+ASYNC_ENVIRONMENTS = 4
 
 
 @dataclass
@@ -178,10 +180,14 @@ class LocalStack:
             )
         invoker = AsyncInvoker(self.cloud, self._report)
         for rule in cfn.event_rules(self.template):
+            function = self.functions[rule.function]
+            environments = [function, *(function.another_environment(n) for n in range(1, ASYNC_ENVIRONMENTS))]
+            for environment in environments[1:]:
+                environment.load()
             self._rules.append(
                 RuleTrigger(
-                    self.cloud, self.functions[rule.function], rule.name, resolver.resolve(rule.bus),
-                    resolver.resolve(rule.pattern), invoker,
+                    self.cloud, environments, rule.name, resolver.resolve(rule.bus), resolver.resolve(rule.pattern),
+                    invoker,
                 )
             )
         groups = [self.cloud.physical(g, None) for g in cfn.resources(self.template, "AWS::Scheduler::ScheduleGroup")]
