@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from benchmarks.report import ROOT, Options, Row, machine, table
 
-# One module per benchmark (see benchmarks/__init__.py). Still to come: "cost", "burst".
-BENCHMARKS = ("cold_start", "warm_webhook", "package_size")
+# One module per benchmark (see benchmarks/__init__.py).
+BENCHMARKS = ("cold_start", "warm_webhook", "cost", "burst", "package_size")
 RESULTS = ROOT / "bench-results.json"
 
 
@@ -30,6 +30,8 @@ def arguments(argv: list[str]) -> tuple[list[str], Options]:
         "--rounds", type=int, default=defaults.cold_start_rounds, help="cold start: processes per function"
     )
     parser.add_argument("--messages", type=int, default=defaults.warm_messages, help="warm webhook: measured messages")
+    parser.add_argument("--burst", type=int, default=defaults.burst_complaints, metavar="N",
+                        help="burst: complaints, from N different numbers")
     parser.add_argument("--bytecode", action="store_true", help="cold start with every module precompiled")
     parser.add_argument("--build", choices=["auto", "always", "never"], default=defaults.build,
                         help="package size: run `make build` when stale (auto), always, or never")
@@ -39,6 +41,7 @@ def arguments(argv: list[str]) -> tuple[list[str], Options]:
     options = Options(
         cold_start_rounds=max(1, parsed.rounds),
         warm_messages=max(1, parsed.messages),
+        burst_complaints=max(1, parsed.burst),
         bytecode=parsed.bytecode,
         build=parsed.build,
     )
