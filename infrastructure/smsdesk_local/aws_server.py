@@ -290,6 +290,9 @@ def serve(port: int) -> None:
 
     class KeepAlive(WSGIRequestHandler):
         protocol_version = "HTTP/1.1"  # werkzeug's default, 1.0, costs a connection per call
+        # Headers and body go out in two writes: with Nagle's algorithm the second waits for
+        # the client's delayed ACK (tens of ms, on every call).
+        disable_nagle_algorithm = True
 
         def log_request(self, *args: Any) -> None:  # noqa: ANN401 — one line per AWS call otherwise
             pass

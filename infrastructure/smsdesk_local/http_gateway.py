@@ -92,6 +92,7 @@ class HttpGateway:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
 
             def log_message(self, *args: Any) -> None:  # noqa: ANN401
                 pass

@@ -79,6 +79,9 @@ class TwilioStandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as api.twilio.com (the client reuses it)
+            disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
+
             def log_message(self, *args: Any) -> None:  # noqa: ANN401
                 pass
 
