@@ -17,6 +17,12 @@ default measurement reproduces that: a private bytecode cache holds only the sta
 the developer's checkout happens to have. ``--bytecode`` measures the other case (every module
 precompiled), which is what shipping .pyc in the layer would buy.
 
+Packages. The children run in the development virtualenv, which also holds the test and tooling
+packages; Lambda has only the layer's (src/requirements.txt, the SharedLayer's ContentUri).
+Some libraries import a package only when it is there (pynamodb.signals imports blinker, which
+moto's Flask brings to the virtualenv), so every child is refused the top-level modules of the
+distributions the layer does not ship: their optional imports take the path they take in Lambda.
+
 Before timing, every handler is imported once with the network refused (sockets and DNS raise):
 handlers only read configuration at import, and this proves it.
 """
@@ -24,6 +30,7 @@ handlers only read configuration at import, and this proves it.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import os
 import re
 import shutil
@@ -34,10 +41,11 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from benchmarks import stack
-from benchmarks.report import Options, Outcome, Row, median, ratio, rounded
+from benchmarks.report import ROOT, Options, Outcome, Row, median, ratio, rounded
 
 TITLE = "cold start"
 FLOOR_MODULE = "botocore.session"
@@ -46,7 +54,7 @@ OTHER_TARGET = 1.7
 
 _CHILD = """\
 import sys, time
-{guard}sys.path.insert(0, {folder!r})
+{layer}{guard}sys.path.insert(0, {folder!r})
 started, cpu = time.perf_counter(), time.process_time()
 import {module}
 sys.stdout.write(repr(((time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000)))
@@ -61,6 +69,36 @@ socket.socket.connect = socket.socket.connect_ex = _refuse
 socket.getaddrinfo = socket.create_connection = _refuse
 """
 
+# Only what the layer ships can be imported (see the module doc): a finder ahead of all others.
+_LAYER_ONLY = """\
+class _NotInTheLayer:
+    blocked = {blocked!r}
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name.partition(".")[0] in cls.blocked:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (not in the layer)", name=name)
+sys.meta_path.insert(0, _NotInTheLayer)
+"""
+LAYER_REQUIREMENTS = ROOT / "src" / "requirements.txt"
+
+
+def _distribution(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@cache
+def _not_in_the_layer() -> frozenset[str]:
+    """Top-level modules of the installed distributions that the layer does not ship."""
+    shipped = {
+        _distribution(m.group(1))
+        for m in re.finditer(r"^([A-Za-z0-9][\w.-]*)==", LAYER_REQUIREMENTS.read_text(), re.MULTILINE)
+    }
+    return frozenset(
+        module
+        for module, distributions in importlib.metadata.packages_distributions().items()
+        if module != "smsdesk" and not any(_distribution(d) in shipped for d in distributions)
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class _Subject:
@@ -70,7 +108,12 @@ class _Subject:
     environ: dict[str, str]
 
     def code(self, *, guard: bool = False) -> str:
-        return _CHILD.format(guard=_NETWORK_REFUSED if guard else "", folder=str(self.folder), module=self.module)
+        return _CHILD.format(
+            layer=_LAYER_ONLY.format(blocked=set(_not_in_the_layer())),
+            guard=_NETWORK_REFUSED if guard else "",
+            folder=str(self.folder),
+            module=self.module,
+        )
 
 
 @dataclass(frozen=True, slots=True)

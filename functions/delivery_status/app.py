@@ -7,8 +7,6 @@ callback URL carries Twilio's retry connection override).
 
 import os
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from smsdesk.aws import http_api
 from smsdesk.aws.secrets import TwilioCredentialsProvider
 from smsdesk.clock import process_clock
@@ -42,7 +40,7 @@ def lambda_handler(event, context):
         callback = delivery_status(params, request.url)
     except ForgedWebhookRequest as refused:
         logger.warning("status callback refused", extra={"reason": str(refused)})
-        metrics.add_metric(name="ForgedWebhooks", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="ForgedWebhooks", unit="Count", value=1)
         return http_api.problem(403, "signature verification failed")
     except BadWebhookRequest as bad:
         logger.info("bad status callback", extra={"reason": str(bad)})

@@ -7,8 +7,6 @@ keyword replies) happens asynchronously, on the events this records.
 
 import os
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from smsdesk.aws import http_api
 from smsdesk.aws.secrets import TwilioCredentialsProvider
 from smsdesk.clock import process_clock
@@ -50,7 +48,7 @@ def lambda_handler(event, context):
         sms = inbound_sms(params, account.account_sid)
     except ForgedWebhookRequest as refused:
         logger.warning("webhook refused", extra={"reason": str(refused)})
-        metrics.add_metric(name="ForgedWebhooks", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="ForgedWebhooks", unit="Count", value=1)
         return http_api.problem(403, "signature verification failed")
     except BadWebhookRequest as bad:
         logger.info("bad webhook request", extra={"reason": str(bad), "status": bad.status})
@@ -68,5 +66,5 @@ def lambda_handler(event, context):
             "events": received.events,
         },
     )
-    metrics.add_metric(name="InboundTexts", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="InboundTexts", unit="Count", value=1)
     return http_api.twiml_ok()

@@ -14,9 +14,8 @@ process.
 Each execution environment runs one invocation at a time, and different functions run at the
 same time, as they would in Lambda; the functions that EventBridge invokes asynchronously get a
 few environments each (:meth:`LocalFunction.another_environment`), as Lambda scales them out.
-What they share in this process is thread-safe (botocore clients, the clock), except
-Powertools' metrics, which keep one class-level metric set for every ``Metrics()`` in a
-process: each environment is given its own after its cold start, as in its own Lambda process.
+What they share in this process (botocore clients, the clock) is thread-safe; each environment
+has its own module, so its own logger and metrics.
 """
 
 from __future__ import annotations
@@ -122,7 +121,6 @@ class LocalFunction:
         with environment(self.variables):
             sys.modules[unique] = module
             spec.loader.exec_module(module)
-        _own_metric_set(module)
         self._module, self._entry = module, getattr(module, attribute)
 
     def invoke(self, event: dict[str, Any]) -> Any:  # noqa: ANN401
@@ -148,18 +146,6 @@ class Usage:
         with self._lock:
             self.invocations += 1
             self.billed_ms += ms
-
-
-def _own_metric_set(module: ModuleType) -> None:
-    """Give the module's Powertools ``Metrics`` a metric set of its own (see the module docstring)."""
-    from aws_lambda_powertools import Metrics
-
-    for value in vars(module).values():
-        if isinstance(value, Metrics):
-            provider = value.provider
-            value.metric_set = provider.metric_set = {}
-            value.metadata_set = provider.metadata_set = {}
-            value.dimension_set = provider.dimension_set = dict(provider.dimension_set)
 
 
 def load_module(code_uri: str, handler: str, logical_id: str) -> ModuleType:

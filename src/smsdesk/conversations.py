@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from smsdesk.classification import Classification
 from smsdesk.clock import to_iso
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import UnitOfWork
 from smsdesk.table import Conversation, Customer, conversation_pk
+
+if TYPE_CHECKING:
+    from smsdesk.classification import Classification
 
 REPEAT_WINDOW = timedelta(days=30)
 SUMMARY_LENGTH = 160

@@ -3,7 +3,7 @@
 A function is its ``CodeUri`` and ``Handler`` from template.yaml, imported under a name of its
 own by ``smsdesk_local.functions.load_module`` (every handler file is called ``app.py``), with
 its environment: the test environment plus the literal variables the template gives it
-(``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``...). Loading runs the module's
+(``SERVICE_NAME``, ``METRICS_NAMESPACE``...). Loading runs the module's
 cold start (configuration, clients, services), so a test that loads a function sees exactly
 what a new Lambda execution environment would.
 
@@ -16,8 +16,6 @@ also targets an SQS queue here, so a test reads what the function would have bee
 from __future__ import annotations
 
 import json
-import logging
-import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,7 +41,7 @@ class FunctionSpec:
 
     @property
     def service(self) -> str:
-        return self.variables.get("POWERTOOLS_SERVICE_NAME", "service_undefined")
+        return self.variables.get("SERVICE_NAME", "service_undefined")
 
     def rule_patterns(self) -> list[dict[str, Any]]:
         """The EventBridge rule patterns that invoke this function."""
@@ -107,17 +105,7 @@ def load_function(logical_id: str, monkeypatch: Any, environ: Mapping[str, str],
     for name, value in {**environ, **spec.variables}.items():
         monkeypatch.setenv(name, value)
     module = load_module(spec.code_uri, spec.handler, f"{logical_id}{instance}")
-    _log_to_this_tests_stdout(spec.service)
     return LoadedFunction(spec, module)
-
-
-def _log_to_this_tests_stdout(service: str) -> None:
-    """Powertools binds its stream handler to ``sys.stdout`` once per process and logger name;
-    point it at the stdout pytest captures now (Lambda's stdout is CloudWatch), so that what the
-    function logs is in this test's captured output, where the privacy check reads it."""
-    for handler in logging.getLogger(service).handlers:
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            handler.setStream(sys.stdout)
 
 
 # ---------------------------------------------------------------------------------- wiring

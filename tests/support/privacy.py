@@ -3,9 +3,8 @@ anything a test's code printed or logged (compliance rule 7).
 
 After each test phase, everything pytest captured for it (stdout, stderr, and the log records
 that reached the root logger) is scanned; a leak turns a passing test into a failure that names
-the section and shows the offending line (masked). Powertools writes its JSON lines to the
-stdout it saw when its logger was first built, once per process, so a capsys/capfd fixture would
-miss them; the report sections see exactly what pytest captured.
+the section and shows the offending line (masked). The report sections see exactly what pytest
+captured, whichever stream a function's logger wrote to.
 
 The detectors are written independently of smsdesk's own masking and redaction (a check must
 not share the code it checks):
