@@ -11,6 +11,8 @@ SHELL := /bin/bash
 # Python 3.13 matches the Lambda runtime. uv must not download one: use what the machine has.
 PYTHON313 := $(shell python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)
 export UV_PYTHON := $(PYTHON313)
+# src/Makefile (how sam build builds the layer) installs the layer's wheels with this one's pip.
+export SMSDESK_PYTHON := $(PYTHON313)
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 # The SAM CLI's python builder looks for python3.13 on PATH.

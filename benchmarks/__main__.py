@@ -15,6 +15,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 
+from benchmarks.isolation import run_in_a_fresh_process
 from benchmarks.report import ROOT, Options, Row, machine, table
 
 # One module per benchmark (see benchmarks/__init__.py).
@@ -32,7 +33,8 @@ def arguments(argv: list[str]) -> tuple[list[str], Options]:
     parser.add_argument("--messages", type=int, default=defaults.warm_messages, help="warm webhook: measured messages")
     parser.add_argument("--burst", type=int, default=defaults.burst_complaints, metavar="N",
                         help="burst: complaints, from N different numbers")
-    parser.add_argument("--bytecode", action="store_true", help="cold start with every module precompiled")
+    parser.add_argument("--from-source", action="store_true",
+                        help="cold start as a layer without .pyc would be: every module compiled from source")
     parser.add_argument("--build", choices=["auto", "always", "never"], default=defaults.build,
                         help="package size: run `make build` when stale (auto), always, or never")
     parsed = parser.parse_args(argv)
@@ -42,7 +44,7 @@ def arguments(argv: list[str]) -> tuple[list[str], Options]:
         cold_start_rounds=max(1, parsed.rounds),
         warm_messages=max(1, parsed.messages),
         burst_complaints=max(1, parsed.burst),
-        bytecode=parsed.bytecode,
+        bytecode=not parsed.from_source,
         build=parsed.build,
     )
     return parsed.names or list(BENCHMARKS), options
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{module.TITLE} ...", file=sys.stderr, flush=True)
         began = time.perf_counter()
         try:
-            outcome = module.run(options)
+            outcome = run_in_a_fresh_process(name, options)
         except Exception as error:  # noqa: BLE001 — one benchmark failing must not hide the others
             traceback.print_exc(file=sys.stderr)
             errors[name] = f"{type(error).__name__}: {error}"

@@ -9,13 +9,13 @@ and the targets apply to their ratio. Other processes on a shared machine only e
 the JSON also keeps the ratio of the fastest samples (``min_ratio``) and of the import's CPU time
 (``cpu_ratio``): when the machine was busy, those two say more than the medians.
 
-Bytecode. `sam build` ships no .pyc (neither for smsdesk nor for the locked dependencies in the
-layer) and Lambda's /opt and /var/task are read-only, so in Lambda every module outside the
-runtime's standard library is compiled from source at each cold start, botocore included. The
-default measurement reproduces that: a private bytecode cache holds only the standard library's
-.pyc, and nothing else is ever written (PYTHONDONTWRITEBYTECODE), whatever __pycache__ folders
-the developer's checkout happens to have. ``--bytecode`` measures the other case (every module
-precompiled), which is what shipping .pyc in the layer would buy.
+Bytecode. The layer ships every module compiled (src/Makefile: `compileall`, unchecked-hash
+.pyc), because Lambda's /opt is read-only and could not cache what it compiles: without them,
+every cold start compiles each imported module from source, botocore included. The default
+measurement reproduces what ships: every module precompiled in a private bytecode cache (the
+developer's own __pycache__ folders are never read), for the floor as for the functions, since
+botocore is in the layer too. ``--from-source`` measures the other case (only the standard
+library precompiled, nothing else written), what a layer built without bytecode costs.
 
 Packages. The children run in the development virtualenv, which also holds the test and tooling
 packages; Lambda has only the layer's (src/requirements.txt, the SharedLayer's ContentUri).
@@ -234,7 +234,7 @@ def run(options: Options) -> Outcome:
             except _ImportFailed as error:
                 failed[subject.name] = str(error)
                 notes.append(f"{subject.name}: {error}")
-        if not options.bytecode:
+        if not options.bytecode:  # --from-source
             _keep_only_standard_library(cache)
         measured = [s for s in subjects if s.name not in failed]
 
@@ -317,8 +317,8 @@ def run(options: Options) -> Outcome:
                 f"the machine was busy (load {load:.1f} on {os.cpu_count()} CPUs when this started): the medians are "
                 "noisy; min_ratio and cpu_ratio (in the note column and the JSON) move less"
             )
-        mode = "every module precompiled (--bytecode)" if options.bytecode else (
-            "as deployed: only the standard library precompiled, the layer compiled from source"
+        mode = "as deployed: every module precompiled (src/Makefile)" if options.bytecode else (
+            "--from-source: only the standard library precompiled, the layer compiled from source"
         )
         return Outcome(
             results={"cold_start": results},
