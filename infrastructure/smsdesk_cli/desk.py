@@ -72,7 +72,13 @@ def show(stack: Stack, reference: str, *, as_json: bool, out: TextIO, err: TextI
     for m in c["messages"]:
         arrow = "->" if m["direction"] == "inbound" else "<-"
         who = "customer" if m["direction"] == "inbound" else m["author"]
-        state = "" if m["direction"] == "inbound" else f"  [{m['status']}{': ' + m['note'] if m.get('note') else ''}]"
+        state = ""
+        if m["direction"] == "outbound":
+            # A text held for quiet hours or the daily cap keeps the time it was written: say when it went.
+            sent = m.get("sent_at") or ""
+            when = f", sent {sent[:16]}" if sent[:16] > m["created_at"][:16] else ""
+            when = f", held until {m['send_after'][:16]}" if m.get("send_after") and not sent else when
+            state = f"  [{m['status']}{when}{': ' + m['note'] if m.get('note') else ''}]"
         print(f"{m['created_at'][:19]}  {arrow} {who:<18} {m['body']}{state}", file=out)
     return 0
 

@@ -46,6 +46,7 @@ def message_view(m: Message) -> dict[str, Any]:
         "note": m.note,
         "error_code": m.error_code,
         "created_at": _iso(m.created_at),
+        "sent_at": _iso(m.sent_at),
         "send_after": _iso(m.send_after),
         "num_media": m.num_media,
     }

@@ -378,6 +378,7 @@ class SendGateway:
                 Message.status.set(accepted.status if accepted.status in {"queued", "accepted", "sending", "sent"} else "queued"),
                 Message.twilio_sid.set(accepted.sid),
                 Message.updated_at.set(now),
+                Message.sent_at.set(now),
                 Message.status_rank.set(1),
                 Message.note.remove(),
             ],

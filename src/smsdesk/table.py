@@ -170,6 +170,7 @@ class Message(TableItem, discriminator="message"):
     author = UnicodeAttribute()  # customer | smsdesk | agent:<id>
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)  # when Twilio took it (later than created_at when held)
     # Delivery: received | claimed | held | queued | sent | delivered | undelivered | failed
     #           | refused | retrying | unknown
     status = UnicodeAttribute()

@@ -61,6 +61,9 @@ def test_a_complaint_end_to_end(local_stack, capsys):
     shown = run(local_stack, capsys, "show", reference)
     assert shown.startswith(f"{reference}  waiting_on_agent  urgent")
     assert "csat       2" in shown and "low_satisfaction" in shown
+    # The agent sees when the held survey actually went out, not only when it was written.
+    [survey_line] = [line for line in shown.splitlines() if SURVEY in line]
+    assert "sent 2026-11-24T13:" in survey_line  # 08:xx in New York
 
 
 def test_an_opt_out_between_resolution_and_survey_means_no_survey(local_stack, capsys):
