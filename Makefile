@@ -11,8 +11,6 @@ SHELL := /bin/bash
 # Python 3.13 matches the Lambda runtime. uv must not download one: use what the machine has.
 PYTHON313 := $(shell python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)
 export UV_PYTHON := $(PYTHON313)
-# src/Makefile (how sam build builds the layer) installs the layer's wheels with this one's pip.
-export SMSDESK_PYTHON := $(PYTHON313)
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 # The SAM CLI's python builder looks for python3.13 on PATH.
@@ -29,6 +27,8 @@ UV_BOOTSTRAP :=
 endif
 SAM_CLI_VERSION := 1.170.0
 SAM := $(UV) tool run --from aws-sam-cli==$(SAM_CLI_VERSION) sam
+# src/Makefile (how sam build builds the layer) installs the layer's arm64 wheels with this uv.
+export SMSDESK_UV := $(UV)
 PORT ?= 3000
 # The layer's dependencies: the locked runtime dependencies, without the project itself.
 EXPORT_FLAGS := --frozen --no-dev --no-emit-project --no-hashes --no-header --format requirements-txt --quiet

@@ -106,6 +106,11 @@ class LocalFunction:
         """Summed wall time of the invocations (every environment's), for the cost benchmark."""
         return self.usage.billed_ms
 
+    @property
+    def durations_ms(self) -> list[float]:
+        """Each invocation's wall time, in order (every environment's), for the cost benchmark."""
+        return list(self.usage.durations_ms)
+
     def another_environment(self, number: int) -> LocalFunction:
         """A further execution environment of this function (its own cold start, its own module)."""
         return replace(self, environment_number=number, _lock=threading.Lock(), _module=None, _entry=None)
@@ -140,12 +145,14 @@ class LocalFunction:
 class Usage:
     invocations: int = 0
     billed_ms: float = 0.0
+    durations_ms: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, ms: float) -> None:
         with self._lock:
             self.invocations += 1
             self.billed_ms += ms
+            self.durations_ms.append(ms)
 
 
 def load_module(code_uri: str, handler: str, logical_id: str) -> ModuleType:

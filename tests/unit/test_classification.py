@@ -18,8 +18,16 @@ from smsdesk.classification import (
     parse_satisfaction_score,
 )
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "intents-dev.jsonl"
+# A copy of the company's shared corpus (shared/corpus/intents-dev.jsonl, beside the repository
+# in the workspace), committed so that a clone anywhere runs the same test.
+CORPUS = Path(__file__).with_name("shared_corpus_intents_dev.jsonl")
+SHARED_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "intents-dev.jsonl"
 OUR_CASES = Path(__file__).with_name("classification_cases.jsonl")
+
+
+@pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="no shared corpus beside this clone")
+def test_the_committed_corpus_is_the_shared_one():
+    assert CORPUS.read_text() == SHARED_CORPUS.read_text(), "copy shared/corpus/intents-dev.jsonl into tests/unit"
 
 
 def load(path: Path) -> list[dict]:
