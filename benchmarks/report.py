@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 class Options:
     """What this run was asked to do (the command line's choices; defaults fit `make bench`)."""
 
-    cold_start_rounds: int = 11  # ~7 s a round on a quiet 2-CPU machine: make bench stays < 5 min
-    warm_messages: int = 300
+    cold_start_rounds: int = 9  # ~3 s a round on a quiet 2-CPU machine: make bench stays < 5 min
+    warm_messages: int = 200
     burst_complaints: int = 2000  # burst: complaints, each from a number of its own
     bytecode: bool = True  # cold start with every module precompiled, as the layer ships (src/Makefile)
     build: str = "auto"  # package size: auto (sam build when stale) | always | never

@@ -33,7 +33,8 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes
 from zoneinfo import ZoneInfo
 
 PLATFORM_ACCESS_KEY = "local-platform"
@@ -282,26 +283,80 @@ def due_time(expression: str, zone: str | None) -> datetime | None:
 
 
 
+class KeepAliveWsgi(BaseHTTPRequestHandler):
+    """Serves a WSGI application over HTTP/1.1 connections that stay open, as AWS's endpoints
+    do. werkzeug's development server closes every connection (it cannot tell where an unread
+    request body ends), and a new TCP connection per AWS call was a fifth of the CPU of a burst
+    of complaints. Bodies are read whole before the application sees them, so the next request
+    on the connection starts where this one ended. Every SDK call here sends a Content-Length;
+    a chunked body is refused."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body in one write, but the client's may not be
+    app: Any = None
+
+    def _serve(self) -> None:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.send_error(411, "Content-Length required")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        environ = {
+            "REQUEST_METHOD": self.command, "SCRIPT_NAME": "", "QUERY_STRING": query,
+            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(length),
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PROTOCOL": self.request_version, "REMOTE_ADDR": self.client_address[0],
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }
+        for name, value in self.headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in {"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"}:
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        answer: list[Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:  # noqa: ANN401
+            answer[:] = [status, headers]
+            return chunks.append
+
+        result = self.app(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        payload = b"".join(chunks)
+        status, headers = answer
+        code, _, reason = status.partition(" ")
+        self.send_response_only(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401 — one line per AWS call otherwise
+        pass
+
+
 def serve(port: int) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-    from werkzeug.serving import WSGIRequestHandler, make_server
 
     from smsdesk_local import moto_dynamodb
-
-    class KeepAlive(WSGIRequestHandler):
-        protocol_version = "HTTP/1.1"  # werkzeug's default, 1.0, costs a connection per call
-        # Headers and body go out in two writes: with Nagle's algorithm the second waits for
-        # the client's delayed ACK (tens of ms, on every call).
-        disable_nagle_algorithm = True
-
-        def log_request(self, *args: Any) -> None:  # noqa: ANN401 — one line per AWS call otherwise
-            pass
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto_dynamodb.install()
     _cache_moto_lookups()
-    front = AwsFront(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", port, front, threaded=True, request_handler=KeepAlive)
+    KeepAliveWsgi.app = AwsFront(DomainDispatcherApplication(create_backend_app))
+    server = ThreadingHTTPServer(("127.0.0.1", port), KeepAliveWsgi)
+    server.daemon_threads = True
     threading.Thread(target=_exit_with_the_stack, name="parent-watch", daemon=True).start()
     print(f"ready http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()
