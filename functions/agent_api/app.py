@@ -1,4 +1,4 @@
-"""The agent API (HTTP API, IAM-authorised): list, read, reply, resolve, reopen.
+"""The agent API (HTTP API, Cognito-token-authorised): the queue, read, reply, note, assign, resolve, reopen.
 
 Every route is declared in template.yaml and in ROUTES below, under the same key: an HTTP API
 names the route it matched in the event's ``routeKey`` ("GET /conversations/{reference}") and
@@ -12,8 +12,9 @@ import base64
 import json
 import os
 
-from smsdesk import agent_views
+from smsdesk import agent_views, templates
 from smsdesk.agent_desk import AgentDesk, InvalidRequest
+from smsdesk.agents import Actor, NotAllowed, Unidentified, actor_from_claims
 from smsdesk.aws import http_api
 from smsdesk.errors import ConversationNotFound, InvalidTransition, TransientSendFailure
 from smsdesk.observability import build_logger, build_metrics
@@ -29,9 +30,13 @@ desk = AgentDesk(runtime.repository, runtime.gateway, runtime.follow_ups, runtim
 REPLY_STATUS = {"sent": 201, "held": 202, "duplicate": 200, "refused": 409, "failed": 422}
 
 
+def actor(event: dict) -> Actor:
+    """Who is calling, from the claims API Gateway's JWT authorizer verified."""
+    return actor_from_claims(((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims") or {})
+
+
 def agent(event: dict) -> str:
-    iam = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam") or {}
-    return (iam.get("userArn") or iam.get("callerId") or "unknown").rsplit("/", 1)[-1]
+    return actor(event).name
 
 
 def body(event: dict) -> dict:
@@ -52,6 +57,8 @@ def answer(status: int, view: dict) -> dict:
 
 def list_conversations(event: dict) -> dict:
     query = event.get("queryStringParameters") or {}
+    if "view" in query:  # the console's views: open, urgent, mine, unassigned, resolved; q searches
+        return answer(200, agent_views.conversation_list(desk.inbox(query["view"], actor=actor(event), search=query.get("q"))))
     try:
         limit = int(query.get("limit", 25))
     except ValueError:
@@ -86,8 +93,28 @@ def reopen(event: dict, reference: str) -> dict:
 
 def record_opt_out(event: dict, number: str) -> dict:
     reason = body(event).get("reason")
-    desk.record_opt_out(number, agent=agent(event), reason=reason if isinstance(reason, str) else None)
+    desk.record_opt_out(number, actor=actor(event), reason=reason if isinstance(reason, str) else None)
     return {"statusCode": 204, "body": ""}  # no content: no body, no content type
+
+
+def assign(event: dict, reference: str) -> dict:
+    to = body(event).get("to")
+    if to is not None and not isinstance(to, str):
+        raise InvalidRequest('"to" is an agent\'s e-mail address, or null')
+    return answer(200, agent_views.conversation_summary(desk.assign(reference, actor=actor(event), to=to)))
+
+
+def add_note(event: dict, reference: str) -> dict:
+    text = body(event).get("text")
+    if not isinstance(text, str):
+        raise InvalidRequest('the body needs "text"')
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    note = desk.add_note(reference, text, actor=actor(event), request_id=headers.get("idempotency-key") or None)
+    return answer(201, agent_views.message_view(note))
+
+
+def canned_responses(event: dict) -> dict:
+    return answer(200, agent_views.canned_responses(templates.CANNED_RESPONSES))
 
 
 ROUTES = {
@@ -97,6 +124,9 @@ ROUTES = {
     "POST /conversations/{reference}/resolve": resolve,
     "POST /conversations/{reference}/reopen": reopen,
     "POST /customers/{number}/opt-out": record_opt_out,
+    "POST /conversations/{reference}/assign": assign,
+    "POST /conversations/{reference}/notes": add_note,
+    "GET /canned-responses": canned_responses,
 }
 
 
@@ -107,9 +137,14 @@ def lambda_handler(event, context):
     if route is None:
         return http_api.problem(404, "not found")
     try:
+        actor(event)  # every request names who makes it, reading included
         return route(event, **(event.get("pathParameters") or {}))
     except InvalidRequest as error:
         return http_api.problem(400, str(error))
+    except Unidentified as error:
+        return http_api.problem(401, str(error))
+    except NotAllowed as error:
+        return http_api.problem(403, str(error))
     except ConversationNotFound:
         return http_api.problem(404, "no such conversation")
     except InvalidTransition as error:

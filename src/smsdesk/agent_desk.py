@@ -1,9 +1,11 @@
-"""What agents do: list their queue, read a conversation, reply, resolve, reopen.
+"""What agents do: list their queue, read a conversation, reply, note, assign, resolve, reopen.
 
 Replies go through the send gateway like every other text (consent, redaction, quiet hours for a
 customer who has not texted in the last hour). An agent's reply counts as the first response
 when the agent sends it, even if quiet hours hold its delivery. Resolving schedules the
-satisfaction check; reopening brings the conversation back to the agent queue.
+satisfaction check; reopening brings the conversation back to the agent queue. Assigning,
+resolving and reopening also add an activity entry, and notes an internal note, to the thread
+(never sent; agents only), each with who did it: the thread is the conversation's history.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from smsdesk.agents import Actor
 from smsdesk.clock import Clock, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_out
 from smsdesk.conversations import ACTIVE, Queue, Status, status_actions
@@ -21,13 +24,18 @@ from smsdesk.events import DomainEvent, EventType
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.send_gateway import Outbound, Outcome, Purpose, SendGateway, SendResult
-from smsdesk.table import Conversation, Customer, Message
+from smsdesk.table import Conversation, Customer, Message, conversation_pk
 
 if TYPE_CHECKING:
     from smsdesk.config import BusinessSettings
     from smsdesk.follow_ups import FollowUps
 
 MAX_REPLY_LENGTH = 1600
+MAX_NOTE_LENGTH = 2000
+MAX_EMAIL_LENGTH = 254
+# The console's views of the queue: which queue, and which of its conversations.
+INBOX_VIEWS = ("open", "urgent", "mine", "unassigned", "resolved")
+INBOX_LIMIT = 100
 QUEUE_OF_STATUS = {
     **{str(s): (Queue.ACTIVE, str(s)) for s in ACTIVE},
     # After the single statuses, so that "open" means what agents mean by it: not yet resolved.
@@ -162,6 +170,7 @@ class AgentDesk:
         ]
         actions.append(Conversation.resolution_note.set(note) if note else Conversation.resolution_note.remove())
         work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
+        work.put_new("activity", activity(conversation, f"agent:{agent}", f"resolved: {note}" if note else "resolved", now))
         work.publish(
             DomainEvent(
                 EventType.CONVERSATION_RESOLVED, now, conversation.customer, reference,
@@ -200,6 +209,7 @@ class AgentDesk:
         work.publish(
             DomainEvent(EventType.CONVERSATION_REOPENED, now, conversation.customer, reference, {"by": f"agent:{agent}"})
         )
+        work.put_new("activity", activity(conversation, f"agent:{agent}", "reopened", now))
         try:
             self._repository.commit(work)
         except WriteConflict as conflict:
@@ -208,8 +218,11 @@ class AgentDesk:
             raise InvalidTransition(f"{reference} changed meanwhile; try again") from None
         return self._existing(reference)
 
-    def record_opt_out(self, number: str, *, agent: str, reason: str | None) -> None:
-        """The customer asked an agent (by phone, by e-mail) to stop texting them."""
+    def record_opt_out(self, number: str, *, actor: Actor, reason: str | None) -> None:
+        """The customer asked an agent (by phone, by e-mail) to stop texting them. Supervisors only:
+        it silences a number for good, and only the customer's own START undoes it."""
+        actor.require_supervisor("record an opt-out for a customer")
+        agent = actor.name
         customer = self._repository.customer(number, consistent=True)
         if customer is None:
             raise ConversationNotFound(number)
@@ -218,6 +231,54 @@ class AgentDesk:
         evidence = ConsentEvidence(ConsentSource.AGENT, reason or f"recorded by agent {agent}")
         opt_out(work, customer, evidence, now, confirmation_needed=True)
         self._repository.commit(work)
+
+    def assign(self, reference: str, *, actor: Actor, to: str | None) -> Conversation:
+        """Give the conversation to an agent (``to``: their e-mail), or to nobody (None)."""
+        assignee = to.strip().lower() if to and to.strip() else None
+        if assignee is not None and (len(assignee) > MAX_EMAIL_LENGTH or "@" not in assignee or " " in assignee):
+            raise InvalidRequest("assign to an agent's e-mail address")
+        conversation = self._existing(reference)
+        if conversation.assignee == assignee:
+            return conversation  # already so: nothing to record (a retried request)
+        now = self._clock.now()
+        actions = [Conversation.updated_at.set(now)]
+        actions.append(Conversation.assignee.set(assignee) if assignee else Conversation.assignee.remove())
+        condition = (
+            Conversation.assignee.does_not_exist() if conversation.assignee is None
+            else Conversation.assignee == conversation.assignee
+        )
+        work = UnitOfWork().update("conversation", conversation, actions, condition)
+        what = f"assigned to {assignee}" if assignee else "unassigned"
+        work.put_new("activity", activity(conversation, actor.label, what, now))
+        self._commit_or_conflict(work, reference)
+        return self._existing(reference)
+
+    def add_note(self, reference: str, text: str, *, actor: Actor, request_id: str | None = None) -> Message:
+        """An internal note: in the thread for agents, never sent to the customer."""
+        text = redact_card_numbers((text or "").strip())
+        if not text:
+            raise InvalidRequest("the note is empty")
+        if len(text) > MAX_NOTE_LENGTH:
+            raise InvalidRequest(f"the note is longer than {MAX_NOTE_LENGTH} characters")
+        conversation = self._existing(reference)
+        note = activity(conversation, actor.label, text, self._clock.now(), kind="note", key=request_id)
+        try:
+            self._repository.commit(UnitOfWork().put_new("note", note))
+        except WriteConflict:
+            pass  # the same request again: the note is there once
+        return note
+
+    def inbox(self, view: str, *, actor: Actor, search: str | None = None) -> list[Conversation]:
+        """One of the console's views, newest activity first, optionally searched."""
+        if view not in INBOX_VIEWS:
+            raise InvalidRequest(f"unknown view {view!r}; one of {', '.join(INBOX_VIEWS)}")
+        queue = Queue.RESOLVED if view == "resolved" else Queue.ACTIVE
+        conversations, _ = self._repository.conversations_in_queue(queue, status=None, limit=INBOX_LIMIT, cursor=None)
+        return sorted(
+            (c for c in conversations if in_view(c, view, actor) and matches(c, search)),
+            key=lambda c: c.updated_at,
+            reverse=True,
+        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -232,3 +293,36 @@ class AgentDesk:
             self._repository.commit(work)
         except WriteConflict:
             raise InvalidTransition(f"{reference} changed meanwhile; try again") from None
+
+
+def in_view(conversation: Conversation, view: str, actor: Actor) -> bool:
+    if view == "urgent":
+        return conversation.priority == "urgent"
+    if view == "mine":
+        return conversation.assignee == actor.name
+    if view == "unassigned":
+        return conversation.assignee is None
+    return True
+
+
+def matches(conversation: Conversation, search: str | None) -> bool:
+    """A search by reference, number or words of the opening text (case-insensitive)."""
+    words = (search or "").strip().lower()
+    if not words:
+        return True
+    digits = "".join(ch for ch in words if ch.isdigit())
+    haystack = f"{conversation.reference} {conversation.summary} {conversation.category}".lower()
+    return words in haystack or (len(digits) >= 4 and digits in conversation.customer)
+
+
+def activity(
+    conversation: Conversation, author: str, text: str, at: datetime, *, kind: str = "activity", key: str | None = None
+) -> Message:
+    """A thread entry for agents only: an internal note, or who assigned, resolved, reopened."""
+    key = f"{kind}-{key or uuid.uuid4().hex}"
+    return Message(
+        conversation_pk(conversation.reference), f"MESSAGE#{key}",
+        key=key, direction=kind, customer=conversation.customer, conversation=conversation.reference,
+        body=text, purpose="internal_note" if kind == "note" else "activity", author=author,
+        created_at=at, updated_at=at, status="recorded",
+    )

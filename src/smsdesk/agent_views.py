@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from smsdesk.agent_desk import ConversationView, Page
 from smsdesk.clock import to_iso
 from smsdesk.send_gateway import SendResult
-from smsdesk.table import Conversation, Message
+from smsdesk.table import Conversation, Customer, Message
 
 
 def _iso(value) -> str | None:  # noqa: ANN001
@@ -28,7 +29,12 @@ def conversation_summary(c: Conversation) -> dict[str, Any]:
         "opened_at": _iso(c.opened_at),
         "updated_at": _iso(c.updated_at),
         "reply_by": _iso(c.reply_by),
+        "assignee": c.assignee,
     }
+
+
+def conversation_list(conversations: list[Conversation]) -> dict[str, Any]:
+    return {"conversations": [conversation_summary(c) for c in conversations], "next_cursor": None}
 
 
 def conversation_page(page: Page) -> dict[str, Any]:
@@ -67,6 +73,7 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "auto_reply_note": c.auto_reply_note,
         "customer_name": customer.name if customer else None,
         "consent": customer.consent if customer else None,
+        "customer_profile": customer_profile(customer) if customer else None,
         "messages": [message_view(m) for m in view.messages],
     }
 
@@ -78,3 +85,19 @@ def send_result(result: SendResult) -> dict[str, Any]:
         "note": result.note,
         "send_after": _iso(result.send_after),
     }
+
+
+def customer_profile(customer: Customer) -> dict[str, Any]:
+    return {
+        "number": customer.number,
+        "name": customer.name,
+        "consent": customer.consent,
+        "consent_changed_at": _iso(customer.consent_changed_at),
+        "consent_source": customer.consent_source,
+        "conversation_count": customer.conversation_count,
+        "customer_since": _iso(customer.created_at),
+    }
+
+
+def canned_responses(responses: Mapping[str, str]) -> dict[str, Any]:
+    return {"canned_responses": [{"title": title, "text": text} for title, text in responses.items()]}

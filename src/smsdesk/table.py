@@ -153,6 +153,7 @@ class Conversation(TableItem, discriminator="conversation"):
     callback_requested = BooleanAttribute(default=False)
     # Why smsdesk did not answer automatically (e.g. the customer had opted out): agents see it.
     auto_reply_note = UnicodeAttribute(null=True)
+    assignee = UnicodeAttribute(null=True)  # the agent's e-mail address
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     by_queue = ByQueue()
@@ -162,7 +163,7 @@ class Message(TableItem, discriminator="message"):
     """One text, in or out, in a conversation or (consent keywords, HELP) on the customer."""
 
     key = UnicodeAttribute()
-    direction = UnicodeAttribute()  # inbound | outbound
+    direction = UnicodeAttribute()  # inbound | outbound | note | activity (the last two: agents only)
     customer = UnicodeAttribute()
     conversation = UnicodeAttribute(null=True)
     body = UnicodeAttribute()  # card numbers redacted

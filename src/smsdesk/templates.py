@@ -158,3 +158,22 @@ def sla_update(*, name: str | None, reference: str) -> str:
         f"{_hello(name)} we haven't forgotten you. Your case {reference} is taking longer than "
         "we promised; a member of our team will reply as soon as possible."
     )
+
+
+# -- canned responses (agents pick one in the console, then edit it before sending) -----------
+
+CANNED_RESPONSES: Mapping[str, str] = {
+    "Replacement on its way": (
+        "We're sorry about this. A replacement is on its way and should arrive within 3 business "
+        "days. You do not need to return the damaged item."
+    ),
+    "Refund issued": (
+        "We have issued a full refund to your original payment method. It can take 5 to 10 "
+        "business days to appear."
+    ),
+    "Need more details": (
+        "Thank you for telling us. Could you reply with your order number and a short "
+        "description of the problem, so we can help you faster?"
+    ),
+    "Looking into it": "Thank you for your patience. We are looking into this now and will reply again today.",
+}

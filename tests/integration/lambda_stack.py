@@ -89,14 +89,23 @@ def twilio_post(route: str, params: Any, *, auth_token: str | None = AUTH_TOKEN,
     return twilio_webhook_event(ENVIRON["PUBLIC_BASE_URL"] + route, params, auth_token=auth_token, **kwargs)
 
 
-def agent_request(method, path, *, body=None, query="", headers=None, route=None, params=None, user="dana"):  # noqa: ANN001, ANN201
-    """An agent's SigV4-signed request to the agent API, as API Gateway hands it over (IAM caller)."""
+def agent_claims(user: str = "dana@acme.example", groups: str = "agents") -> dict[str, str]:
+    """A person's access token's claims, as API Gateway's JWT authorizer passes them on."""
+    return {
+        "sub": "6f1c2d3e-0000-4000-8000-000000000001", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test",
+        "client_id": "consoleclient", "token_use": "access", "scope": "aws.cognito.signin.user.admin",
+        "username": user, "cognito:groups": f"[{groups}]", "exp": "1795536000", "iat": "1795532400",
+    }
+
+
+def agent_request(method, path, *, body=None, query="", headers=None, route=None, params=None, user="dana@acme.example", groups="agents"):  # noqa: ANN001, ANN201, E501
+    """An agent's request to the agent API with their token, as API Gateway hands it over."""
     all_headers = {"content-type": "application/json"} if body is not None else {}
     all_headers.update(headers or {})
     return http_api_event(
         method, path, domain=AGENT_API_DOMAIN, route_key=f"{method} {route or path}", raw_query=query,
         headers=all_headers, body=body if isinstance(body, (str, bytes)) or body is None else json.dumps(body),
-        path_parameters=params, iam_user=user, user_agent="smsdesk-cli", source_ip="203.0.113.7",
+        path_parameters=params, jwt_claims=agent_claims(user, groups), user_agent="smsdesk-cli", source_ip="203.0.113.7",
     )
 
 

@@ -45,6 +45,7 @@ from moto import mock_aws
 
 from smsdesk import templates
 from smsdesk.agent_desk import AgentDesk
+from smsdesk.agents import Actor, Group
 from smsdesk.auto_replies import AutoResponder, auto_reply_keywords
 from smsdesk.aws.scheduler import Scheduler
 from smsdesk.aws.secrets import TwilioCredentialsProvider
@@ -88,6 +89,8 @@ TEXTS = (
 TWILIO_STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 TWILIO_START_WORDS = {"START", "UNSTOP", "YES"}
 TWILIO_HELP_WORDS = {"HELP", "INFO"}
+
+SUPERVISOR = Actor("sam@acme.example", frozenset({Group.AGENTS, Group.SUPERVISORS}))
 
 
 
@@ -470,7 +473,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         """The customer said so on the phone."""
         self._tick()
         try:
-            self.desk.record_opt_out(customer, agent="dana", reason="asked on the phone")
+            self.desk.record_opt_out(customer, actor=SUPERVISOR, reason="asked on the phone")
         except ConversationNotFound:
             return  # never texted: the API answers 404
         self.agent_opt_outs.append((customer, self.clock.now()))

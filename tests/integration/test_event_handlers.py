@@ -291,7 +291,7 @@ def test_an_agents_reply_reaches_the_customer_once_per_idempotency_key(complaint
     assert (retried.status, retried.json()["outcome"]) == (200, "duplicate")
     assert bodies_to(twilio) == ["A replacement ships today."]
     _, messages = repository.conversation_with_messages(complaint)
-    assert [m.author for m in messages if m.direction == "outbound"] == ["agent:dana"]  # from the IAM user ARN
+    assert [m.author for m in messages if m.direction == "outbound"] == ["agent:dana@acme.example"]  # from the token
     assert repository.conversation(complaint).status == "waiting_on_customer"
 
 
@@ -308,14 +308,76 @@ def test_resolve_then_reopen(complaint, agent_api, twilio):
     assert twilio.sent == []
 
 
-def test_an_agent_records_an_opt_out_heard_on_the_phone(complaint, agent_api, repository):
+def test_a_supervisor_records_an_opt_out_heard_on_the_phone(complaint, agent_api, repository):
     # HTTP APIs hand the Lambda the path decoded: the CLI's %2B arrives as "+".
     request = agent_request("POST", f"/customers/{CUSTOMER}/opt-out", route="/customers/{number}/opt-out",
-                            params={"number": CUSTOMER}, body={"reason": "asked on the phone"})
+                            params={"number": CUSTOMER}, body={"reason": "asked on the phone"},
+                            user="sam@acme.example", groups="agents supervisors")
     answer = agent_api.http(request)
     assert (answer.status, answer.body) == (204, "")
     [record] = repository.consent_history(CUSTOMER)
     assert (record.source, record.reason) == ("agent", "asked on the phone")
+
+
+def test_an_agent_who_is_not_a_supervisor_cannot_record_an_opt_out(complaint, agent_api, repository):
+    request = agent_request("POST", f"/customers/{CUSTOMER}/opt-out", route="/customers/{number}/opt-out",
+                            params={"number": CUSTOMER}, body={"reason": "asked on the phone"})
+    answer = agent_api.http(request)
+    assert (answer.status, answer.json()["title"]) == (403, "only supervisors may record an opt-out for a customer")
+    assert repository.consent_history(CUSTOMER) == []
+    assert repository.customer(CUSTOMER).consent == "subscribed"
+
+
+def test_assignment_notes_and_resolution_are_in_the_history_with_who_did_them(complaint, agent_api, twilio, clock):
+    clock.advance(timedelta(minutes=1))
+    assigned = agent_api.http(conversation_request("POST", complaint, "assign", body={"to": "Ana@Acme.example"}))
+    assert (assigned.status, assigned.json()["assignee"]) == (200, "ana@acme.example")
+    note = agent_api.http(conversation_request("POST", complaint, "notes", body={"text": "Customer is a regular."},
+                                               user="ana@acme.example", headers={"idempotency-key": "n-1"}))
+    assert note.status == 201
+    clock.advance(timedelta(minutes=1))
+    agent_api.http(conversation_request("POST", complaint, "notes", body={"text": "Customer is a regular."},
+                                        user="ana@acme.example", headers={"idempotency-key": "n-1"}))  # retried
+    clock.advance(timedelta(minutes=1))
+    agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "replaced"}, user="ana@acme.example"))
+
+    thread = agent_api.http(conversation_request("GET", complaint)).json()["messages"]
+    history = [(m["direction"], m["author"], m["body"]) for m in thread if m["direction"] in {"note", "activity"}]
+    assert history == [
+        ("activity", "agent:dana@acme.example", "assigned to ana@acme.example"),
+        ("note", "agent:ana@acme.example", "Customer is a regular."),
+        ("activity", "agent:ana@acme.example", "resolved: replaced"),
+    ]
+    assert twilio.sent == []  # notes and activity are never texted
+
+
+def test_the_views_of_the_queue(complaint, agent_api):
+    def references(view: str, user: str = "dana@acme.example", q: str = "") -> list[str]:
+        query = f"view={view}" + (f"&q={q}" if q else "")
+        answer = agent_api.http(agent_request("GET", "/conversations", query=query, user=user))
+        assert answer.status == 200
+        return [c["reference"] for c in answer.json()["conversations"]]
+
+    assert references("unassigned") == [complaint]
+    agent_api.http(conversation_request("POST", complaint, "assign", body={"to": "dana@acme.example"}))
+    assert (references("mine"), references("unassigned"), references("mine", user="ana@acme.example")) == ([complaint], [], [])
+    assert (references("open", q="broken"), references("open", q="umbrella")) == ([complaint], [])
+    assert references("open", q=complaint.lower()) == [complaint]
+    bad = agent_api.http(agent_request("GET", "/conversations", query="view=everything"))
+    assert bad.status == 400
+
+
+def test_a_request_whose_token_names_nobody_is_refused(complaint, agent_api):
+    request = conversation_request("GET", complaint)
+    request["requestContext"]["authorizer"]["jwt"]["claims"] = {"client_id": "x", "scope": "openid"}
+    answer = agent_api.http(request)
+    assert (answer.status, answer.json()["title"]) == (401, "the token names no agent")
+
+
+def test_canned_responses_are_listed(agent_api, cloud):
+    answer = agent_api.http(agent_request("GET", "/canned-responses"))
+    titles = [r["title"] for r in answer.json()["canned_responses"]]
+    assert answer.status == 200 and "Replacement on its way" in titles
 
 
 @pytest.mark.parametrize(

@@ -80,14 +80,15 @@ def http_api_event(
     body: bytes | str | None = None,
     base64_body: bool | None = None,
     path_parameters: Mapping[str, str] | None = None,
-    iam_user: str | None = None,
+    jwt_claims: Mapping[str, str] | None = None,
     source_ip: str = "54.172.60.3",
     user_agent: str = "TwilioProxy/1.1",
 ) -> dict[str, Any]:
     """One HTTP API request as its Lambda integration receives it.
 
     ``base64_body``: None decides as API Gateway does, from the content type.
-    ``iam_user``: the caller of an IAM-authorised route (the agent API).
+    ``jwt_claims``: the verified token's claims on a JWT-authorised route (the agent API), as
+    API Gateway passes them: every value a string, lists as ``"[a b]"``.
     """
     all_headers = {
         "accept": "*/*",
@@ -140,18 +141,8 @@ def http_api_event(
         event["queryStringParameters"] = joined
     if path_parameters:
         event["pathParameters"] = dict(path_parameters)
-    if iam_user is not None:
-        event["requestContext"]["authorizer"] = {
-            "iam": {
-                "accessKey": "ASIA" + "X" * 16,
-                "accountId": ACCOUNT,
-                "callerId": f"AIDA{'Y' * 17}",
-                "cognitoIdentity": None,
-                "principalOrgId": "o-abcdefghij",
-                "userArn": f"arn:aws:iam::{ACCOUNT}:user/{iam_user}",
-                "userId": f"AIDA{'Y' * 17}",
-            }
-        }
+    if jwt_claims is not None:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": dict(jwt_claims), "scopes": None}}
     return event
 
 
