@@ -36,7 +36,8 @@ def actor(event: dict) -> Actor:
 
 
 def agent(event: dict) -> str:
-    return actor(event).name
+    who = actor(event)
+    return who.label if who.machine else who.name  # recorded as agent:<e-mail>, or system:<client>
 
 
 def body(event: dict) -> dict:

@@ -1,14 +1,18 @@
 """Talking to a smsdesk stack over HTTP: the local one (``make local``) or a deployed one.
 
-The agent API is IAM-authorised, so every call to it is SigV4-signed (service
-``execute-api``): with the local agent credentials the local stack announces on
-``/_local/info``, or, for a deployed stack, with the caller's own AWS credentials (the usual
-chain: environment, profile, SSO...).
+The agent API takes tokens of the agent user pool. By default the CLI is a system: the machine
+client's client credentials grant (locally, the stand-in's token endpoint and client announced
+on ``/_local/info``; deployed, ``SMSDESK_CLIENT_ID``, ``SMSDESK_CLIENT_SECRET`` and
+``SMSDESK_TOKEN_URL`` from the stack's outputs). With ``--user EMAIL`` (password from
+``SMSDESK_PASSWORD`` or asked) it signs in as that person through the console's client, and
+acts with their groups (supervisor-only actions need a supervisor).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -63,8 +67,10 @@ def _parse(payload: bytes, content_type: str) -> Any:  # noqa: ANN401
 class Stack:
     """One smsdesk stack: its agent API, and (locally) the stand-in's controls."""
 
-    def __init__(self, api: str, region: str | None = None) -> None:
+    def __init__(self, api: str, region: str | None = None, user: str | None = None) -> None:
         self.api = api.rstrip("/")
+        self.user = user.strip().lower() if user else None
+        self._token: str | None = None
         parts = urlsplit(self.api)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise StackError(f"{api!r} is not an http(s) URL")
@@ -106,35 +112,56 @@ class Stack:
         payload: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Answer:
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-
         url = self.api + path + (f"?{urlencode(query)}" if query else "")
-        body = json.dumps(payload).encode() if payload is not None else b""
-        signing = AWSRequest(method=method, url=url, data=body, headers={"Content-Type": "application/json"})
-        credentials, region = self._credentials()
-        SigV4Auth(credentials, "execute-api", region).add_auth(signing)
-        prepared = dict(signing.headers.items()) | (headers or {})
-        return request(method, url, body=body or None, headers=prepared)
+        body = json.dumps(payload).encode() if payload is not None else None
+        sent = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token()}"} | (headers or {})
+        return request(method, url, body=body, headers=sent)
 
-    def _credentials(self) -> tuple[Any, str]:  # noqa: ANN401
-        from botocore.credentials import Credentials
+    def token(self) -> str:
+        if self._token is None:
+            self._token = self._sign_in_as_user() if self.user else self._client_credentials()
+        return self._token
+
+    def _client_credentials(self) -> str:
+        if self.is_local:
+            client = self.local_info()["machine_client"]
+            client_id, secret, url = client["client_id"], client["client_secret"], client["token_url"]
+        else:
+            client_id, secret, url = (os.environ.get(k, "") for k in
+                                      ("SMSDESK_CLIENT_ID", "SMSDESK_CLIENT_SECRET", "SMSDESK_TOKEN_URL"))
+            if not (client_id and secret and url):
+                raise StackError("set SMSDESK_CLIENT_ID, SMSDESK_CLIENT_SECRET and SMSDESK_TOKEN_URL "
+                                 "(the stack's AutomationClientId and AutomationTokenUrl; README), or use --user")
+        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        answer = request("POST", url, body=b"grant_type=client_credentials",
+                         headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"})
+        if not answer.ok or not isinstance(answer.body, dict):
+            raise StackError(f"the token endpoint refused the machine client: {answer.body}")
+        return str(answer.body["access_token"])
+
+    def _sign_in_as_user(self) -> str:
+        import getpass
 
         if self.is_local:
-            local = self.local_info()["agent_credentials"]
-            return Credentials(local["access_key_id"], local["secret_access_key"]), local["region"]
-        from botocore.session import get_session
-
-        session = get_session()
-        credentials = session.get_credentials()
-        if credentials is None:
-            raise StackError("no AWS credentials found for signing (set AWS_PROFILE or run `aws sso login`)")
-        # https://<api-id>.execute-api.<region>.amazonaws.com
-        host = urlsplit(self.api).hostname or ""
-        region = self._region or (host.split(".")[2] if ".execute-api." in host else session.get_config_variable("region"))
-        if not region:
-            raise StackError("cannot tell the API's region: pass --region")
-        return credentials, region
+            console = self.local_info()["console"]
+            endpoint, client_id = console["cognito_endpoint"], console["client_id"]
+        else:
+            endpoint = f"https://cognito-idp.{self._region or os.environ.get('AWS_REGION', 'us-east-1')}.amazonaws.com/"
+            client_id = os.environ.get("SMSDESK_CONSOLE_CLIENT_ID", "")
+            if not client_id:
+                raise StackError("set SMSDESK_CONSOLE_CLIENT_ID (the stack's ConsoleClientId) to sign in as a person")
+        password = os.environ.get("SMSDESK_PASSWORD") or getpass.getpass(f"password for {self.user}: ")
+        payload = {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                   "AuthParameters": {"USERNAME": self.user, "PASSWORD": password}}
+        answer = request("POST", endpoint, body=json.dumps(payload).encode(), headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        })
+        result = answer.body.get("AuthenticationResult") if isinstance(answer.body, dict) else None
+        if not answer.ok or not result:
+            reason = answer.body.get("message") if isinstance(answer.body, dict) else answer.body
+            raise StackError(f"could not sign in as {self.user}: {reason or 'a new password is needed (use the console)'}")
+        return str(result["AccessToken"])
 
 
 def problem(answer: Answer) -> str:

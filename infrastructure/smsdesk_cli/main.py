@@ -1,7 +1,8 @@
 """``smsdesk``: the command line for agents and developers.
 
 Talks to the local stack (``make local``, http://127.0.0.1:3000) by default, or to a deployed
-stack's agent API given with ``--api`` (or ``SMSDESK_API``), signing with your AWS credentials.
+stack's agent API given with ``--api`` (or ``SMSDESK_API``), with a token of the agent user pool
+(the machine client's, or a person's with ``--user``; see smsdesk_cli.http).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the stack's API URL (default: $SMSDESK_API or {DEFAULT_API})",
     )
     parser.add_argument("--region", help="the deployed API's region (default: read from its URL)")
+    parser.add_argument("--user", default=os.environ.get("SMSDESK_USER"),
+                        help="act as this agent (e-mail; password from $SMSDESK_PASSWORD or asked), not as a system")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     text = commands.add_parser("text", help="text the business number as a customer would (local stack)")
@@ -67,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     opt_out.add_argument("number")
     opt_out.add_argument("--reason")
 
+    agents = commands.add_parser("agents", help="the people who sign in to the console: add, list, remove")
+    agents.add_argument("action", choices=["add", "list", "remove"])
+    agents.add_argument("email", nargs="?", help="the agent's e-mail address (their username)")
+    agents.add_argument("--supervisor", action="store_true", help="with add: also in the supervisors group")
+    agents.add_argument("--pool-id", default=os.environ.get("SMSDESK_USER_POOL_ID"),
+                        help="a deployed stack's AgentUserPoolId (default: $SMSDESK_USER_POOL_ID; locally found)")
+
     connect = commands.add_parser(
         "connect-number", help="point the Twilio number (or Messaging Service) at a deployed stack's webhook"
     )
@@ -95,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"smsdesk: {error}", file=err)
             return 1
     try:
-        stack = Stack(args.api, args.region)
+        stack = Stack(args.api, args.region, user=args.user)
         return _dispatch(args, stack, out, err)
     except StackError as error:
         print(f"smsdesk: {error}", file=err)
@@ -130,7 +140,27 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa:
             return desk.reopen(stack, args.reference, out=out, err=err)
         case "opt-out":
             return desk.opt_out(stack, args.number, args.reason, out=out, err=err)
+        case "agents":
+            return _agents(args, stack, out, err)
     raise AssertionError(args.command)
+
+
+def _agents(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa: ANN001
+    import boto3
+
+    from smsdesk_cli.agents import command
+
+    if args.pool_id:
+        cognito, pool_id = boto3.client("cognito-idp", region_name=args.region), args.pool_id
+    elif stack.is_local:
+        info = stack.local_info()
+        cognito = boto3.client("cognito-idp", endpoint_url=info["aws_endpoint"], region_name=info["user_pool"]["region"],
+                               aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 — moto's
+        pool_id = info["user_pool"]["id"]
+    else:
+        raise StackError("pass --pool-id (the stack's AgentUserPoolId output)")
+    return command(cognito, pool_id, args.action, args.email, supervisor=args.supervisor, local=stack.is_local and not args.pool_id,
+                   out=out, err=err)
 
 
 if __name__ == "__main__":

@@ -73,13 +73,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     info = stack.info()
     twilio = info["twilio"]
+    web = info["console"]
     logs = "shown here" if args.logs else f"{FUNCTION_LOG.relative_to(ROOT)} (--logs shows them here)"
     say(
         f"""smsdesk is running locally on {info['api']}  (no AWS account, no Docker)
 
   Twilio webhooks   POST {info['webhooks']['inbound']}
                     POST {info['webhooks']['status']}
-  Agent API (SigV4) {', '.join(r for r in info['routes'] if not r.split()[1].startswith('/sms/'))}
+  Agent console     {web['url']}
+    agent           {web['agent']['email']}  password {web['agent']['password']}
+    supervisor      {web['supervisor']['email']}  password {web['supervisor']['password']}
+  Agent API (JWT)   {', '.join(r for r in info['routes'] if not r.split()[1].startswith('/sms/'))}
   Twilio stand-in   {twilio['api_base_url']}  (Messages API: create, fetch, list)
     account SID     {twilio['account_sid']}
     auth token      {twilio['auth_token']}

@@ -41,6 +41,7 @@ class LocalCloud:
         self._queue_urls: dict[str, str] = {}  # logical id or queue name -> URL
         self.stream_arns: dict[str, str] = {}  # table logical id -> stream ARN
         self.resolver: Resolver | None = None
+        self.cognito_ids: dict[str, str] = {}  # user pool and client logical ids -> their ids
 
     # ------------------------------------------------------------------ the server
 
@@ -110,6 +111,8 @@ class LocalCloud:
         if resource is None:
             raise KeyError(f"template.yaml has no resource {logical_id}")
         kind, props = resource["Type"], resource.get("Properties", {})
+        if logical_id in self.cognito_ids and attribute is None:
+            return self.cognito_ids[logical_id]
         name = self._name(logical_id, kind, props)
         arn = {
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",

@@ -5,15 +5,19 @@ the API Gateway HTTP API payload (format 2.0) the function gets when deployed, a
 back into HTTP. As deployed:
 
 * there is no catch-all: an unknown route is API Gateway's own ``404 {"message":"Not Found"}``;
-* a route of an API whose ``DefaultAuthorizer`` is ``AWS_IAM`` (the agent API) needs a SigV4
-  signature; it is verified here against the local agent credentials, and the caller appears in
+* a route of an API whose ``DefaultAuthorizer`` is a JWT authorizer (the agent API) needs a
+  bearer token the authorizer accepts (:mod:`smsdesk_local.user_pool`), else API Gateway's
+  ``401 {"message":"Unauthorized"}``; its claims appear in ``requestContext.authorizer.jwt``;
+* a route of an API whose ``DefaultAuthorizer`` is ``AWS_IAM`` needs a SigV4 signature; it is
+  verified here against the local credentials, and the caller appears in
   ``requestContext.authorizer.iam`` as it would;
 * bodies that are not text are passed base64-encoded (``isBase64Encoded``), as HTTP APIs do
   with Twilio's ``application/x-www-form-urlencoded``;
 * a function that raises is a ``500 {"message":"Internal Server Error"}``.
 
-Paths under ``/_local/`` are the local stack's own controls (the clock, settling, information),
-not part of the deployed API.
+Paths under ``/_local/`` are the local stack's own controls (the clock, settling, information,
+the user pool's endpoints), and ``/console/`` the console's files (CloudFront's part when
+deployed): neither is part of the deployed API.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from botocore.utils import normalize_url_path
 
 from smsdesk_local.functions import LocalFunction
 from smsdesk_local.template import ACCOUNT, REGION, HttpRoute
+from smsdesk_local.user_pool import JwtAuthorizer, Refused
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/problem+json")
@@ -51,6 +56,8 @@ _SIGV4 = re.compile(
 
 Report = Callable[[str, str, str, float | None], None]
 Control = Callable[[str, str, dict[str, Any]], tuple[int, dict[str, Any]]]
+# A path served as is: (method, path, headers, body) -> (status, headers, body).
+RawHandler = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class Route:
     function: LocalFunction
     iam: bool
     pattern: re.Pattern[str]
+    authorizer: JwtAuthorizer | None = None
 
     @property
     def key(self) -> str:
@@ -84,6 +92,7 @@ class HttpGateway:
         self._report = report
         self._server: ThreadingHTTPServer | None = None
         self.requests = 0  # API Gateway requests served (the cost benchmark counts them)
+        self.raw: dict[str, RawHandler] = {}  # path prefix -> handler (the console, the user pool's endpoints)
 
     # ------------------------------------------------------------------ server
 
@@ -127,6 +136,9 @@ class HttpGateway:
             request.rfile.read(length)
             return _send(request, 413, {"message": "Request Entity Too Large"})
         body = request.rfile.read(length) if length else b""
+        for prefix, handler in self.raw.items():
+            if url.path == prefix or url.path.startswith(prefix.rstrip("/") + "/"):
+                return _send_raw(request, *handler(method, url.path, _headers(request), body))
         if url.path.startswith("/_local/"):
             try:
                 payload = json.loads(body or b"{}")
@@ -144,6 +156,12 @@ class HttpGateway:
             if not verify_sigv4(method, request.path, headers, body):
                 return _send(request, 403, {"message": "Forbidden"})
             authorizer = {"iam": _iam_identity()}
+        elif route.authorizer is not None:
+            try:
+                claims = route.authorizer.claims(headers.get("authorization"))
+            except Refused:
+                return _send(request, 401, {"message": "Unauthorized"})
+            authorizer = {"jwt": {"claims": claims, "scopes": None}}
         event = api_gateway_event(route, method, url.path, url.query, headers, body, parameters, authorizer)
         started = time.perf_counter()
         self.requests += 1

@@ -6,7 +6,10 @@
   schedule group and the Twilio secret (:mod:`smsdesk_local.cloud`);
 * every function of the template, imported from its ``CodeUri``/``Handler`` with its resolved
   environment, invoked as Lambda invokes it (:mod:`smsdesk_local.functions`);
-* the HTTP API routes on one port (:mod:`smsdesk_local.http_gateway`);
+* the HTTP API routes on one port (:mod:`smsdesk_local.http_gateway`), behind the template's
+  authorizers, with the agent user pool on moto's Cognito (:mod:`smsdesk_local.user_pool`) and
+  a local agent and supervisor to sign in with;
+* the console's files under ``/console/`` (:mod:`smsdesk_local.console_site`);
 * the stream trigger, the EventBridge rules and the Scheduler (:mod:`smsdesk_local.event_sources`);
 * a stand-in of Twilio's Messages API that the real twilio library talks to, which calls the
   status callbacks back (:mod:`smsdesk_local.twilio_standin`);
@@ -29,16 +32,18 @@ from typing import Any
 from smsdesk_local import template as cfn
 from smsdesk_local.cloud import LocalCloud
 from smsdesk_local.event_sources import AsyncInvoker, RuleTrigger, ScheduleRunner, StreamTrigger
+from smsdesk_local.console_site import ConsoleSite
 from smsdesk_local.functions import LocalFunction
 from smsdesk_local.http_gateway import (
-    LOCAL_AGENT_ACCESS_KEY,
-    LOCAL_AGENT_SECRET_KEY,
     HttpGateway,
     Route,
     compile_path,
 )
 from smsdesk_local.travel_clock import TravelClock, parse_duration
 from smsdesk_local.twilio_standin import TwilioStandIn
+from smsdesk_local.user_pool import LOCAL_AGENT_EMAIL, LOCAL_AGENT_PASSWORD, LocalUserPool
+
+LOCAL_SUPERVISOR_EMAIL = "supervisor@smsdesk.local"
 
 # The local Twilio account: the stand-in accepts these, the webhooks are signed with the token.
 LOCAL_ACCOUNT_SID = "AC" + "10ca1" + "0" * 27
@@ -106,6 +111,11 @@ class LocalStack:
         }
         resolver = cfn.Resolver(self.template, self.parameters, self.cloud.physical)
         self.cloud.provision(resolver, {"account_sid": LOCAL_ACCOUNT_SID, "auth_token": LOCAL_AUTH_TOKEN})
+        self.user_pool = LocalUserPool(self.cloud.client("cognito-idp"), self.template)
+        self.user_pool.provision(resolver)
+        self.cloud.cognito_ids = self.user_pool.ids
+        self.user_pool.add_agent(LOCAL_AGENT_EMAIL, LOCAL_AGENT_PASSWORD)
+        self.user_pool.add_agent(LOCAL_SUPERVISOR_EMAIL, LOCAL_AGENT_PASSWORD, supervisor=True)
         self._build_functions(resolver)
         for function in self.functions.values():
             function.load()  # every cold start now: a configuration error stops `make local` here
@@ -168,11 +178,22 @@ class LocalStack:
         routes = []
         for route in cfn.http_routes(self.template):
             auth = (apis.get(route.api, {}).get("Properties", {}).get("Auth") or {})
+            default = auth.get("DefaultAuthorizer")
+            jwt = (auth.get("Authorizers") or {}).get(default or "", {})
+            authorizer = None
+            if "JwtConfiguration" in jwt:
+                authorizer = self.user_pool.authorizer(
+                    resolver.resolve(jwt["JwtConfiguration"]), jwt.get("AuthorizationScopes", [])
+                )
             routes.append(
-                Route(route, self.functions[route.function], auth.get("DefaultAuthorizer") == "AWS_IAM",
-                      compile_path(route.path))
+                Route(route, self.functions[route.function], default == "AWS_IAM", compile_path(route.path), authorizer)
             )
         self.gateway.routes = routes
+        self.gateway.raw = {
+            "/console": ConsoleSite(self.console_config).serve,
+            "/_local/cognito-idp": self._cognito_idp,
+            "/_local/oauth2/token": self._token,
+        }
         for mapping in cfn.resources(self.template, "AWS::Lambda::EventSourceMapping").values():
             props = resolver.resolve(mapping["Properties"])
             self._streams.append(
@@ -254,11 +275,19 @@ class LocalStack:
                 "auth_token": LOCAL_AUTH_TOKEN,
                 "number": self.parameters.get("TwilioSender"),
             },
-            "agent_credentials": {
-                "access_key_id": LOCAL_AGENT_ACCESS_KEY,
-                "secret_access_key": LOCAL_AGENT_SECRET_KEY,
-                "region": cfn.REGION,
+            "machine_client": {
+                "client_id": self.user_pool.ids["AutomationClient"],
+                "client_secret": self.user_pool.secrets[self.user_pool.ids["AutomationClient"]],
+                "token_url": f"{base}/_local/oauth2/token",
             },
+            "console": {
+                "url": f"{base}/console/",
+                "client_id": self.user_pool.ids["ConsoleClient"],
+                "cognito_endpoint": f"{base}/_local/cognito-idp/",
+                "agent": {"email": LOCAL_AGENT_EMAIL, "password": LOCAL_AGENT_PASSWORD},
+                "supervisor": {"email": LOCAL_SUPERVISOR_EMAIL, "password": LOCAL_AGENT_PASSWORD},
+            },
+            "user_pool": {"id": self.user_pool.pool_id, "region": cfn.REGION},
             "aws_endpoint": self.cloud.endpoint,
             "business": {k: self.parameters.get(k) for k in ("BusinessName", "BusinessTimeZone", "BusinessHours")},
             "clock": _iso(self.clock.now()),
@@ -281,6 +310,43 @@ class LocalStack:
         if (method, path) == ("GET", "/_local/dead-letters"):
             return 200, {"queues": self.cloud.queue_depths()}
         return 404, {"message": "Not Found"}
+
+    # ------------------------------------------------------------------ the console and the user pool
+
+    def console_config(self) -> dict[str, Any]:
+        """The console's config.json: what the deployed console is given by `smsdesk console publish`."""
+        return {
+            "api": self.base_url,
+            "region": cfn.REGION,
+            "cognito_endpoint": f"{self.base_url}/_local/cognito-idp/",
+            "client_id": self.user_pool.ids["ConsoleClient"],
+            "poll_seconds": 3,
+        }
+
+    def _cognito_idp(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """The console's sign-in calls (InitiateAuth...), passed to moto's Cognito unsigned, as a
+        browser calls cognito-idp.<region>.amazonaws.com."""
+        import urllib.error
+        import urllib.request
+
+        if method != "POST":
+            return 405, {"Content-Type": "application/json"}, b'{"message":"Method Not Allowed"}'
+        forward = {k: headers[k] for k in ("content-type", "x-amz-target") if k in headers}
+        call = urllib.request.Request(f"{self.cloud.endpoint}/", data=body, method="POST", headers=forward)  # noqa: S310
+        try:
+            with urllib.request.urlopen(call, timeout=30) as answer:  # noqa: S310 — the local moto
+                return answer.status, {"Content-Type": answer.headers.get("Content-Type", "application/json")}, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, {"Content-Type": "application/x-amz-json-1.1"}, error.read()
+
+    def _token(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        import json
+        from urllib.parse import parse_qsl
+
+        if method != "POST":
+            return 405, {"Content-Type": "application/json"}, b'{"error":"invalid_request"}'
+        status, answer = self.user_pool.client_credentials(headers.get("authorization", ""), dict(parse_qsl(body.decode())))
+        return status, {"Content-Type": "application/json"}, json.dumps(answer).encode()
 
     # ------------------------------------------------------------------ what the console shows
 

@@ -127,7 +127,7 @@ class AgentDesk:
                 key=key,
                 compose=lambda customer: text,
                 conversation=reference,
-                author=f"agent:{agent}",
+                author=author_label(agent),
             )
         )
         if result.outcome in {Outcome.SENT, Outcome.HELD}:
@@ -170,7 +170,7 @@ class AgentDesk:
         ]
         actions.append(Conversation.resolution_note.set(note) if note else Conversation.resolution_note.remove())
         work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
-        work.put_new("activity", activity(conversation, f"agent:{agent}", f"resolved: {note}" if note else "resolved", now))
+        work.put_new("activity", activity(conversation, author_label(agent), f"resolved: {note}" if note else "resolved", now))
         work.publish(
             DomainEvent(
                 EventType.CONVERSATION_RESOLVED, now, conversation.customer, reference,
@@ -207,9 +207,9 @@ class AgentDesk:
             Customer.open_conversation.does_not_exist() | (Customer.open_conversation == reference),
         )
         work.publish(
-            DomainEvent(EventType.CONVERSATION_REOPENED, now, conversation.customer, reference, {"by": f"agent:{agent}"})
+            DomainEvent(EventType.CONVERSATION_REOPENED, now, conversation.customer, reference, {"by": author_label(agent)})
         )
-        work.put_new("activity", activity(conversation, f"agent:{agent}", "reopened", now))
+        work.put_new("activity", activity(conversation, author_label(agent), "reopened", now))
         try:
             self._repository.commit(work)
         except WriteConflict as conflict:
@@ -326,3 +326,8 @@ def activity(
         body=text, purpose="internal_note" if kind == "note" else "activity", author=author,
         created_at=at, updated_at=at, status="recorded",
     )
+
+
+def author_label(agent: str) -> str:
+    """How an actor is recorded: ``agent:<e-mail>``; a system's label (``system:<client>``) as is."""
+    return agent if agent.startswith("system:") else f"agent:{agent}"

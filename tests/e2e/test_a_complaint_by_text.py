@@ -100,10 +100,15 @@ def test_a_stop_keyword_is_not_acknowledged_as_a_complaint(local_stack):
     assert conversations_of(local_stack, customer) == []
 
 
-def test_the_agent_api_refuses_unsigned_requests(local_stack):
-    answer = request("GET", f"{local_stack.url}/conversations")
-    assert answer.status == 403
+def test_the_agent_api_refuses_requests_without_a_valid_token(local_stack):
+    url = f"{local_stack.url}/conversations"
+    assert request("GET", url).status == 401
     assert request("GET", f"{local_stack.url}/anything-else").status == 404
+    token = local_stack.stack.token()
+    assert request("GET", url, headers={"Authorization": f"Bearer {token}"}).status == 200
+    header, claims, signature = token.split(".")
+    forged = ".".join([header, claims, signature[:-4] + ("AAAA" if not signature.endswith("AAAA") else "BBBB")])
+    assert request("GET", url, headers={"Authorization": f"Bearer {forged}"}).status == 401
 
 
 def test_the_console_never_shows_a_whole_phone_number(local_stack):

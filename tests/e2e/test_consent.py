@@ -46,7 +46,8 @@ def test_an_opt_out_in_plain_words_gets_one_confirmation_and_then_nothing_more(l
 
     answer = local_stack.stack.agent("GET", f"/conversations/{reference}")
     assert answer.body["consent"] == "opted_out"
-    [refused] = [m for m in answer.body["messages"] if m["author"] == "agent:local-agent"]
+    cli = "system:" + local_stack.stack.local_info()["machine_client"]["client_id"]  # the CLI acts as a system
+    [refused] = [m for m in answer.body["messages"] if m["author"] == cli and m["direction"] == "outbound"]
     assert (refused["status"], refused["note"]) == ("refused", "the customer has opted out")
 
 
