@@ -1,0 +1,193 @@
+"""The agent console in a real browser (headless Debian Chromium through Selenium), against the
+local stack: sign in, see a texted complaint arrive, open it, reply with a canned response,
+note, assign, resolve; the customer got the reply; a second agent sees the assignment; a
+signed-out request is refused. Screenshots of each page go to docs/console/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smsdesk.sms_segments import count_segments
+from smsdesk.templates import CANNED_RESPONSES
+from smsdesk_cli.main import main as smsdesk
+from tests.e2e.conftest import MONDAY_10AM_NEW_YORK, RunningStack, start_local_stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("console")]
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+WAIT_SECONDS = 15  # the console polls every 3 s
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[RunningStack]:
+    yield from start_local_stack("--start", MONDAY_10AM_NEW_YORK)
+
+
+def browser(width: int = 1280, height: int = 900):  # noqa: ANN201
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("Chromium is not installed: `make test` installs it (apt-get install chromium chromium-driver)")
+    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager look for a browser online
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+@pytest.fixture
+def agent() -> Iterator:
+    driver = browser(1280, 1000)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def supervisor() -> Iterator:
+    driver = browser(390, 844)  # a phone
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, condition, message: str):  # noqa: ANN001, ANN201
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.2).until(condition, message)
+
+
+def by_label(driver, text: str):  # noqa: ANN001, ANN201
+    from selenium.webdriver.common.by import By
+
+    label = driver.find_element(By.XPATH, f"//label[normalize-space()='{text}']")
+    return driver.find_element(By.ID, label.get_attribute("for"))
+
+
+def button(driver, text: str):  # noqa: ANN001, ANN201
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.XPATH, f"//button[normalize-space()='{text}' and not(ancestor::*[@hidden])]")
+
+
+def sign_in(driver, stack: RunningStack, who: str) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.keys import Keys
+
+    account = stack.stack.local_info()["console"][who]
+    driver.get(stack.stack.local_info()["console"]["url"])
+    wait_for(driver, lambda d: by_label(d, "Email").is_displayed(), "the sign-in form")
+    by_label(driver, "Email").send_keys(account["email"])
+    by_label(driver, "Password").send_keys(account["password"], Keys.ENTER)  # the keyboard alone signs in
+    wait_for(driver, lambda d: account["email"] in d.find_element("id", "who").text, "signed in")
+
+
+def queue_entry(driver, reference: str):  # noqa: ANN001, ANN201
+    from selenium.webdriver.common.by import By
+
+    found = driver.find_elements(By.CSS_SELECTOR, f'a.conversation-link[data-reference="{reference}"]')
+    return found[0] if found and found[0].is_displayed() else None
+
+
+def shoot(driver, name: str) -> None:  # noqa: ANN001
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, supervisor, capsys):
+    from selenium.webdriver.support.ui import Select
+
+    customer = "+14155550123"
+    agent.get(stack.stack.local_info()["console"]["url"])
+    wait_for(agent, lambda d: button(d, "Sign in").is_displayed(), "the sign-in button")
+    shoot(agent, "sign-in")
+
+    # A wrong password is refused, in words.
+    by_label(agent, "Email").send_keys("agent@smsdesk.local")
+    by_label(agent, "Password").send_keys("not-the-password")
+    button(agent, "Sign in").click()
+    wait_for(agent, lambda d: d.find_element("id", "sign-in-error").text == "Wrong email or password.", "refused")
+    by_label(agent, "Email").clear()
+    by_label(agent, "Password").clear()
+    sign_in(agent, stack, "agent")
+
+    # A complaint texted in appears in the queue without a reload.
+    assert smsdesk(["--api", stack.url, "text", "--from", customer, "My order 4432 arrived broken and nobody answers"]) == 0
+    capsys.readouterr()  # the CLI shows the whole number, as a developer's own terminal may
+    [conversation] = [c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == customer]
+    reference = conversation["reference"]
+    wait_for(agent, lambda d: queue_entry(d, reference), "the complaint in the queue")
+    assert "new" in queue_entry(agent, reference).text  # unread
+    shoot(agent, "queue")
+
+    # Open it: the thread has the complaint and the acknowledgement with its delivery status.
+    queue_entry(agent, reference).click()
+    wait_for(agent, lambda d: "My order 4432 arrived broken" in d.find_element("id", "thread").text, "the thread")
+    wait_for(agent, lambda d: "delivered" in d.find_element("id", "thread").text, "the acknowledgement's status")
+    assert customer in agent.find_element("id", "customer-details").text
+
+    # The live counter agrees with the server's segment count, GSM-7 and UCS-2 alike.
+    reply_box = by_label(agent, "Reply")
+    reply_box.send_keys("Merci, c’est noté")  # a curly apostrophe: UCS-2
+    expected = count_segments("Merci, c’est noté")
+    assert agent.find_element("id", "counter").text == f"17 characters · {expected.encoding} · 1 segment"
+    reply_box.clear()
+
+    # Reply with a canned response.
+    canned = "Replacement on its way"
+    Select(by_label(agent, "Canned response")).select_by_visible_text(canned)
+    text = CANNED_RESPONSES[canned]
+    assert by_label(agent, "Reply").get_attribute("value") == text
+    counted = count_segments(text)
+    plural = "" if counted.segments == 1 else "s"
+    assert agent.find_element("id", "counter").text == f"{len(text)} characters · {counted.encoding} · {counted.segments} segment{plural}"
+    button(agent, "Send reply").click()
+    wait_for(agent, lambda d: text in d.find_element("id", "thread").text, "the reply in the thread")
+
+    # An internal note, then "Assign to me".
+    by_label(agent, "Internal note").send_keys("Regular customer; ship express.")
+    button(agent, "Add note").click()
+    wait_for(agent, lambda d: "Regular customer; ship express." in d.find_element("id", "thread").text, "the note")
+    button(agent, "Assign to me").click()
+    wait_for(agent, lambda d: "assigned to agent@smsdesk.local" in d.find_element("id", "c-meta").text, "assigned")
+    shoot(agent, "conversation")
+
+    # A second agent (a supervisor, on a phone) sees the assignment.
+    sign_in(supervisor, stack, "supervisor")
+    wait_for(supervisor, lambda d: queue_entry(d, reference) and "assigned to agent@smsdesk.local" in queue_entry(d, reference).text,
+             "the assignment, seen by another agent")
+    shoot(supervisor, "queue-phone")
+    queue_entry(supervisor, reference).click()
+    wait_for(supervisor, lambda d: "Regular customer; ship express." in d.find_element("id", "thread").text, "the note, on a phone")
+    shoot(supervisor, "conversation-phone")
+
+    # Resolve with a note; the thread records who did what.
+    by_label(agent, "Resolution note").send_keys("Replacement shipped express")
+    button(agent, "Resolve").click()
+    wait_for(agent, lambda d: "resolved" in d.find_element("id", "c-title").text, "resolved")
+    thread = agent.find_element("id", "thread").text
+    assert "assigned to agent@smsdesk.local" in thread and "resolved: Replacement shipped express" in thread
+    assert button(agent, "Reopen").is_displayed()
+
+    # The customer got the canned reply (the Twilio stand-in), and never the note.
+    stack.stack.settle()
+    bodies = [m.body for m in stack.texts_to(customer)]
+    assert text in bodies
+    assert not any("Regular customer" in body for body in bodies)
+
+    # Signed out, the console is back at the sign-in form, and the API refuses a request without a token.
+    button(agent, "Sign out").click()
+    wait_for(agent, lambda d: button(d, "Sign in").is_displayed(), "signed out")
+    status = agent.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/conversations').then(r => done(r.status), e => done(String(e)));"
+    )
+    assert status == 401
