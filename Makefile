@@ -33,7 +33,7 @@ PORT ?= 3000
 # The layer's dependencies: the locked runtime dependencies, without the project itself.
 EXPORT_FLAGS := --frozen --no-dev --no-emit-project --no-hashes --no-header --format requirements-txt --quiet
 
-.PHONY: help install test local bench lint requirements build deploy validate clean check-python
+.PHONY: help install browser test local bench lint requirements build deploy validate clean check-python
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -51,7 +51,17 @@ check-python:
 
 install: .venv/.installed ## install the locked dependencies into .venv
 
-test: install ## run the whole test suite, then validate and lint the SAM template
+# The console's browser tests drive Debian's Chromium through its chromedriver (Playwright's and
+# Selenium's own browser downloads are not used). Installed when missing; needs root, as CI has.
+CHROMIUM := /usr/bin/chromium /usr/bin/chromedriver
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium and its chromedriver at $(CHROMIUM)"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver
+
+browser: $(CHROMIUM) ## install headless Chromium for the console's browser tests (apt-get)
+
+test: install $(CHROMIUM) ## run the whole test suite (browser tests included), then validate and lint the SAM template
 	$(UV) run pytest -n 2 --dist loadgroup
 	@$(UV) export $(EXPORT_FLAGS) | diff -q - src/requirements.txt >/dev/null \
 		|| { echo "src/requirements.txt is out of date with uv.lock: run make requirements"; exit 1; }
@@ -70,8 +80,9 @@ requirements: install ## re-export src/requirements.txt (the Lambda layer's depe
 build: install ## sam build: one shared layer (src/) and one folder per function, for arm64
 	$(SAM) build
 
-deploy: build ## sam deploy --guided into your AWS account
+deploy: build ## sam deploy --guided into your AWS account, then publish the console to its bucket
 	$(SAM) deploy --guided
+	$(UV) run smsdesk console publish --stack $${STACK:-smsdesk}
 
 validate: install ## only validate and lint the template
 	$(UV) run cfn-lint template.yaml

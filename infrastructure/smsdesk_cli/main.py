@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     agents.add_argument("--pool-id", default=os.environ.get("SMSDESK_USER_POOL_ID"),
                         help="a deployed stack's AgentUserPoolId (default: $SMSDESK_USER_POOL_ID; locally found)")
 
+    console = commands.add_parser("console", help="publish the console's files to a deployed stack's bucket")
+    console.add_argument("action", choices=["publish"])
+    console.add_argument("--stack", default="smsdesk", help="the CloudFormation stack name (default: smsdesk)")
+
     connect = commands.add_parser(
         "connect-number", help="point the Twilio number (or Messaging Service) at a deployed stack's webhook"
     )
@@ -96,6 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         from smsdesk_cli.classify import run
 
         return run(sys.stdin, out)
+    if args.command == "console":
+        from smsdesk_cli.connect import ConnectError
+        from smsdesk_cli.console import publish_stack
+
+        try:
+            return publish_stack(args.stack, args.region, out)
+        except ConnectError as error:
+            print(f"smsdesk: {error}", file=err)
+            return 1
     if args.command == "connect-number":
         from smsdesk_cli.connect import ConnectError, connect
 

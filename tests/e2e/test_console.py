@@ -191,3 +191,33 @@ def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, superv
         "fetch('/conversations').then(r => done(r.status), e => done(String(e)));"
     )
     assert status == 401
+
+
+def test_agents_are_added_listed_and_removed_and_act_as_themselves(stack, capsys, monkeypatch):
+    import re
+
+    api = ["--api", stack.url]
+    assert smsdesk([*api, "agents", "add", "Dana@Acme.example"]) == 0
+    password = re.search(r"password: (\S+)", capsys.readouterr().out).group(1)
+    assert smsdesk([*api, "agents", "add", "sam@acme.example", "--supervisor"]) == 0
+    assert smsdesk([*api, "agents", "add", "not-an-email"]) == 1
+    capsys.readouterr()
+    assert smsdesk([*api, "agents", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert re.search(r"dana@acme\.example\s+agent\s", listed) and re.search(r"sam@acme\.example\s+supervisor\s", listed)
+
+    # Dana signs in as herself: her name is on what she does; supervisor-only actions are refused.
+    assert smsdesk(["--api", stack.url, "text", "--from", "+14155550177", "The tent pole snapped on day one"]) == 0
+    capsys.readouterr()
+    [conversation] = [c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == "+14155550177"]
+    monkeypatch.setenv("SMSDESK_PASSWORD", password)
+    assert smsdesk([*api, "--user", "dana@acme.example", "resolve", conversation["reference"], "--note", "sent a new pole"]) == 0
+    assert smsdesk([*api, "--user", "dana@acme.example", "opt-out", "+14155550177"]) == 1
+    assert "only supervisors may record an opt-out" in capsys.readouterr().err
+    thread = stack.stack.agent("GET", f"/conversations/{conversation['reference']}").body["messages"]
+    assert ("agent:dana@acme.example", "resolved: sent a new pole") in [(m["author"], m["body"]) for m in thread]
+
+    # Removed, she can no longer sign in.
+    assert smsdesk([*api, "agents", "remove", "dana@acme.example"]) == 0
+    assert smsdesk([*api, "--user", "dana@acme.example", "conversations"]) == 2
+    assert "could not sign in as dana@acme.example" in capsys.readouterr().err
