@@ -172,8 +172,8 @@ CANNED_RESPONSES: Mapping[str, str] = {
         "business days to appear."
     ),
     "Need more details": (
-        "Thank you for telling us. Could you reply with your order number and a short "
-        "description of the problem, so we can help you faster?"
+        "Thank you for telling us. Please reply with your order number and a short "
+        "description of the problem, so we can help you faster."
     ),
     "Looking into it": "Thank you for your patience. We are looking into this now and will reply again today.",
 }

@@ -43,6 +43,8 @@ def every_template(values, promise="by 9:00 AM tomorrow"):
     yield "thanks", templates.satisfaction_thanks(score=5)
     yield "sorry", templates.satisfaction_thanks(score=1)
     yield "sla", templates.sla_update(name=v["name"], reference=v["reference"])
+    for title, text in templates.CANNED_RESPONSES.items():
+        yield f"canned: {title}", text
 
 
 TEMPLATES_ONE_SEGMENT_EXCEPTIONS = {"acknowledgement, urgent"}  # the call offer may push it to two
