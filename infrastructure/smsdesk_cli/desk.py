@@ -1,6 +1,6 @@
 """The agent commands: ``conversations``, ``show``, ``reply``, ``resolve``, ``reopen``, ``opt-out``.
 
-Each is one call (or, for a long list, a few pages) to the agent API, SigV4-signed; the API
+Each is one call (or, for a long list, a few pages) to the agent API, with a token; the API
 decides, the command only shows the answer. Exit status: 0 done, 1 the API refused (the reason
 is printed), 2 the stack could not be reached.
 """
