@@ -273,7 +273,9 @@ class AgentDesk:
         if view not in INBOX_VIEWS:
             raise InvalidRequest(f"unknown view {view!r}; one of {', '.join(INBOX_VIEWS)}")
         queue = Queue.RESOLVED if view == "resolved" else Queue.ACTIVE
-        conversations, _ = self._repository.conversations_in_queue(queue, status=None, limit=INBOX_LIMIT, cursor=None)
+        conversations, _ = self._repository.conversations_in_queue(
+            queue, status=None, limit=INBOX_LIMIT, cursor=None, newest_first=queue is Queue.RESOLVED
+        )
         return sorted(
             (c for c in conversations if in_view(c, view, actor) and matches(c, search)),
             key=lambda c: c.updated_at,

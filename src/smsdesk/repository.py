@@ -180,12 +180,15 @@ class ConversationRepository:
 
 
     def conversations_in_queue(
-        self, queue: str, *, status: str | None = None, limit: int = 25, cursor: str | None = None
+        self, queue: str, *, status: str | None = None, limit: int = 25, cursor: str | None = None,
+        newest_first: bool = False,
     ) -> tuple[list[Conversation], str | None]:
-        """A page of an agent's queue: urgent first, then oldest first (optionally one status)."""
+        """A page of an agent's queue: urgent first, then oldest first (optionally one status);
+        ``newest_first`` reads it backwards (the latest resolved, not the first ever)."""
         last_key = _decode_cursor(cursor) if cursor else None
         results = Conversation.by_queue.query(
             f"QUEUE#{queue}",
+            scan_index_forward=not newest_first,
             filter_condition=(Conversation.status == status) if status else None,
             limit=limit,
             last_evaluated_key=last_key,

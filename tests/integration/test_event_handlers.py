@@ -365,6 +365,9 @@ def test_the_views_of_the_queue(complaint, agent_api):
     assert references("open", q=complaint.lower()) == [complaint]
     bad = agent_api.http(agent_request("GET", "/conversations", query="view=everything"))
     assert bad.status == 400
+    assert references("resolved") == []
+    agent_api.http(conversation_request("POST", complaint, "resolve", body={}))
+    assert (references("resolved"), references("open")) == ([complaint], [])
 
 
 def test_a_request_whose_token_names_nobody_is_refused(complaint, agent_api):
