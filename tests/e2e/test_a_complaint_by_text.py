@@ -118,3 +118,19 @@ def test_the_console_never_shows_a_whole_phone_number(local_stack):
     console = local_stack.wait_for_output("text to +1******0106")
     assert "text to +1******0106" in console
     assert "+12125550106" not in console
+
+
+def test_the_local_token_endpoint_gives_tokens_to_the_machine_client_only(local_stack):
+    import base64
+
+    client = local_stack.stack.local_info()["machine_client"]
+
+    def token_request(secret: str, grant: str = "client_credentials"):  # noqa: ANN202
+        basic = base64.b64encode(f"{client['client_id']}:{secret}".encode()).decode()
+        return request("POST", client["token_url"], body=f"grant_type={grant}".encode(),
+                       headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"})
+
+    granted = token_request(client["client_secret"])
+    assert (granted.status, granted.body["token_type"]) == (200, "Bearer")
+    assert token_request("not-the-secret").body == {"error": "invalid_client"}
+    assert token_request(client["client_secret"], "password").body == {"error": "unsupported_grant_type"}
