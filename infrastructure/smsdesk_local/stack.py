@@ -288,6 +288,7 @@ class LocalStack:
                 "supervisor": {"email": LOCAL_SUPERVISOR_EMAIL, "password": LOCAL_AGENT_PASSWORD},
             },
             "user_pool": {"id": self.user_pool.pool_id, "region": cfn.REGION},
+            "region": cfn.REGION,
             "aws_endpoint": self.cloud.endpoint,
             "business": {k: self.parameters.get(k) for k in ("BusinessName", "BusinessTimeZone", "BusinessHours")},
             "clock": _iso(self.clock.now()),

@@ -47,6 +47,11 @@ class Actor:
         if not self.is_supervisor:
             raise NotAllowed(f"only supervisors may {action}")
 
+    def require_analytics_reader(self) -> None:
+        """The analytics are for supervisors and for systems (the report command, BI), not every agent."""
+        if not (self.machine or self.is_supervisor):
+            raise NotAllowed("only supervisors may read the analytics")
+
 
 def claim_list(value: object) -> frozenset[str]:
     """A list claim as the JWT authorizer passes it (``"[agents supervisors]"``), or a real list."""

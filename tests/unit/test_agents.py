@@ -31,3 +31,10 @@ def test_a_token_that_names_nobody_is_refused(claims):
 ])
 def test_list_claims_in_every_shape_they_arrive(value, expected):
     assert claim_list(value) == expected
+
+
+def test_the_analytics_are_for_supervisors_and_systems_not_every_agent():
+    Actor("sam@acme.example", frozenset({"agents", "supervisors"})).require_analytics_reader()
+    Actor("7abc", frozenset({Group.AGENTS}), machine=True).require_analytics_reader()
+    with pytest.raises(NotAllowed, match="only supervisors may read the analytics"):
+        Actor("dana@acme.example", frozenset({"agents"})).require_analytics_reader()
