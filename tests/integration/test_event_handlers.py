@@ -9,7 +9,10 @@ envelopes the rules delivered, the schedules' inputs. What leaves is what reache
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +37,7 @@ from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
 )
 from tests.support.aws_faults import THROTTLING
 from tests.support.lambda_functions import scheduler_inputs
+from tests.support.template import template
 
 OTHER = "+13125550188"  # Chicago
 
@@ -291,7 +295,7 @@ def test_an_agents_reply_reaches_the_customer_once_per_idempotency_key(complaint
     assert (retried.status, retried.json()["outcome"]) == (200, "duplicate")
     assert bodies_to(twilio) == ["A replacement ships today."]
     _, messages = repository.conversation_with_messages(complaint)
-    assert [m.author for m in messages if m.direction == "outbound"] == ["agent:dana"]  # from the IAM user ARN
+    assert [m.author for m in messages if m.direction == "outbound"] == ["agent:arn:aws:iam::123456789012:user/dana"]  # the caller's full principal ARN
     assert repository.conversation(complaint).status == "waiting_on_customer"
 
 
@@ -332,8 +336,10 @@ def test_an_unknown_route_is_a_404_problem(agent_api, cloud, method, path):
     ("body", "title"),
     [
         ("{not json", "the body is not JSON"),
-        ("[1, 2]", "the body must be a JSON object"),
-        ({"text": 42}, 'the body needs "text"'),
+        ("[1, 2]", "body: Input should be a valid dictionary or object to extract fields from"),
+        ({"text": 42}, "text: Input should be a valid string"),
+        ({}, "text: Field required"),
+        ({"text": "Hello", "urgent": True}, "urgent: Extra inputs are not permitted"),
         ({"text": "   "}, "the reply is empty"),
     ],
 )
@@ -346,7 +352,8 @@ def test_a_malformed_reply_is_a_400_problem_and_sends_nothing(complaint, agent_a
 
 @pytest.mark.parametrize(
     ("query", "title"),
-    [("limit=lots", "limit must be a number"), ("limit=1000", "limit must be between 1 and 100"),
+    [("limit=lots", "limit: Input should be a valid integer, unable to parse string as an integer"),
+     ("limit=1000", "limit: Input should be less than or equal to 100"),
      ("cursor=not-a-cursor", "invalid cursor")],
 )
 def test_a_malformed_listing_is_a_400_problem(agent_api, cloud, query, title):
@@ -368,3 +375,25 @@ def test_an_internal_failure_is_a_bare_500_with_no_error_text(lambdas, aws_fault
     # The function fails (API Gateway answers its generic 500); it never answers with the error.
     assert answer.error is not None and "Throttling" in str(answer.error)
     assert (answer.status, answer.body) == (500, '{"message":"Internal Server Error"}')
+
+
+# ------------------------------------------------------------------------ the OpenAPI document
+
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+def test_the_committed_openapi_document_is_the_one_the_routes_generate(agent_api):
+    generated = agent_api.module.openapi_document()
+    if os.environ.get("UPDATE_OPENAPI"):
+        OPENAPI.write_text(json.dumps(generated, indent=2) + "\n")
+    assert json.loads(OPENAPI.read_text()) == generated, (
+        "docs/openapi.json is stale: UPDATE_OPENAPI=1 uv run pytest tests/integration/test_event_handlers.py -k openapi"
+    )
+
+
+def test_the_openapi_document_has_exactly_the_routes_the_template_gives_the_agent_api():
+    events = template()["Resources"]["AgentApiFunction"]["Properties"]["Events"].values()
+    in_template = {(e["Properties"]["Method"].lower(), e["Properties"]["Path"]) for e in events if e["Type"] == "HttpApi"}
+    document = json.loads(OPENAPI.read_text())
+    documented = {(method, path) for path, item in document["paths"].items() for method in item}
+    assert documented == in_template
