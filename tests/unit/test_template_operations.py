@@ -82,6 +82,7 @@ def test_every_function_has_error_and_throttle_alarms(function):
 def test_every_dead_letter_queue_has_an_alarm_and_outlives_the_stack(queue):
     assert queue in alarmed("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     assert RESOURCES[queue].get("DeletionPolicy") == "Retain"
+    assert RESOURCES[queue]["Properties"]["SqsManagedSseEnabled"] is True  # .checkov.yaml, CKV_AWS_27
 
 
 @pytest.mark.parametrize("api", sorted(of_type("AWS::Serverless::HttpApi")))
