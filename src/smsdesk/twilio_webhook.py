@@ -122,10 +122,13 @@ def verify_signature(
     if not signature:
         raise ForgedWebhookRequest("missing X-Twilio-Signature")
     algorithm = get_signature_algorithm(request.headers.get("x-twilio-webhooks-signature-settings"))
-    if RequestValidator(credentials.auth_token).validate(url, params, signature, algorithm):
+    def signed_with(tokens: tuple[str, ...]) -> bool:
+        return any(RequestValidator(token).validate(url, params, signature, algorithm) for token in tokens)
+
+    if signed_with(credentials.signing_tokens):  # during a rollover, the previous token too
         return
     rotated = refresh()  # the token may have been rotated since we cached it
-    if rotated is not None and RequestValidator(rotated.auth_token).validate(url, params, signature, algorithm):
+    if rotated is not None and signed_with(rotated.signing_tokens):
         return
     raise ForgedWebhookRequest("X-Twilio-Signature does not match")
 

@@ -116,3 +116,13 @@ def test_scheduler_may_assume_its_role_only_for_this_stacks_schedule_group():
     condition = statement["Condition"]
     assert "aws:SourceAccount" in condition["StringEquals"]
     assert ref(condition["ArnEquals"]["aws:SourceArn"]) == "FollowUpScheduleGroup"
+
+
+def test_only_the_outbox_relay_may_publish_smsdesk_events_on_the_bus():
+    [policy] = of_type("AWS::Events::EventBusPolicy").values()
+    statement = policy["Properties"]["Statement"]
+    assert ref(policy["Properties"]["EventBusName"]) == "EventBus"
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Deny", "*", "events:PutEvents")
+    assert statement["Condition"]["StringEquals"] == {"events:source": "smsdesk"}
+    # SAM names a function's generated role <function>Role
+    assert ref(statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == "OutboxRelayFunctionRole"

@@ -1,7 +1,9 @@
 """The Twilio credentials, from AWS Secrets Manager, cached.
 
-The secret is a JSON object: ``{"account_sid": "AC...", "auth_token": "..."}``. It is read on
-first use and kept for ``max_age``; a signature that fails to verify may force one early re-read
+The secret is a JSON object: ``{"account_sid": "AC...", "auth_token": "..."}``, plus, during an
+auth-token rollover, ``"previous_auth_token"``: the webhooks accept a signature made with either,
+so Twilio's switch to the new token refuses nothing (README, "Rotating the auth token"). It is
+read on first use and kept for ``max_age``; a signature that fails to verify may force one early re-read
 (the token may have just been rotated), at most once per ``refresh_interval``, so forged requests
 cannot turn into a stream of Secrets Manager calls.
 """
@@ -25,9 +27,15 @@ _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 class TwilioCredentials:
     account_sid: str
     auth_token: str
+    previous_auth_token: str | None = None  # only while a rollover is under way
 
     def __repr__(self) -> str:  # never print the token
         return f"TwilioCredentials(account_sid={self.account_sid!r}, auth_token='***')"
+
+    @property
+    def signing_tokens(self) -> tuple[str, ...]:
+        """The tokens a genuine webhook may be signed with: the current, then the previous."""
+        return (self.auth_token,) + ((self.previous_auth_token,) if self.previous_auth_token else ())
 
 
 def parse_secret(secret_string: str) -> TwilioCredentials:
@@ -42,7 +50,10 @@ def parse_secret(secret_string: str) -> TwilioCredentials:
         raise ConfigurationError("the Twilio secret's account_sid must look like AC + 32 hex digits")
     if not isinstance(token, str) or len(token) < 16:
         raise ConfigurationError("the Twilio secret's auth_token is missing or too short")
-    return TwilioCredentials(sid, token)
+    previous = value.get("previous_auth_token")
+    if previous is not None and (not isinstance(previous, str) or len(previous) < 16):
+        raise ConfigurationError("the Twilio secret's previous_auth_token is too short")
+    return TwilioCredentials(sid, token, previous or None)
 
 
 class TwilioCredentialsProvider:
