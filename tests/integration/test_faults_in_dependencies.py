@@ -131,6 +131,31 @@ def test_rate_limited_past_every_attempt_the_message_waits_for_the_next_delivery
     assert len(twilio.sent) == 1
 
 
+def test_a_twilio_that_hangs_is_given_up_within_the_send_budget(
+    repository, secret, twilio, follow_ups, business, environ, clock, customer
+):
+    waits = []
+
+    def elapsed():  # every request to Twilio takes its whole timeout (4 s), as when Twilio hangs
+        return sum(waits) + 4.0 * len(twilio.mock.calls)
+
+    credentials = TwilioCredentialsProvider(environ["TWILIO_SECRET_ID"], clock)
+    transport = TwilioMessages(
+        MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0, monotonic=elapsed
+    )
+    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
+    gateway = SendGateway(repository, transport, clock, policy)
+    for _ in range(4):
+        twilio.crash_next(ReadTimeout())
+
+    with pytest.raises(TransientSendFailure, match="after 2 attempts"):
+        gateway.send(reply())  # the function's retries (then its dead-letter queue) take it from here
+
+    # a create, then a listing and a create: 12.5 s of a 14 s budget; a third would end at 21.5 s
+    assert elapsed() <= RetryPolicy().budget
+    assert twilio.attempts == 2 and twilio.sent == []
+
+
 @pytest.mark.parametrize(
     ("fault", "after_create"),
     [

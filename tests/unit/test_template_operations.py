@@ -126,3 +126,11 @@ def test_only_the_outbox_relay_may_publish_smsdesk_events_on_the_bus():
     assert statement["Condition"]["StringEquals"] == {"events:source": "smsdesk"}
     # SAM names a function's generated role <function>Role
     assert ref(statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == "OutboxRelayFunctionRole"
+
+
+@pytest.mark.parametrize("function", ["AcknowledgementFunction", "ConsentFunction", "FollowUpFunction", "AgentApiFunction"])
+def test_a_send_and_its_retries_fit_in_the_sending_functions_timeout_with_margin(function):
+    from smsdesk.twilio_messages import RetryPolicy
+
+    timeout = RESOURCES[function]["Properties"].get("Timeout") or template()["Globals"]["Function"]["Timeout"]
+    assert RetryPolicy().budget + 5 <= timeout  # 5 s for the table's claim and records around it
