@@ -11,7 +11,8 @@ Only the send gateway calls this. It sorts Twilio's answers into three outcomes:
   and full jitter; 5xx and network errors are *ambiguous* (Twilio may have taken the message),
   so before retrying one the recent messages to that number are listed and, if the text is
   already there, that message is taken as the result: a retry never sends twice. When the
-  attempts or their time budget (``RetryPolicy.budget``, inside the function's timeout) are used up, :class:`TransientSendFailure` lets the caller's retry policy continue.
+  attempts or their time budget (``RetryPolicy.budget``, inside the function's timeout) are
+  used up, :class:`TransientSendFailure` lets the caller's retry policy continue.
 
 The twilio REST client (with ``requests``) costs ~90 ms to import, so it is loaded on the first
 send only, and only in functions that send.
