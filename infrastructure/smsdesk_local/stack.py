@@ -43,6 +43,8 @@ from smsdesk_local.twilio_standin import TwilioStandIn
 # The local Twilio account: the stand-in accepts these, the webhooks are signed with the token.
 LOCAL_ACCOUNT_SID = "AC" + "10ca1" + "0" * 27
 LOCAL_AUTH_TOKEN = "local-twilio-auth-token-0000"  # noqa: S105 — a local stand-in, not a secret
+LOCAL_API_KEY_SID = "SK" + "10ca1" + "0" * 27
+LOCAL_API_KEY_SECRET = "local-twilio-api-key-secret-0000"  # noqa: S105 — a local stand-in, not a secret
 # Parameters the template has no default for, and what differs locally.
 LOCAL_PARAMETERS = {
     "BusinessName": "Acme Outdoor",
@@ -72,7 +74,9 @@ class LocalStack:
         self.clock = TravelClock(settings.start)
         self.template = cfn.load_template()
         self.cloud = LocalCloud(self.template)
-        self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, self.clock.now)
+        self.twilio = TwilioStandIn(
+            LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, self.clock.now, api_key=(LOCAL_API_KEY_SID, LOCAL_API_KEY_SECRET)
+        )
         self.gateway = HttpGateway([], self._control, self._report)
         self.functions: dict[str, LocalFunction] = {}
         self.parameters: dict[str, str] = {}
@@ -105,7 +109,17 @@ class LocalStack:
             **self.settings.parameters,
         }
         resolver = cfn.Resolver(self.template, self.parameters, self.cloud.physical)
-        self.cloud.provision(resolver, {"account_sid": LOCAL_ACCOUNT_SID, "auth_token": LOCAL_AUTH_TOKEN})
+        self.cloud.provision(
+            resolver,
+            {
+                "TwilioSecretName": {"account_sid": LOCAL_ACCOUNT_SID, "auth_token": LOCAL_AUTH_TOKEN},
+                "TwilioApiKeySecretName": {
+                    "account_sid": LOCAL_ACCOUNT_SID,
+                    "api_key_sid": LOCAL_API_KEY_SID,
+                    "api_key_secret": LOCAL_API_KEY_SECRET,
+                },
+            },
+        )
         self._build_functions(resolver)
         for function in self.functions.values():
             function.load()  # every cold start now: a configuration error stops `make local` here

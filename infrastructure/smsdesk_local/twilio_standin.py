@@ -58,7 +58,10 @@ class Faults:
 
 
 class TwilioStandIn:
-    def __init__(self, account_sid: str, auth_token: str, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, now: Callable[[], datetime], *, api_key: tuple[str, str] | None = None
+    ) -> None:
+        self.api_key = api_key  # (SID, secret): what smsdesk's senders authenticate with
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.now = now
@@ -149,7 +152,7 @@ class TwilioStandIn:
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except ValueError:
             return False
-        return user == self.account_sid and password == self.auth_token
+        return (user, password) in {(self.account_sid, self.auth_token), self.api_key}
 
     def create(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         with self._lock:

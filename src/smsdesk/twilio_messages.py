@@ -5,7 +5,7 @@ Only the send gateway calls this. It sorts Twilio's answers into three outcomes:
 * accepted: Twilio returns the message SID;
 * permanent failure (:class:`PermanentSendFailure`): 21610 (the recipient replied STOP to this
   number), 21211 (invalid number), 21614 (not a mobile number)... never retried;
-* our credentials refused (401): the secret is read again (a rotated auth token) and the send
+* our credentials refused (401): the secret is read again (a rotated API key) and the send
   retried; if that does not help, a transient failure;
 * transient failure: 429 / 20429 (too many requests) is retried here with exponential backoff
   and full jitter; 5xx and network errors are *ambiguous* (Twilio may have taken the message),
@@ -111,18 +111,18 @@ class TwilioMessages:
         self._timeout = timeout_seconds
         self._monotonic = monotonic
         self._client: Any = None
-        self._client_token: str | None = None
+        self._client_key: Any = None
 
     def _twilio(self) -> Any:  # noqa: ANN401
-        credentials = self._credentials.get()
-        if self._client is None or self._client_token != credentials.auth_token:
+        key = self._credentials.get()  # a TwilioApiKey (the senders' secret)
+        if self._client is None or self._client_key != key:
             from twilio.http.http_client import TwilioHttpClient
             from twilio.rest import Client
 
             base = self._settings.twilio_api_base_url
             http = rebased_http_client(base, self._timeout) if base else TwilioHttpClient(timeout=self._timeout)
-            self._client = Client(credentials.account_sid, credentials.auth_token, http_client=http)
-            self._client_token = credentials.auth_token
+            self._client = Client(key.key_sid, key.secret, key.account_sid, http_client=http)
+            self._client_key = key
         return self._client
 
     def create(
@@ -166,7 +166,7 @@ class TwilioMessages:
                     last_error, ambiguous = f"Twilio answered {error.status}", True
                     continue
                 if error.status == 401:
-                    # Our credentials, not the message: the auth token may have just been
+                    # Our credentials, not the message: the API key may have just been
                     # rotated. Read the secret again (at most once a minute) and retry; if that
                     # does not help, retry later (the function's retries, then its queue).
                     last_error, ambiguous = "Twilio refused the credentials (401)", False

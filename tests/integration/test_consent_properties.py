@@ -62,10 +62,12 @@ from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
 from smsdesk.twilio_webhook import InboundSms
 from tests.integration.conftest import (
     ACCOUNT_SID,
+    API_KEY,
     AUTH_TOKEN,
     BUSINESS_NUMBER,
     ENVIRON,
     MONDAY_10AM_NEW_YORK,
+    sender_credentials,
 )
 from tests.support.template import table_definition, template
 from tests.support.twilio_http import MESSAGES, FakeTwilioApi
@@ -210,6 +212,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
             Name=environ["TWILIO_SECRET_ID"],
             SecretString=json.dumps({"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}),
         )
+        boto3.client("secretsmanager").create_secret(Name=environ["TWILIO_API_KEY_SECRET_ID"], SecretString=API_KEY)
         boto3.client("dynamodb").create_table(TableName=environ["TABLE_NAME"], **table_definition())
         boto3.client("scheduler").create_schedule_group(Name=environ["SCHEDULE_GROUP_NAME"])
         bind_table(environ["TABLE_NAME"], "us-east-1")
@@ -220,7 +223,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         clock = self.clock
         self.business = business = BusinessSettings.from_environ(environ)
         self.repository = repository = ConversationRepository()
-        credentials = TwilioCredentialsProvider(environ["TWILIO_SECRET_ID"], clock)
+        credentials = sender_credentials(environ, clock)
         transport = TwilioMessages(
             MessagingSettings.from_environ(environ), credentials, retry=RetryPolicy(), sleep=lambda seconds: None
         )

@@ -134,3 +134,21 @@ def test_a_send_and_its_retries_fit_in_the_sending_functions_timeout_with_margin
 
     timeout = RESOURCES[function]["Properties"].get("Timeout") or template()["Globals"]["Function"]["Timeout"]
     assert RetryPolicy().budget + 5 <= timeout  # 5 s for the table's claim and records around it
+
+
+def secrets_read_by(function: str) -> set[str]:
+    """The secret parameters a function's policies let it read."""
+    names = set()
+    for policy in RESOURCES[function]["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "AWSSecretsManagerGetSecretValuePolicy" in policy:
+            arn = str(policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"])
+            names |= {name for name in ("TwilioSecretName", "TwilioApiKeySecretName") if "${" + name + "}" in arn}
+    return names
+
+
+@pytest.mark.parametrize("function", sorted(of_type("AWS::Serverless::Function")))
+def test_only_the_webhooks_read_the_auth_token_and_the_senders_use_the_api_key(function):
+    webhooks = {"InboundSmsFunction", "DeliveryStatusFunction"}
+    senders = {"AcknowledgementFunction", "ConsentFunction", "FollowUpFunction", "AgentApiFunction"}
+    expected = {"TwilioSecretName"} if function in webhooks else {"TwilioApiKeySecretName"} if function in senders else set()
+    assert secrets_read_by(function) == expected
