@@ -39,6 +39,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 
@@ -65,6 +66,22 @@ def bind_table(table_name: str, region: str | None = None) -> None:
         TableItem.Meta.region = region
     for model in (TableItem, *_all_subclasses(TableItem)):
         model._connection = None  # noqa: SLF001 — pynamodb caches the connection per model class
+    # One connection (one botocore session and DynamoDB client) for every model and the
+    # repository's transactions: pynamodb would create one per model class, each loading
+    # botocore's service data again on a cold start's first request.
+    shared = TableItem._get_connection()  # noqa: SLF001
+    for model in _all_subclasses(TableItem):
+        model._connection = shared  # noqa: SLF001
+    # ... and the session smsdesk's own clients use (pynamodb keeps one per thread; this is the
+    # cold start's thread, the one a Lambda invocation runs in).
+    from smsdesk.aws.clients import new_session
+
+    shared.connection._local.session = new_session()  # noqa: SLF001
+
+
+def table_connection() -> Connection:
+    """The connection every model uses (for TransactWrite/TransactGet)."""
+    return TableItem._get_connection().connection  # noqa: SLF001
 
 
 def _all_subclasses(cls: type) -> list[type]:

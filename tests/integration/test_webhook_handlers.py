@@ -192,3 +192,16 @@ def test_status_callback_for_an_inbound_message_is_not_ours(inbound, delivery_st
     assert answer.status == 503
     [message] = [i for i in repository.iterate_table() if isinstance(i, Message)]
     assert message.status == "received"
+
+
+def test_a_cold_start_loads_botocore_once_for_the_table_and_the_secret(inbound, repository):
+    """Every model, the transactions and the secret's client share one botocore session, so a
+    cold start's first text loads botocore's service data once (make bench: cold webhook)."""
+    from smsdesk.aws.clients import session
+    from smsdesk.table import Conversation, Customer, table_connection
+
+    assert inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1))).status == 200
+
+    assert Customer._get_connection() is Conversation._get_connection()  # noqa: SLF001
+    assert Customer._get_connection().connection is table_connection()  # noqa: SLF001
+    assert table_connection().session is session()
