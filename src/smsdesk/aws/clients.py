@@ -8,6 +8,7 @@ start for nothing smsdesk uses (see docs/decisions.md).
 from __future__ import annotations
 
 import os
+import threading
 from functools import cache
 from typing import Any
 
@@ -22,6 +23,7 @@ _CONFIG = Config(
 
 
 _session: Any = None
+_creating = threading.Lock()
 
 
 def session() -> Any:  # noqa: ANN401
@@ -40,4 +42,5 @@ def new_session() -> Any:  # noqa: ANN401
 @cache
 def client(service: str) -> Any:  # noqa: ANN401 — botocore clients are generated at run time
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return session().create_client(service, region_name=region, config=_CONFIG)
+    with _creating:  # a botocore session creates one client at a time (the local stack has threads)
+        return session().create_client(service, region_name=region, config=_CONFIG)
