@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics
@@ -61,4 +62,7 @@ def build_metrics() -> EphemeralMetrics:
     every function (and several environments of one) in one process, at the same time."""
     if not os.environ.get("POWERTOOLS_METRICS_NAMESPACE"):
         raise ConfigurationError("POWERTOOLS_METRICS_NAMESPACE is not set")
+    # Most invocations count nothing (an agent reading the queue); Powertools documents this
+    # filter for functions that do not publish a metric every time.
+    warnings.filterwarnings("ignore", "No application metrics to publish*")
     return EphemeralMetrics()
