@@ -33,6 +33,7 @@ import sys
 import tempfile
 import uuid
 from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def run(options: Options) -> Outcome:
     peer_blocked = layer_blocked - PEER_PACKAGES
     samples: dict[str, list[float]] = defaultdict(list)
     try:
-        with _moto_server() as endpoint:
+        with _moto_server() as endpoint, ExitStack() as cleanup:
             lambda_env = {
                 "AWS_ENDPOINT_URL": endpoint,
                 "PYTHONPYCACHEPREFIX": str(scratch / "pyc"),
@@ -140,8 +141,8 @@ def run(options: Options) -> Outcome:
                 AWS_LAMBDA_FUNCTION_NAME="peer",
             )
             table = handler_env["TABLE_NAME"]
-            credentials = _environment({k: v for k, v in handler_env.items() if k.startswith("AWS_")})
-            credentials.__enter__()  # this process's boto3 clients (the table, the secret) too
+            # this process's own boto3 clients (the table, the secret) talk to moto as the children do
+            cleanup.enter_context(_environment({k: v for k, v in handler_env.items() if k.startswith("AWS_")}))
             dynamodb = boto3.client("dynamodb", region_name=stack.REGION, endpoint_url=endpoint)
             dynamodb.create_table(TableName=table, **stack.table_definition(stream=False))
             boto3.client("secretsmanager", region_name=stack.REGION, endpoint_url=endpoint).create_secret(
