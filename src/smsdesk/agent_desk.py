@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from smsdesk.clock import Clock, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_out
-from smsdesk.conversations import ACTIVE, Queue, Status, status_actions
+from smsdesk.conversations import ACTIVE, Queue, Status, reopen, status_actions
 from smsdesk.errors import ConversationNotFound, InvalidTransition
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.redaction import redact_card_numbers
@@ -127,7 +127,7 @@ class AgentDesk:
         return ReplyResult(result, reference)
 
     def _responded(self, conversation: Conversation, agent: str, now: datetime) -> None:
-        actions = [Conversation.updated_at.set(now)]
+        actions = [Conversation.updated_at.set(now), Conversation.last_agent_reply_at.set(now)]
         if conversation.first_response_at is None:
             actions.append(Conversation.first_response_at.set(now))
         actions += status_actions(conversation, Status.WAITING_ON_CUSTOMER)
@@ -143,10 +143,10 @@ class AgentDesk:
         except WriteConflict:
             # The status moved meanwhile (the customer wrote): keep it, record the response.
             fresh = self._existing(conversation.reference)
+            late = [Conversation.last_agent_reply_at.set(now)]
             if fresh.first_response_at is None:
-                self._repository.commit(
-                    UnitOfWork().update("conversation", fresh, [Conversation.first_response_at.set(now)])
-                )
+                late.append(Conversation.first_response_at.set(now))
+            self._repository.commit(UnitOfWork().update("conversation", fresh, late))
 
     def resolve(self, reference: str, *, agent: str, note: str | None = None) -> Conversation:
         conversation = self._existing(reference)
@@ -179,26 +179,19 @@ class AgentDesk:
         if conversation.status in ACTIVE:
             raise InvalidTransition(f"{reference} is {conversation.status}, not resolved or closed")
         now = self._clock.now()
-        work = UnitOfWork().update(
-            "conversation",
-            conversation,
-            [
-                Conversation.updated_at.set(now),
-                Conversation.reopened_count.add(1),
-                Conversation.closed_at.remove(),
-                *status_actions(conversation, Status.WAITING_ON_AGENT),
-            ],
-            Conversation.status == conversation.status,
-        )
+        work = UnitOfWork()
+        actions = [
+            Conversation.updated_at.set(now),
+            *reopen(work, conversation, now, by=f"agent:{agent}"),
+            *status_actions(conversation, Status.WAITING_ON_AGENT),
+        ]
+        work.update("conversation", conversation, actions, Conversation.status == conversation.status)
         customer = Customer(f"CUSTOMER#{conversation.customer}", "PROFILE")
         work.update(
             "customer",
             customer,
             [Customer.open_conversation.set(reference)],
             Customer.open_conversation.does_not_exist() | (Customer.open_conversation == reference),
-        )
-        work.publish(
-            DomainEvent(EventType.CONVERSATION_REOPENED, now, conversation.customer, reference, {"by": f"agent:{agent}"})
         )
         try:
             self._repository.commit(work)
