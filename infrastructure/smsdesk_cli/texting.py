@@ -104,8 +104,9 @@ def clock(stack: Stack, advance: str | None, *, out: TextIO) -> int:
         print(f"cannot advance the clock: {error}", file=sys.stderr)
         return 2
     print(f"now {moved['now']}", file=out)
-    for name in moved["fired"]:
-        print(f"  fired {name}", file=out)
+    for step in moved.get("steps") or [{"schedule": name} for name in moved["fired"]]:
+        at = f"  at {step['at']}" if step.get("at") else ""
+        print(f"  fired {step['schedule']}{at}", file=out)
     return 0
 
 

@@ -68,10 +68,12 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "reopened_count": c.reopened_count,
         "csat_score": c.csat_score,
         "callback_requested": c.callback_requested,
-        "auto_reply_note": c.auto_reply_note,
+        # Said while it is true: after START the customer gets automatic replies again.
+        "auto_reply_note": c.auto_reply_note if customer is not None and customer.consent == "opted_out" else None,
         "customer_name": customer.name if customer else None,
         "consent": customer.consent if customer else None,
-        "messages": [message_view(m) for m in view.messages],
+        # In the order the customer saw them: a held text where it was sent, not where it was written.
+        "messages": [message_view(m) for m in sorted(view.messages, key=lambda m: (m.sent_at or m.created_at, m.key))],
     }
 
 

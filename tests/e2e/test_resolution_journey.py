@@ -61,9 +61,11 @@ def test_a_complaint_end_to_end(local_stack, capsys):
     shown = run(local_stack, capsys, "show", reference)
     assert shown.startswith(f"{reference}  waiting_on_agent  urgent")
     assert "csat       2" in shown and "low_satisfaction" in shown
-    # The agent sees when the held survey actually went out, not only when it was written.
+    # The agent sees the held survey where it went out (08:00 in New York), and when it was written.
     [survey_line] = [line for line in shown.splitlines() if SURVEY in line]
-    assert "sent 2026-11-24T13:" in survey_line  # 08:xx in New York
+    assert survey_line.startswith("2026-11-24T13:00") and "written 2026-11-24T11:30" in survey_line
+    lines = shown.splitlines()
+    assert lines.index(survey_line) < [i for i, line in enumerate(lines) if line.endswith("-> customer           2")][0]
 
 
 def test_an_opt_out_between_resolution_and_survey_means_no_survey(local_stack, capsys):
