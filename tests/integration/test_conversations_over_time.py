@@ -183,3 +183,15 @@ def test_the_reopen_window_is_configurable(repository, desk, clock):
     desk.resolve(old, agent="dana")
     clock.advance(timedelta(days=1, minutes=1))
     assert inbound.receive(sms("Another thing", sid=3)).conversation != old
+
+
+def test_a_customer_whose_zone_is_unknown_is_promised_a_time_in_the_business_zone_named(
+    inbound, responder, twilio
+):
+    australian_mobile = "+61412345678"  # anywhere from Perth to Lord Howe Island
+    reference = inbound.receive(sms("My order arrived broken", sid=1, sender=australian_mobile)).conversation
+    responder.acknowledge(reference)
+    assert bodies(twilio)[-1].endswith("A member of our team will reply by 12:00 PM today ET.")
+    new_yorker = inbound.receive(sms("My order arrived broken", sid=2)).conversation
+    responder.acknowledge(new_yorker)
+    assert bodies(twilio)[-1].endswith("A member of our team will reply by 12:00 PM today.")  # their own zone
