@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from botocore.utils import normalize_url_path
 
+from smsdesk_local.aws_server import refuse_chunked
 from smsdesk_local.functions import LocalFunction
 from smsdesk_local.template import ACCOUNT, REGION, HttpRoute
 
@@ -137,6 +138,8 @@ class HttpGateway:
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         method = request.command.upper()
         url = urlsplit(request.path)
+        if refuse_chunked(request):  # Twilio always sends a Content-Length
+            return None
         length = int(request.headers.get("Content-Length") or 0)
         if length > MAX_PAYLOAD_BYTES:
             request.rfile.read(length)

@@ -74,6 +74,8 @@ def queue_keys(status: str, priority: str, opened_at: datetime, reference: str) 
 def summary_of(text: str, num_media: int) -> str:
     if text:
         return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 3] + "..."
+    if num_media == 0:
+        return "(an empty message)"
     return f"({num_media} attachment{'s' if num_media != 1 else ''}, no text)"
 
 
