@@ -189,8 +189,11 @@ class SendGateway:
             return self._refuse(outbound, thread, existing, now, "no conversation with this number on record")
         body = redact_card_numbers(outbound.compose(customer))
         segments = count_segments(body).segments
-        if segments > MAX_SEGMENTS or not body.strip():
-            return self._refuse(outbound, thread, existing, now, f"the text needs {segments} segments")
+        if not body.strip():
+            return self._refuse(outbound, thread, existing, now, "the text is empty")
+        if segments > MAX_SEGMENTS:
+            reason = f"the text needs {segments} SMS segments; at most {MAX_SEGMENTS}"
+            return self._refuse(outbound, thread, existing, now, reason, body)
 
         # Consent: read just now, strongly consistent; checked again once the message is claimed.
         confirming = outbound.purpose is Purpose.OPT_OUT_CONFIRMATION

@@ -195,3 +195,56 @@ def test_a_customer_whose_zone_is_unknown_is_promised_a_time_in_the_business_zon
     new_yorker = inbound.receive(sms("My order arrived broken", sid=2)).conversation
     responder.acknowledge(new_yorker)
     assert bodies(twilio)[-1].endswith("A member of our team will reply by 12:00 PM today.")  # their own zone
+
+
+# ------------------------------------------------------------------------------- agents' rough edges
+
+
+def test_references_are_case_insensitive_for_agents(inbound, desk, twilio):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    assert desk.read(f"  {reference.lower()} ").conversation.reference == reference
+    assert desk.reply(reference.lower(), "On it.", agent="dana").send.outcome == "sent"
+    assert desk.resolve(reference.lower(), agent="dana").status == "resolved"
+    assert desk.reopen(reference.lower(), agent="dana").status == "waiting_on_agent"
+
+
+@pytest.mark.parametrize("written", ["+12125550199", "(212) 555-0199", "212-555-0199", " 2125550199 "])
+def test_an_agent_can_opt_out_a_number_that_never_texted_in_any_usual_format(desk, gateway, repository, written):
+    from smsdesk.send_gateway import Outbound, Purpose
+
+    assert desk.record_opt_out(written, agent="dana", reason="asked by e-mail") == "+12125550199"
+    customer = repository.customer("+12125550199")
+    assert customer.consent == "opted_out"
+    [record] = repository.consent_history("+12125550199")
+    assert (record.source, record.reason) == ("agent", "asked by e-mail")
+    sent = gateway.send(Outbound(to="+12125550199", purpose=Purpose.AGENT_REPLY, key="a1", compose=lambda c: "Hi"))
+    assert sent.outcome == "refused"
+
+
+@pytest.mark.parametrize("written", ["not a number", "123", "+999", ""])
+def test_a_malformed_number_is_refused_clearly_and_changes_nothing(desk, repository, written):
+    from smsdesk.agent_desk import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match="is not a phone number"):
+        desk.record_opt_out(written, agent="dana", reason=None)
+    assert list(repository.iterate_table()) == []
+
+
+def test_the_reply_limit_is_the_gateways_in_segments_with_the_count_in_the_error(inbound, desk, twilio):
+    from smsdesk.agent_desk import InvalidRequest
+
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    assert desk.reply(reference, "x" * 1530, agent="dana").send.outcome == "sent"  # 10 GSM-7 segments
+    with pytest.raises(InvalidRequest, match=r"needs 11 SMS segments \(1531 GSM-7 characters\); at most 10"):
+        desk.reply(reference, "x" * 1531, agent="dana")
+    with pytest.raises(InvalidRequest, match=r"needs 11 SMS segments \(671 UCS-2"):
+        desk.reply(reference, "é" * 600 + "ж" * 71, agent="dana")
+
+
+def test_a_refused_reply_keeps_its_body_and_says_why(inbound, desk, repository, twilio):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    inbound.receive(sms("STOP", sid=2))
+    result = desk.reply(reference, "Your refund is on its way.", agent="dana", request_id="r1")
+    assert (result.send.outcome, result.send.note) == ("refused", "the customer has opted out")
+    stored = repository.message(f"CONVERSATION#{reference}", "agent-r1")
+    assert (stored.body, stored.status, stored.note) == ("Your refund is on its way.", "refused", "the customer has opted out")
