@@ -105,6 +105,7 @@ class LocalStack:
             "PublicBaseUrl": base_url,
             **self.settings.parameters,
         }
+        self.twilio.answers_opt_out_keywords = self.parameters.get("TwilioAnswersOptOutKeywords") == "true"
         resolver = cfn.Resolver(self.template, self.parameters, self.cloud.physical)
         self.cloud.provision(resolver, {"account_sid": LOCAL_ACCOUNT_SID, "auth_token": LOCAL_AUTH_TOKEN})
         self._build_functions(resolver)
@@ -301,6 +302,13 @@ class LocalStack:
                 return 200, self.advance(str(body.get("by", "")))
             except ValueError as error:
                 return 400, {"message": str(error)}
+        if (method, path) == ("POST", "/_local/twilio/inbound"):
+            # A customer's text reaching Twilio, before Twilio calls the webhook (`smsdesk text`).
+            sender, text = body.get("from"), body.get("body")
+            if not isinstance(sender, str) or not isinstance(text, str):
+                return 400, {"message": 'give "from" and "body"'}
+            reply = self.twilio.received(sender, str(self.parameters.get("TwilioSender")), text)
+            return 200, {"twilio_replied": reply["body"] if reply else None}
         if (method, path) == ("GET", "/_local/dead-letters"):
             return 200, {"queues": self.cloud.queue_depths()}
         return 404, {"message": "Not Found"}

@@ -127,3 +127,27 @@ def test_an_absurd_jump_is_refused_and_the_stack_keeps_working(local_stack, caps
     assert smsdesk(["--api", local_stack.url, "clock", "advance", "10000000d"]) == 2
     assert "more than a year" in capsys.readouterr().err
     assert run(local_stack, capsys, "clock").startswith("now 2026-")
+
+
+def test_stop_shows_the_reply_twilio_itself_sends_and_nothing_from_smsdesk(local_stack, capsys):
+    customer = "+12125550183"
+    printed = run(local_stack, capsys, "text", "--from", customer, "STOP")
+    assert printed.splitlines()[1:] == [
+        "<- You have successfully been unsubscribed. You will not receive any more messages from this number. "
+        "Reply START to resubscribe."
+    ]
+    shown = local_stack.stack.agent("GET", "/conversations", query={"status": "active"}).body
+    assert customer not in [c["customer"] for c in shown["conversations"]]
+
+
+def test_a_bad_parameter_override_is_a_clear_message_not_a_traceback():
+    for overrides, message in [("SurveyDelayHours=0", "SurveyDelayHours=0 is below its minimum, 1"),
+                               ("Nope=1", "Nope is not a parameter of template.yaml"),
+                               ("BusinessHours='Mon-Fri 9-5'", 'BUSINESS_HOURS: "9-5" is not opening hours')]:
+        finished = subprocess.run(  # noqa: S603 — our own module
+            [sys.executable, "-m", "smsdesk_local", "--port", "0", "--twilio-port", "0",
+             "--parameter-overrides", overrides],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        assert finished.returncode != 0
+        assert message in finished.stderr and "Traceback" not in finished.stderr + finished.stdout

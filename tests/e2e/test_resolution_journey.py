@@ -77,5 +77,6 @@ def test_an_opt_out_between_resolution_and_survey_means_no_survey(local_stack, c
     run(local_stack, capsys, "text", "--from", customer, "stop")
     assert f"survey-{reference}-0" not in run(local_stack, capsys, "clock")  # cancelled
     run(local_stack, capsys, "clock", "advance", "2d")
-    texts = local_stack.texts_to(customer)
-    assert len(texts) == 1 and "Your reference is" in texts[0].body  # the acknowledgement only
+    texts = [m.body for m in local_stack.texts_to(customer)]
+    assert len(texts) == 2 and "Your reference is" in texts[0]  # the acknowledgement,
+    assert texts[1].startswith("You have successfully been unsubscribed.")  # Twilio's own answer to "stop"
