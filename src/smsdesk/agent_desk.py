@@ -116,11 +116,18 @@ class AgentDesk:
                 f"characters); at most {MAX_SEGMENTS}"
             )
         reference = normalise_reference(reference)
-        conversation = self._existing(reference)
+        conversation, messages = self._repository.conversation_with_messages(reference)
+        if conversation is None:
+            raise ConversationNotFound(reference)
         if conversation.status not in ACTIVE:
             raise InvalidTransition(f"{reference} is {conversation.status}; reopen it to reply")
         now = self._clock.now()
         key = f"agent-{request_id or uuid.uuid4().hex}"
+        # Earlier replies still held for the customer's quiet hours go first (decided again now:
+        # if the customer has just written, they are no longer proactive), so texts arrive in
+        # the order agents wrote them.
+        for held in (m for m in messages if m.status == "held" and m.purpose == Purpose.AGENT_REPLY and m.key != key):
+            self._gateway.release(held.pk, held.key)
         result = self._gateway.send(
             Outbound(
                 to=conversation.customer,

@@ -248,3 +248,15 @@ def test_a_refused_reply_keeps_its_body_and_says_why(inbound, desk, repository, 
     assert (result.send.outcome, result.send.note) == ("refused", "the customer has opted out")
     stored = repository.message(f"CONVERSATION#{reference}", "agent-r1")
     assert (stored.body, stored.status, stored.note) == ("Your refund is on its way.", "refused", "the customer has opted out")
+
+
+def test_a_reply_held_for_the_night_goes_before_a_later_one_once_the_customer_writes(
+    inbound, desk, repository, clock, twilio
+):
+    reference = inbound.receive(sms("My order arrived broken", sid=1, sender=HONOLULU)).conversation
+    clock.advance(timedelta(hours=2))  # noon New York, 07:00 in Honolulu; the customer wrote 2 h ago
+    assert desk.reply(reference, "First: a replacement ships today.", agent="dana").send.outcome == "held"
+    clock.advance(timedelta(minutes=10))
+    inbound.receive(sms("Hello?", sid=2, sender=HONOLULU))  # the customer writes: replies are not proactive
+    assert desk.reply(reference, "Second: here is the tracking number.", agent="dana").send.outcome == "sent"
+    assert bodies(twilio) == ["First: a replacement ships today.", "Second: here is the tracking number."]
