@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,11 @@ from smsdesk.table import Conversation, Message
 if TYPE_CHECKING:
     from smsdesk.aws.scheduler import Scheduler
     from smsdesk.config import BusinessSettings
+
+# at() has whole seconds, so a schedule may fire up to a second before the instant it was set
+# for; a later promise (a reopening) is hours away, never within this.
+SCHEDULE_SLACK = timedelta(minutes=1)
+
 
 class FollowUp(StrEnum):
     SLA_CHECK = "sla_check"
@@ -161,7 +166,7 @@ class FollowUpRunner:
         now = self._clock.now()
         if conversation is None or (round_ is not None and round_ != conversation.reopened_count):
             return FollowUpResult(FollowUp.SLA_CHECK, "superseded by a later promise")
-        if conversation.reply_by is not None and conversation.reply_by > now:
+        if conversation.reply_by is not None and conversation.reply_by - now > SCHEDULE_SLACK:
             return FollowUpResult(FollowUp.SLA_CHECK, "the promise is not due yet")
         if conversation.status not in ACTIVE:
             return FollowUpResult(FollowUp.SLA_CHECK, "conversation no longer waiting")

@@ -260,3 +260,15 @@ def test_a_reply_held_for_the_night_goes_before_a_later_one_once_the_customer_wr
     inbound.receive(sms("Hello?", sid=2, sender=HONOLULU))  # the customer writes: replies are not proactive
     assert desk.reply(reference, "Second: here is the tracking number.", agent="dana").send.outcome == "sent"
     assert bodies(twilio) == ["First: a replacement ships today.", "Second: here is the tracking number."]
+
+
+def test_an_sla_check_that_fires_a_moment_before_the_promise_still_checks_it(
+    inbound, responder, runner, repository, clock
+):
+    # Scheduler's at() has whole seconds: a promise at 12:00:00.500 is checked at 12:00:00.
+    clock.advance(timedelta(milliseconds=500))
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    promise = responder.acknowledge(reference).reply_by
+    assert promise.microsecond == 500_000
+    clock.set(promise.replace(microsecond=0))
+    assert runner.run({"follow_up": "sla_check", "conversation": reference, "round": 0}).done == "breached"
