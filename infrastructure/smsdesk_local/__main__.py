@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     info = stack.info()
     twilio = info["twilio"]
     logs = "shown here" if args.logs else f"{FUNCTION_LOG.relative_to(ROOT)} (--logs shows them here)"
+    from smsdesk_cli.http import DEFAULT_API
+
+    point = "" if info["api"] == DEFAULT_API else f"\n  export SMSDESK_API={info['api']}   # this stack is not on the default port"
     say(
         f"""smsdesk is running locally on {info['api']}  (no AWS account, no Docker)
 
@@ -103,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
   Local clock       {info['clock']}
   Function logs     {logs}
 
-Text it from another terminal:
+Text it from another terminal:{point}
   uv run smsdesk text --from +14155550100 "My order 4432 arrived broken"
   uv run smsdesk outbox --to +14155550100
   uv run smsdesk conversations

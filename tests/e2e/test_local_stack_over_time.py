@@ -151,3 +151,7 @@ def test_a_bad_parameter_override_is_a_clear_message_not_a_traceback():
         )
         assert finished.returncode != 0
         assert message in finished.stderr and "Traceback" not in finished.stderr + finished.stdout
+
+
+def test_a_stack_on_another_port_says_how_to_point_the_commands_at_it(local_stack):
+    assert f"export SMSDESK_API={local_stack.url}" in local_stack.wait_for_output("Activity (Ctrl-C to stop)")
