@@ -87,12 +87,18 @@ class Stack:
             self._info = answer.body
         return self._info
 
-    def _wait_for_local_stack(self, wait: float = LOCAL_START_WAIT_SECONDS) -> Answer:
+    def _wait_for_local_stack(self) -> Answer:
         """GET /_local/info, waiting (with one line on stderr) while the stack is starting: its
-        port refuses connections, or it answers 503, until it is whole."""
+        port refuses connections, or it answers 503, until it is whole (SMSDESK_WAIT_SECONDS,
+        default 30)."""
+        import os
         import sys
         import time
 
+        try:
+            wait = float(os.environ.get("SMSDESK_WAIT_SECONDS") or LOCAL_START_WAIT_SECONDS)
+        except ValueError:
+            raise StackError("SMSDESK_WAIT_SECONDS must be a number of seconds") from None
         deadline = time.monotonic() + wait
         told = False
         while True:

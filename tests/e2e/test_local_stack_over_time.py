@@ -47,7 +47,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_a_script_that_texts_as_soon_as_the_port_opens_is_answered():
+def test_a_script_that_texts_as_soon_as_the_port_opens_is_answered(monkeypatch):
+    monkeypatch.setenv("SMSDESK_WAIT_SECONDS", "180")  # a loaded CI machine starts the stack slowly
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 — our own module
         [sys.executable, "-m", "smsdesk_local", "--port", str(port), "--twilio-port", "0"],
