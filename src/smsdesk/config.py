@@ -236,6 +236,8 @@ class InboundSettings:
 
     keyword_replies: Mapping[str, str] = field(default_factory=dict)
     twilio_answers_opt_out_keywords: bool = True
+    # A text this long after resolution opens a new conversation instead of reopening the old one.
+    reopen_window: timedelta = timedelta(days=7)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:
@@ -244,6 +246,7 @@ class InboundSettings:
         settings = cls(
             keyword_replies=replies or {},
             twilio_answers_opt_out_keywords=read.boolean("TWILIO_ANSWERS_OPT_OUT_KEYWORDS", True),
+            reopen_window=timedelta(days=read.integer("REOPEN_WINDOW_DAYS", 7, minimum=1, maximum=90)),
         )
         read.done("Inbound")
         return settings

@@ -163,10 +163,13 @@ class Conversation(TableItem, discriminator="conversation"):
     closed_at = UTCDateTimeAttribute(null=True)
     resolution_note = UnicodeAttribute(null=True)
     reopened_count = NumberAttribute(default=0)
+    reopened_at = UTCDateTimeAttribute(null=True)  # the last reopening: the wait for an agent restarts
+    last_agent_reply_at = UTCDateTimeAttribute(null=True)  # whether the current wait was answered
     repeat_complaint = BooleanAttribute(default=False)
     sla_breached = BooleanAttribute(default=False)
     csat_score = NumberAttribute(null=True)
-    survey_sent_at = UTCDateTimeAttribute(null=True)
+    survey_sent_at = UTCDateTimeAttribute(null=True)  # when Twilio took the satisfaction check
+    survey_answered_at = UTCDateTimeAttribute(null=True)  # when its 1-5 answer was recorded
     callback_requested = BooleanAttribute(default=False)
     # Why smsdesk did not answer automatically (e.g. the customer had opted out): agents see it.
     auto_reply_note = UnicodeAttribute(null=True)
@@ -189,7 +192,7 @@ class Message(TableItem, discriminator="message"):
     updated_at = UTCDateTimeAttribute()
     sent_at = UTCDateTimeAttribute(null=True)  # when Twilio took it (later than created_at when held)
     # Delivery: received | claimed | held | queued | sent | delivered | undelivered | failed
-    #           | refused | retrying | unknown
+    #           | refused (also: held, then no longer wanted) | retrying | unknown
     status = UnicodeAttribute()
     status_rank = NumberAttribute(default=0)  # callbacks only ever move it forward
     twilio_sid = UnicodeAttribute(null=True)

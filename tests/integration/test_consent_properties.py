@@ -53,7 +53,7 @@ from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSetting
 from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.errors import ConversationNotFound, InvalidTransition
 from smsdesk.events import EventType
-from smsdesk.follow_ups import FollowUpRunner, FollowUps
+from smsdesk.follow_ups import FollowUpRunner, FollowUps, ReplyPromises
 from smsdesk.inbound import InboundService
 from smsdesk.repository import ConversationRepository
 from smsdesk.send_gateway import CONFIRMATION_WINDOW, ProactivePolicy, SendGateway
@@ -241,6 +241,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         self.responder = AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
         self.processor = ConsentProcessor(gateway, follow_ups, business)
         self.runner = FollowUpRunner(repository, gateway, follow_ups, clock, business)
+        self.promises = ReplyPromises(repository, follow_ups, clock, business)
         self.desk = AgentDesk(repository, gateway, follow_ups, clock, business)
         self.opt_out_confirmation = templates.opt_out_confirmation(business=business.name)
         self.opt_in_confirmation = templates.opt_in_confirmation(business=business.name)
@@ -595,6 +596,7 @@ HANDLERS: dict[str, Callable[[ConsentUnderLoad, dict], object]] = {
     EventType.SATISFACTION_RECORDED: lambda m, d: m.responder.thank_for_score(
         d["customer"], d["conversation"], int(d["score"]), d["message_sid"]
     ),
+    EventType.CONVERSATION_REOPENED: lambda m, d: m.promises.reopened(d["conversation"]),
     EventType.CONSENT_REVOKED: lambda m, d: m.processor.revoked(d["customer"], d),
     EventType.CONSENT_GRANTED: lambda m, d: m.processor.granted(d["customer"], d),
     EventType.HELP_REQUESTED: lambda m, d: m.processor.help_requested(d["customer"], d),

@@ -374,10 +374,11 @@ def test_a_photo_without_text_opens_a_conversation(inbound, repository):
     assert (kind, detail["num_media"]) == ("ComplaintReceived", 1)
 
 
-def test_no_text_and_no_media_is_a_422(inbound, repository):
+def test_no_text_and_no_media_is_stored_as_an_empty_message(inbound, repository):
     answer = inbound.http(twilio_post("/sms/inbound", inbound_params("   \u200b ", NumMedia="0")))
-    assert answer.status == 422
-    assert table_items(repository) == []
+    assert answer.status == 200
+    [message] = messages(repository)
+    assert (message.body, message.num_media) == ("", 0)
 
 
 def test_a_body_that_is_not_a_form_is_a_400(inbound, repository):

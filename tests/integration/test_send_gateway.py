@@ -217,8 +217,9 @@ def test_a_crash_after_twilio_took_the_message_is_reconciled_not_resent(gateway,
     assert result.outcome is Outcome.SENT and len(twilio.sent) == 1
 
 
-def test_card_numbers_are_redacted_from_outgoing_texts(gateway, customer, twilio):
-    gateway.send(reply("We refunded card 4111 1111 1111 1111."))
+@pytest.mark.parametrize("card", ["4111 1111 1111 1111", "4111.1111.1111.1111", "4111,1111,1111,1111", "4111\u20131111\u20131111\u20131111"])
+def test_card_numbers_are_redacted_from_outgoing_texts(gateway, customer, twilio, card):
+    gateway.send(reply(f"We refunded card {card}."))
     assert twilio.sent[0]["Body"] == "We refunded card [card ending 1111]."
 
 
