@@ -90,6 +90,11 @@ def record_opt_out(event: dict, number: str) -> dict:
     return {"statusCode": 204, "body": ""}  # no content: no body, no content type
 
 
+def clear_possible_opt_out(event: dict, number: str) -> dict:
+    desk.clear_possible_opt_out(number, agent=agent(event))
+    return {"statusCode": 204, "body": ""}
+
+
 ROUTES = {
     "GET /conversations": list_conversations,
     "GET /conversations/{reference}": read_conversation,
@@ -97,6 +102,7 @@ ROUTES = {
     "POST /conversations/{reference}/resolve": resolve,
     "POST /conversations/{reference}/reopen": reopen,
     "POST /customers/{number}/opt-out": record_opt_out,
+    "POST /customers/{number}/not-an-opt-out": clear_possible_opt_out,
 }
 
 

@@ -126,6 +126,14 @@ def opt_out(stack: Stack, number: str, reason: str | None, *, out: TextIO, err: 
     return 0
 
 
+def not_an_opt_out(stack: Stack, number: str, *, out: TextIO, err: TextIO) -> int:
+    answer = stack.agent("POST", f"/customers/{quote(number)}/not-an-opt-out", payload={})
+    if not answer.ok:
+        return _refused(answer, err)
+    print(f"{number}: not an opt-out; texts may go again", file=out)
+    return 0
+
+
 def _refused(answer: Answer, err: TextIO) -> int:
     print(f"{answer.status}: {problem(answer)}", file=err)
     return 1

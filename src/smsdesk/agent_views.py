@@ -28,7 +28,15 @@ def conversation_summary(c: Conversation) -> dict[str, Any]:
         "opened_at": _iso(c.opened_at),
         "updated_at": _iso(c.updated_at),
         "reply_by": _iso(c.reply_by),
+        "possible_opt_out": c.possible_opt_out,
     }
+
+
+# For the agent only: the customer is never told how their text was read.
+CRISIS_NOTE = (
+    "The customer may be at risk of self-harm. Reply with care; in the US the 988 Suicide & Crisis "
+    "Lifeline (call or text 988) is available 24/7. If life is in immediate danger, call 911."
+)
 
 
 def conversation_page(page: Page) -> dict[str, Any]:
@@ -67,6 +75,9 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "auto_reply_note": c.auto_reply_note,
         "customer_name": customer.name if customer else None,
         "consent": customer.consent if customer else None,
+        "consent_hold": customer.consent_hold if customer else None,
+        "language": customer.language if customer else None,
+        "agent_note": CRISIS_NOTE if "self_harm" in (c.escalation_reasons or []) else None,
         "messages": [message_view(m) for m in view.messages],
     }
 

@@ -76,13 +76,15 @@ class AutoResponder:
             promise = reply_by(now, self._business.hours, target_minutes)
 
         def compose(customer: Customer) -> str:
+            language = templates.language_of(customer.language)
             return templates.acknowledgement(
                 business=self._business.name,
                 name=customer.name,
                 reference=conversation.reference,
                 category=conversation.category,
-                reply_by=describe_reply_by(promise, now, self.customer_zone(customer)),
+                reply_by=describe_reply_by(promise, now, self.customer_zone(customer), language),
                 offer_call=conversation.priority == "urgent",
+                language=language,
             )
 
         def record(work: UnitOfWork, message: Message) -> None:
@@ -126,21 +128,29 @@ class AutoResponder:
         now = self._clock.now()
 
         def compose(customer: Customer) -> str:
+            language = templates.language_of(customer.language)
             if keyword in self._business.keyword_replies:
                 return self._business.keyword_replies[keyword]
             if keyword == "HOURS":
-                return templates.hours_reply(business=self._business.name, hours=self._business.hours.describe(now))
+                return templates.hours_reply(
+                    business=self._business.name, hours=self._business.hours.describe(now), language=language
+                )
             if keyword == "STATUS":
                 promise = None
                 if conversation is not None and conversation.reply_by is not None:
-                    promise = describe_reply_by(conversation.reply_by, now, self.customer_zone(customer))
+                    promise = describe_reply_by(conversation.reply_by, now, self.customer_zone(customer), language)
                 return templates.status_reply(
                     reference=conversation.reference if conversation else None,
                     status=conversation.status if conversation else None,
                     reply_by=promise,
+                    language=language,
                 )
             if keyword == "CALL":
-                return templates.call_requested(reference=reference)
+                return templates.call_requested(reference=reference, language=language)
+            if keyword == "REFUND":
+                # "Your complaint stays open" only when there is one.
+                open_case = conversation is not None and conversation.status not in {"resolved", "closed"}
+                return templates.refund_reply(open_case=open_case, language=language)
             return templates.DEFAULT_KEYWORD_REPLIES[keyword]
 
         return self._gateway.send(
@@ -161,7 +171,9 @@ class AutoResponder:
                 to=to,
                 purpose=Purpose.SATISFACTION_THANKS,
                 key=f"thanks-{message_sid}",
-                compose=lambda customer: templates.satisfaction_thanks(score=score),
+                compose=lambda customer: templates.satisfaction_thanks(
+                    score=score, language=templates.language_of(customer.language)
+                ),
                 conversation=reference,
             )
         )

@@ -199,7 +199,8 @@ class FollowUpRunner:
                 key=f"survey-{conversation.reopened_count}",
                 conversation=reference,
                 compose=lambda customer: templates.satisfaction_survey(
-                    business=self._business.name, name=customer.name, reference=reference
+                    business=self._business.name, name=customer.name, reference=reference,
+                    language=templates.language_of(customer.language),
                 ),
             )
         )
