@@ -52,6 +52,11 @@ class Figures:
         n = sum(self.count("opt_out", lang) for lang in self.by_language if lang != "en")
         return found / n if n else None
 
+    def opt_out_recall_with_held(self) -> float | None:
+        """Opt-outs found, or held for an agent as possible opt-outs (nothing is sent to those)."""
+        n = self.count("opt_out")
+        return (self.confusion[("opt_out", "opt_out")] + self.possible_opt_outs["opt_out"]) / n if n else None
+
     @property
     def escalation_recall(self) -> float | None:
         return self.escalated_found / self.escalated if self.escalated else None
@@ -117,6 +122,7 @@ def report(rows: list[dict], out: TextIO = sys.stdout) -> Figures:
         print(f"{language:<6} {total:>6}  " + "  ".join(f"{c:>8}" for c in cells)
               + f"   ({_f(figures.recall('opt_out', language))})", file=out)
     print(f"non-English opt-out recall {_f(figures.non_english_opt_out_recall())}", file=out)
+    print(f"opt-outs found or held for an agent (possible opt-out) {_f(figures.opt_out_recall_with_held())}", file=out)
     print(f"escalation recall {_f(figures.escalation_recall)} ({figures.escalated_found}/{figures.escalated}); "
           f"false escalations per 100 ordinary complaints {_f(figures.false_escalations_per_100)} "
           f"({figures.false_escalations}/{figures.ordinary})", file=out)

@@ -44,6 +44,7 @@ SEED = 20261125
 EPOCHS = 12
 L2 = 1e-5
 MIN_TEXTS = 2
+LATIN_LANGUAGES = {"en", "es", "fr", "pt", "de", "it", "tl", "vi"}
 PRUNE = 0.002  # weights smaller than this (after training) are dropped: they change no decision
 
 
@@ -134,10 +135,9 @@ def build(rows: list[dict]) -> dict[str, dict]:
     heads = {}
     intents = ["opt_out", "opt_in", "help", "complaint"]
     heads["intent"] = train_head([(f, r["intent"]) for f, r in zip(feats, rows) if r["intent"] in intents], intents, SEED)
-    languages = sorted({r["language"] for r in rows if r.get("language")})
-    heads["language"] = train_head(
-        [(f, r["language"]) for f, r in zip(feats, rows) if r.get("language")], languages, SEED + 1
-    )
+    # Hangul, Han, Arabic and Cyrillic are told by their script: the model tells the Latin ones apart.
+    latin = [(f, r["language"]) for f, r in zip(feats, rows) if r.get("language") in LATIN_LANGUAGES]
+    heads["language"] = train_head(latin, sorted({language for _, language in latin}), SEED + 1)
     complaints = [(f, r) for f, r in zip(feats, rows) if r["intent"] == "complaint"]
     heads["escalate"] = train_head(
         [(f, "yes" if r.get("escalate") else "no") for f, r in complaints], ["no", "yes"], SEED + 2

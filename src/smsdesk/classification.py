@@ -116,6 +116,7 @@ def _fold(text: str) -> str:
     """NFKC, no zero-width characters, accents removed, lower case, one space between words."""
     text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFC", text)  # Hangul syllables decompose into jamo under NFKD
     text = text.replace("đ", "d").replace("Đ", "D").replace("\u2019", "'").replace("\u2018", "'")
     text = _LONE_HASH.sub(" number ", text)  # "wrong #" is "wrong number"; "#4432" is left alone
     return " ".join(text.lower().split())
@@ -553,12 +554,15 @@ _REPEAT_IN_TEXT = re.compile(
     r"(?:third|fourth|fifth|cuarta|tercera|quinta) (?:time|vez|fois)|por (?:tercera|cuarta|quinta) vez)\b"
 )
 
+# Chinese, Japanese and Thai write whole sentences without spaces: their word count says nothing.
+_NON_SPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f]")
 _REPLY_REQUEST = re.compile(r"\b(?:text|call|message|msg|get|write|ring|answer) (?:me|us) back\b")
 
 # Thresholds on the model's probabilities, tuned on the development split (training/README):
 # an opt-out at OPT_OUT_SURE or above; between OPT_OUT_POSSIBLE and OPT_OUT_SURE a person decides.
 OPT_OUT_SURE = 0.5
 OPT_OUT_POSSIBLE = 0.3
+OPT_OUT_SURE_SHORT = 0.8  # three words or fewer
 OPT_IN_SURE = 0.5
 HELP_SURE = 0.5
 ESCALATE_SURE = 0.55
@@ -665,8 +669,12 @@ def classify(
 
     # A text about wanting to die is never read as an opt-out by the model ("não quero mais viver").
     guarded = guarded or _SELF_HARM.search(normal) is not None
-    if _is_natural_opt_out(folded, normal) or (not guarded and p_out >= OPT_OUT_SURE):
-        rule = _is_natural_opt_out(folded, normal)
+    rule = _is_natural_opt_out(folded, normal)
+    # A few words say little: the model alone does not opt a number out on them unless it is
+    # quite sure ("Another problem" is not "no more"); below that a person decides.
+    short = len(text.split()) <= 3 and not _NON_SPACED_SCRIPT.search(text)
+    sure = OPT_OUT_SURE_SHORT if short else OPT_OUT_SURE
+    if rule or (not guarded and p_out >= sure):
         return Classification(
             Intent.OPT_OUT,
             natural_language=True,

@@ -263,11 +263,12 @@ _TEXTS: dict[str, dict] = {
         "opt_in_confirmation": "Se ha vuelto a suscribir a los mensajes de {business}. Pueden aplicarse tarifas. "
         "Responda HELP para ayuda, STOP para darse de baja.",
         "opt_in_instructions": "Para volver a recibir mensajes de {business}, responda START.",
-        "refund": "Para pedir un reembolso, responda con el código de su pedido y el motivo. "
+        "refund": "Para pedir un reembolso, responda indicando su pedido y el motivo. "
         "Le confirmaremos dentro de 2 jornadas laborables.",
         "refund_open": " Su queja sigue abierta.",
         "hours": "Horario de {business}: {hours}. Los mensajes fuera de horario se responden cuando abrimos.",
-        "status_none": "No tenemos casos abiertos para este celular. Escríbanos su pregunta y le ayudaremos.",
+        "status_none": "No tenemos casos abiertos para este celular. Si tiene una pregunta, responda a este mensaje "
+        "y le ayudaremos.",
         "status": "Su caso {reference} {words}.",
         "status_words": {"open": "está abierto", "acknowledged": "espera a nuestro equipo",
                          "waiting_on_agent": "espera a nuestro equipo", "waiting_on_customer": "espera su respuesta",
@@ -277,14 +278,14 @@ _TEXTS: dict[str, dict] = {
         "call_about": " sobre el caso {reference}",
         "survey": "{hello} le escribe {business}. Resolvimos su caso (ref {reference}). "
         "¿Qué tal lo hicimos? Responda de 1 (mal) a 5 (excelente).",
-        "thanks": "Gracias por su opinión.",
+        "thanks": "Gracias por su respuesta.",
         "thanks_low": "Gracias por su respuesta. Lamentamos no haber estado a la altura; "
         "le contactaremos pronto.",
     },
     "fr": {
         "acknowledgement": "{hello} ici {business}. Nous sommes désolés pour {issue}. Votre référence : {reference}. "
         "Nous vous répondrons {reply_by}.",
-        "offer_call": " Répondez CALL pour être rappelé.",
+        "offer_call": " Répondez CALL si vous souhaitez un appel.",
         "help": "Assistance {business} : {contact}. Frais de messages et de données possibles. "
         "Répondez STOP pour vous désabonner.",
         "opt_out_confirmation": "Vous ne recevrez plus de SMS de {business}. Répondez START pour vous réabonner.",

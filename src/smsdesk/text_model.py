@@ -5,9 +5,10 @@ kept, so "không" and "não" tell their language; word unigrams and bigrams of t
 text), each weighted 1/sqrt(count). Each *head* (intent, language, escalation, reason) is a
 multinomial logistic regression over those features, trained by ``make train``
 (training/train_classifier.py, plain Python, fixed seed) and shipped as ``classifier_weights.bin``
-beside this module: only the non-zero weights, quantised to 16 bits. The file is read once, on
+beside this module: only the weights of features seen in at least two training texts. The file is read once, on
 the first text a process classifies (not at import), so the webhook's cold start pays for it only
-when it reads a text.
+when it reads a text. Weights are quantised to 8 bits (one scale per head) and stored
+uncompressed: reading the file is a few array copies, no decompression.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class Head:
     classes: tuple[str, ...]
     bias: tuple[float, ...]
     rows: dict[int, int]  # feature bucket -> offset of its row in weights
-    weights: array.array  # int16, len(rows) * len(classes)
+    weights: array.array  # int8, len(rows) * len(classes)
     scale: float
 
     def probabilities(self, feats: dict[int, float]) -> dict[str, float]:
@@ -97,7 +98,7 @@ class Head:
 
 
 def encode(heads: dict[str, dict], meta: dict | None = None) -> bytes:
-    """The weights file: a JSON header, then per head its buckets (uint32) and weights (int16).
+    """The weights file: a JSON header, then per head its buckets (uint32) and weights (int8).
 
     ``heads`` maps a name to {"classes": [...], "bias": [...], "rows": {bucket: [w per class]}}.
     """
@@ -107,12 +108,11 @@ def encode(heads: dict[str, dict], meta: dict | None = None) -> bytes:
         head = heads[name]
         rows = sorted(head["rows"].items())
         largest = max((abs(w) for _, ws in rows for w in ws), default=1.0) or 1.0
-        scale = largest / 32767
+        scale = largest / 127
         buckets = array.array("I", (b for b, _ in rows))
-        weights = array.array("h", (round(w / scale) for _, ws in rows for w in ws))
+        weights = array.array("b", (round(w / scale) for _, ws in rows for w in ws))
         if sys.byteorder != "little":
             buckets.byteswap()
-            weights.byteswap()
         header[name] = {
             "classes": list(head["classes"]),
             "bias": [round(b, 6) for b in head["bias"]],
@@ -121,17 +121,17 @@ def encode(heads: dict[str, dict], meta: dict | None = None) -> bytes:
         }
         blobs += [buckets.tobytes(), weights.tobytes()]
     head_bytes = json.dumps({"heads": header, "meta": meta or {}}, sort_keys=True).encode()
-    return zlib.compress(_MAGIC + struct.pack("<I", len(head_bytes)) + head_bytes + b"".join(blobs), 9)
+    return _MAGIC + struct.pack("<I", len(head_bytes)) + head_bytes + b"".join(blobs)
 
 
 def decode(data: bytes) -> dict[str, Head]:
-    raw = zlib.decompress(data)
-    if not raw.startswith(_MAGIC):
+    raw = memoryview(data)
+    if bytes(raw[: len(_MAGIC)]) != _MAGIC:
         raise ValueError("not a smsdesk text-model file")
     at = len(_MAGIC)
     (length,) = struct.unpack_from("<I", raw, at)
     at += 4
-    header = json.loads(raw[at : at + length])["heads"]
+    header = json.loads(bytes(raw[at : at + length]))["heads"]
     at += length
     heads = {}
     for name in sorted(header):
@@ -140,12 +140,11 @@ def decode(data: bytes) -> dict[str, Head]:
         buckets = array.array("I")
         buckets.frombytes(raw[at : at + 4 * n])
         at += 4 * n
-        weights = array.array("h")
-        weights.frombytes(raw[at : at + 2 * n * k])
-        at += 2 * n * k
+        weights = array.array("b")
+        weights.frombytes(raw[at : at + n * k])
+        at += n * k
         if sys.byteorder != "little":
             buckets.byteswap()
-            weights.byteswap()
         rows = dict(zip(buckets, range(0, n * k, k), strict=True))
         heads[name] = Head(name, tuple(spec["classes"]), tuple(spec["bias"]), rows, weights, spec["scale"])
     return heads
@@ -153,7 +152,7 @@ def decode(data: bytes) -> dict[str, Head]:
 
 def meta(data: bytes) -> dict:
     """What the file says about how it was made (the corpus's digest, the settings)."""
-    raw = zlib.decompress(data)
+    raw = data
     (length,) = struct.unpack_from("<I", raw, len(_MAGIC))
     return json.loads(raw[len(_MAGIC) + 4 : len(_MAGIC) + 4 + length])["meta"]
 
