@@ -97,7 +97,8 @@ def test_a_possible_opt_out_is_flagged_and_nothing_is_sent_until_an_agent_decide
     assert reply.send.outcome == "refused"
     # HELP is still answered: the customer asked for it.
     unsure_inbound.receive(sms("HELP", sid=2))
-    processor.help_requested(CUSTOMER, outbox_events(repository)[-1][1])
+    [help_requested] = [d for kind, d in outbox_events(repository) if kind == "HelpRequested"]
+    processor.help_requested(CUSTOMER, help_requested)
     assert [s["Body"] for s in twilio.sent] == [processor_help_text(processor)]
     assert agent_views.conversation_summary(repository.conversation(received.conversation))["possible_opt_out"]
 
@@ -137,7 +138,8 @@ def test_a_proactive_survey_waits_for_the_agents_decision(unsure_inbound, gatewa
 def test_who_is_this_gets_the_help_content(inbound, processor, repository, twilio):
     received = inbound.receive(sms("hi, who's texting me?"))
     assert received.outcome is Outcome.HELP
-    processor.help_requested(CUSTOMER, outbox_events(repository)[-1][1])
+    [help_requested] = [d for kind, d in outbox_events(repository) if kind == "HelpRequested"]
+    processor.help_requested(CUSTOMER, help_requested)
     assert "Reply STOP to opt out" in twilio.sent[0]["Body"]
 
 
@@ -148,8 +150,7 @@ def test_an_opt_in_in_words_is_answered_with_how_to_confirm_and_changes_nothing(
     received = inbound.receive(sms("ok you may message me again", sid=2))
     assert received.outcome is Outcome.OPT_IN_REQUESTED
     assert repository.customer(CUSTOMER).consent == "opted_out"
-    kind, detail = outbox_events(repository)[-1]
-    assert kind == "OptInRequested"
+    [detail] = [d for kind, d in outbox_events(repository) if kind == "OptInRequested"]
     processor.opt_in_requested(CUSTOMER, detail)
     processor.opt_in_requested(CUSTOMER, detail)  # delivered twice: answered once
     [sent] = twilio.sent
@@ -250,7 +251,7 @@ def test_an_unclear_text_keeps_the_language_the_customer_wrote_in(inbound, repos
 def test_a_chinese_opt_out_is_confirmed_in_chinese(inbound, processor, repository, twilio):
     inbound.receive(sms("别再发短信了"))
     assert repository.customer(CUSTOMER).consent == "opted_out"
-    kind, detail = next((k, d) for k, d in outbox_events(repository) if k == "ConsentRevoked")
+    [detail] = [d for kind, d in outbox_events(repository) if kind == "ConsentRevoked"]
     processor.revoked(CUSTOMER, detail)
     assert "退订" in twilio.sent[0]["Body"]
 
