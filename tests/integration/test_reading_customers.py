@@ -47,7 +47,10 @@ def desk(repository, gateway, follow_ups, clock, business):
 def maybe_an_opt_out(text, **kwargs):  # noqa: ANN001, ANN201
     """The classifier as it answers a text it is unsure about (which texts those are depends on
     the trained weights; what smsdesk does with the answer does not)."""
-    return replace(classify(text, **kwargs), intent=Intent.COMPLAINT, possible_opt_out=True, confidence=0.5)
+    result = classify(text, **kwargs)
+    if result.intent is not Intent.COMPLAINT:  # keywords and rules are sure
+        return result
+    return replace(result, possible_opt_out=True, confidence=0.5)
 
 
 # ------------------------------------------------------------------ a complaint inside an opt-out
@@ -85,7 +88,7 @@ def unsure_inbound(repository, clock):
 def test_a_possible_opt_out_is_flagged_and_nothing_is_sent_until_an_agent_decides(
     unsure_inbound, responder, processor, desk, repository, twilio, clock
 ):
-    received = unsure_inbound.receive(sms("not sure I want all these"))
+    received = unsure_inbound.receive(sms("the replacement part still has not come"))
     conversation = repository.conversation(received.conversation)
     assert conversation.possible_opt_out and "Possible opt-out" in conversation.auto_reply_note
     customer = repository.customer(CUSTOMER)
@@ -118,14 +121,14 @@ def processor_help_text(processor):  # noqa: ANN001, ANN201
 
 
 def test_an_agent_confirming_a_possible_opt_out_opts_the_number_out(unsure_inbound, desk, repository):
-    unsure_inbound.receive(sms("not sure I want all these"))
+    unsure_inbound.receive(sms("the replacement part still has not come"))
     desk.record_opt_out(CUSTOMER, agent="ana", reason="confirmed a possible opt-out")
     customer = repository.customer(CUSTOMER)
     assert (customer.consent, customer.consent_hold) == ("opted_out", None)
 
 
 def test_a_proactive_survey_waits_for_the_agents_decision(unsure_inbound, gateway, repository):
-    received = unsure_inbound.receive(sms("not sure I want all these"))
+    received = unsure_inbound.receive(sms("the replacement part still has not come"))
     survey = Outbound(CUSTOMER, Purpose.SATISFACTION_SURVEY, "survey-0", lambda c: "How did we do?",
                       conversation=received.conversation)
     result = gateway.send(survey)
