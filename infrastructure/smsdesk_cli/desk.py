@@ -63,8 +63,11 @@ def show(stack: Stack, reference: str, *, as_json: bool, out: TextIO, err: TextI
                        ("resolved", "resolved_at"), ("closed", "closed_at")):
         if c.get(key):
             print(f"{label:<10} {c[key]}", file=out)
-    for label, key in (("escalated", "escalation_reasons"), ("note", "resolution_note"),
-                       ("csat", "csat_score"), ("automatic", "auto_reply_note")):
+    if c.get("possible_opt_out"):
+        print(f"{'consent':<10} POSSIBLE OPT-OUT: nothing is sent until you decide "
+              f"(smsdesk opt-out {c['customer']} / smsdesk not-an-opt-out {c['customer']})", file=out)
+    for label, key in (("escalated", "escalation_reasons"), ("for you", "agent_note"), ("note", "resolution_note"),
+                       ("csat", "csat_score"), ("automatic", "auto_reply_note"), ("language", "language")):
         if c.get(key):
             value = ", ".join(c[key]) if isinstance(c[key], list) else c[key]
             print(f"{label:<10} {value}", file=out)

@@ -141,16 +141,22 @@ def _exact_keyword(folded: str) -> tuple[Intent, str] | None:
     if len(set(words)) == 1:  # "stop stop stop"
         candidates.add(words[0])
     for candidate in candidates:
-        if candidate in OPT_OUT_KEYWORDS:
+        if candidate in _OPT_OUT_FOLDED:
             return Intent.OPT_OUT, candidate
-        if candidate in OPT_IN_KEYWORDS:
+        if candidate in _OPT_IN_FOLDED:
             return Intent.OPT_IN, candidate
-        if candidate in HELP_KEYWORDS:
+        if candidate in _HELP_FOLDED:
             return Intent.HELP, candidate
     # "YES START", "START YES": every word an opt-in keyword
-    if all(w in OPT_IN_KEYWORDS for w in words):
+    if all(w in _OPT_IN_FOLDED for w in words):
         return Intent.OPT_IN, words[-1] if words[-1] != "YES" else words[0]
     return None
+
+
+# The keywords as a text is compared with them: folded the same way ("إلغاء" loses its hamza).
+_OPT_OUT_FOLDED = frozenset(_letters_only(_fold(k)) for k in OPT_OUT_KEYWORDS)
+_OPT_IN_FOLDED = frozenset(_letters_only(_fold(k)) for k in OPT_IN_KEYWORDS)
+_HELP_FOLDED = frozenset(_letters_only(_fold(k)) for k in HELP_KEYWORDS)
 
 
 # -- misspellings -----------------------------------------------------------------------------

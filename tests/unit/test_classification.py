@@ -144,3 +144,54 @@ def test_any_text_is_classified(text):
 )
 def test_a_standard_opt_out_keyword_alone_is_always_an_opt_out(keyword, before, after, case):
     assert classify(before + case(keyword) + after).intent is Intent.OPT_OUT
+
+
+# -- what the learned half adds ----------------------------------------------------------------
+
+
+def test_stop_above_a_signature_is_an_opt_out():
+    result = classify("STOP\n\nJane Doe\nSenior Manager, Acme Corp\njane@acme.example")
+    assert (result.intent, result.keyword) == (Intent.OPT_OUT, "STOP")
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint_too"),
+    [("Stop texting me and refund my money", True),
+     ("stop texting me, the blender you sent caught fire", True),
+     ("please stop texting me", False),
+     ("stop sending me these texts, wrong number", False),
+     ("unsubscribe", False)],
+)
+def test_a_complaint_inside_an_opt_out_is_kept(text, complaint_too):
+    result = classify(text)
+    assert result.intent is Intent.OPT_OUT
+    assert result.complaint_too is complaint_too
+
+
+@pytest.mark.parametrize(
+    "text", ["Não aguento mais, perdi tudo, não quero mais viver", "I can't go on like this, I want to die"]
+)
+def test_wanting_to_die_is_an_urgent_complaint_never_an_opt_out(text):
+    result = classify(text)
+    assert result.intent is Intent.COMPLAINT
+    assert EscalationReason.SELF_HARM in result.escalation_reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("no me manden más mensajes", "es"), ("merci de ne plus m'écrire", "fr"), ("别再发短信了", "zh"),
+     ("đừng nhắn cho tôi nữa", "vi"), ("문자 그만 보내세요", "ko"), ("перестаньте мне писать", "ru"),
+     ("توقفوا عن إرسال الرسائل", "ar"), ("my order never arrived and nobody answers the phone", "en"),
+     ("si", None)],
+)
+def test_the_language_is_told_or_left_unknown(text, language):
+    assert classify(text).language == language
+
+
+def test_a_keyword_decides_with_full_confidence_and_the_model_says_how_sure_it_is():
+    assert classify("STOP").confidence == 1.0
+    assert 0.0 < classify("the blender arrived with a cracked jar").confidence <= 1.0
+
+
+def test_a_chargeback_threat_is_a_payment_dispute():
+    assert EscalationReason.PAYMENT_DISPUTE in classify("refund me or I'm filing a chargeback").escalation_reasons
