@@ -523,6 +523,20 @@ def _is_natural_opt_out(folded: str, normal: str) -> bool:
 
 # -- HELP in words, and the rest of urgency ----------------------------------------------------
 
+
+class _Lazy:
+    """A pattern compiled on first use: the webhook's import (its cold start) does not pay for it."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled.search(text)
+
+
 # "who's texting me", "what company is this", "¿quién habla?", "qui est-ce": the HELP content answers.
 _IDENTITY_QUESTION = re.compile(
     r"^(?:hi|hello|hey|um+|uh+|sorry|excuse me|ok|hola|bonjour|ola|oi)?[ ,.!]*"
@@ -537,7 +551,7 @@ _PAYMENT_DISPUTE = re.compile(
     r"(?:call|contact|tell) my bank|(?:file|filing|open|opening) a (?:dispute|claim) with my (?:bank|card)|"
     r"reverse the (?:charge|payment)|contracargo|reclamacion (?:al|con el) banco)\b"
 )
-_SELF_HARM = re.compile(
+_SELF_HARM = _Lazy(
     r"\b(?:kill (?:myself|my self)|end (?:it all|my life)|suicid\w*|don'?t want to (?:live|be here)|"
     r"can'?t go on|no reason to live|better off dead|hurt myself|want to die|"
     # (accents folded) es, pt, fr, it, de, tl, vi, ru
@@ -560,8 +574,12 @@ _REPEAT_IN_TEXT = re.compile(
     r"(?:third|fourth|fifth|cuarta|tercera|quinta) (?:time|vez|fois)|por (?:tercera|cuarta|quinta) vez)\b"
 )
 
-# Chinese, Japanese and Thai write whole sentences without spaces: their word count says nothing.
-_NON_SPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f]")
+
+
+def _non_spaced(text: str) -> bool:
+    """Chinese, Japanese and Thai write whole sentences without spaces: their word count says nothing."""
+    return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\u0e00" <= c <= "\u0e7f" for c in text)
+
 _REPLY_REQUEST = re.compile(r"\b(?:text|call|message|msg|get|write|ring|answer) (?:me|us) back\b")
 
 # Thresholds on the model's probabilities, tuned on the development split (training/README):
@@ -678,7 +696,7 @@ def classify(
     rule = _is_natural_opt_out(folded, normal)
     # A few words say little: the model alone does not opt a number out on them unless it is
     # quite sure ("Another problem" is not "no more"); below that a person decides.
-    short = len(text.split()) <= 3 and not _NON_SPACED_SCRIPT.search(text)
+    short = len(text.split()) <= 3 and not _non_spaced(text)
     sure = OPT_OUT_SURE_SHORT if short else OPT_OUT_SURE
     if rule or (not guarded and p_out >= sure):
         return Classification(
