@@ -181,7 +181,7 @@ def main() -> int:
         return 0
     data = text_model.encode(build(rows), {"corpus_sha256": corpus_digest(rows), "texts": len(rows)})
     args.output.write_bytes(data)
-    print(f"{len(rows)} texts -> {args.output.relative_to(ROOT)} ({len(data) / 1024:.0f} KiB)")
+    print(f"{len(rows)} texts -> {args.output} ({len(data) / 1024:.0f} KiB)")
     return 0
 
 
