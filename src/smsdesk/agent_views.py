@@ -1,4 +1,7 @@
-"""The agent API's JSON: how conversations and messages look to agents and their tools."""
+"""The agent API's JSON: how conversations and messages look to agents and their tools.
+
+Texts are redacted of card numbers on the way out too: what was stored before a better redaction
+(a separator it did not know) is never shown to an agent whole."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from typing import Any
 
 from smsdesk.agent_desk import ConversationView, Page
 from smsdesk.clock import to_iso
+from smsdesk.conversations import OPTED_OUT_NOTE
+from smsdesk.redaction import redact_card_numbers
 from smsdesk.send_gateway import SendResult
 from smsdesk.table import Conversation, Message
 
@@ -21,7 +26,7 @@ def conversation_summary(c: Conversation) -> dict[str, Any]:
         "priority": c.priority,
         "customer": c.customer,
         "category": c.category,
-        "summary": c.summary,
+        "summary": redact_card_numbers(c.summary),
         "escalation_reasons": list(c.escalation_reasons or []),
         "repeat_complaint": c.repeat_complaint,
         "sla_breached": c.sla_breached,
@@ -49,7 +54,7 @@ def message_view(m: Message) -> dict[str, Any]:
         "direction": m.direction,
         "author": m.author,
         "purpose": m.purpose,
-        "body": m.body,
+        "body": redact_card_numbers(m.body),
         "status": m.status,
         "note": m.note,
         "error_code": m.error_code,
@@ -60,6 +65,14 @@ def message_view(m: Message) -> dict[str, Any]:
     }
 
 
+def _auto_reply_note(c: Conversation, customer) -> str | None:  # noqa: ANN001
+    """Said while it is true: the opted-out note until START; the others (a possible opt-out, a
+    call asked for, an agent's decision) as written."""
+    if c.auto_reply_note == OPTED_OUT_NOTE:
+        return c.auto_reply_note if customer is not None and customer.consent == "opted_out" else None
+    return c.auto_reply_note
+
+
 def conversation_detail(view: ConversationView) -> dict[str, Any]:
     c, customer = view.conversation, view.customer
     return {
@@ -68,17 +81,19 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "first_response_at": _iso(c.first_response_at),
         "resolved_at": _iso(c.resolved_at),
         "closed_at": _iso(c.closed_at),
-        "resolution_note": c.resolution_note,
+        "resolution_note": redact_card_numbers(c.resolution_note) if c.resolution_note else None,
         "reopened_count": c.reopened_count,
         "csat_score": c.csat_score,
         "callback_requested": c.callback_requested,
-        "auto_reply_note": c.auto_reply_note,
+        # Said while it is true: after START the customer gets automatic replies again.
+        "auto_reply_note": _auto_reply_note(c, customer),
         "customer_name": customer.name if customer else None,
         "consent": customer.consent if customer else None,
         "consent_hold": customer.consent_hold if customer else None,
         "language": customer.language if customer else None,
         "agent_note": CRISIS_NOTE if "self_harm" in (c.escalation_reasons or []) else None,
-        "messages": [message_view(m) for m in view.messages],
+        # In the order the customer saw them: a held text where it was sent, not where it was written.
+        "messages": [message_view(m) for m in sorted(view.messages, key=lambda m: (m.sent_at or m.created_at, m.key))],
     }
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from smsdesk.classification import (
@@ -37,11 +37,14 @@ from smsdesk.classification import (
 from smsdesk.clock import Clock, from_iso, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
 from smsdesk.conversations import (
+    REOPEN_WINDOW,
     REPEAT_WINDOW,
     Status,
     awaits_a_score,
+    close_for_good,
     customer_wrote,
     new_conversation,
+    open_for_customer,
     record_satisfaction,
     summary_of,
 )
@@ -82,12 +85,14 @@ class InboundService:
         auto_reply_keywords: frozenset[str],
         twilio_answers_opt_out_keywords: bool = True,
         classifier: Callable[..., Classification] = classify,
+        reopen_window: timedelta = REOPEN_WINDOW,
     ) -> None:
         self._classify = classifier
         self._repository = repository
         self._clock = clock
         self._keywords = auto_reply_keywords
         self._twilio_answers = twilio_answers_opt_out_keywords
+        self._reopen_window = reopen_window
 
     def receive(self, sms: InboundSms) -> Received:
         collisions = 0
@@ -129,7 +134,8 @@ class InboundService:
                 customer.language = classification.language
             else:
                 work.update("customer", customer, [Customer.language.set(classification.language)])
-        open_conversation = self._open_conversation(customer)
+        current = self._current_conversation(customer)
+        open_conversation = current if open_for_customer(current, now, self._reopen_window) else None
         intent = classification.intent
 
         if intent is Intent.OPT_OUT:
@@ -184,7 +190,7 @@ class InboundService:
                 possible_opt_out=True,
             )
 
-        score = parse_satisfaction_score(text) if awaits_a_score(open_conversation) else None
+        score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, self._reopen_window) else None
         if score is not None and open_conversation is not None:
             return self._satisfaction(work, customer, open_conversation, sms, text, score, classification, now)
 
@@ -213,9 +219,11 @@ class InboundService:
 
         if open_conversation is not None:
             return self._add_to_conversation(work, customer, open_conversation, sms, text, classification, now)
+        if current is not None and current.status == Status.RESOLVED:
+            close_for_good(work, current, now)  # resolved too long ago: this text is a new case
         return self._open(work, customer, sms, text, classification, now, collisions, is_new_customer)
 
-    def _open_conversation(self, customer: Customer) -> Conversation | None:
+    def _current_conversation(self, customer: Customer) -> Conversation | None:
         if not customer.open_conversation:
             return None
         conversation = self._repository.conversation(customer.open_conversation, consistent=True)
