@@ -164,6 +164,13 @@ def canned_responses() -> Response[dict]:
     return answer(200, agent_views.canned_responses(templates.CANNED_RESPONSES))
 
 
+@app.post("/customers/<number>/not-an-opt-out")
+def clear_possible_opt_out(number: Annotated[str, Path(description="E.164, the + encoded as %2B")]) -> Response[str]:
+    """A possible opt-out the agent decided is not one: texts to the number may go again."""
+    desk.clear_possible_opt_out(unquote(number), agent=agent())
+    return Response(204, None, "")
+
+
 @app.not_found
 def not_found(_: Exception) -> Response[dict]:
     return problem(404, "not found")

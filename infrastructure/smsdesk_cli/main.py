@@ -80,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="publish the console's files to a deployed stack's bucket")
     console.add_argument("action", choices=["publish"])
     console.add_argument("--stack", default="smsdesk", help="the CloudFormation stack name (default: smsdesk)")
+    clear = commands.add_parser(
+        "not-an-opt-out", help="a possible opt-out is not one: texts to the number may go again (confirm with opt-out)"
+    )
+    clear.add_argument("number")
 
     connect = commands.add_parser(
         "connect-number", help="point the Twilio number (or Messaging Service) at a deployed stack's webhook"
@@ -155,6 +159,8 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa:
             return desk.opt_out(stack, args.number, args.reason, out=out, err=err)
         case "agents":
             return _agents(args, stack, out, err)
+        case "not-an-opt-out":
+            return desk.not_an_opt_out(stack, args.number, out=out, err=err)
     raise AssertionError(args.command)
 
 

@@ -134,3 +134,14 @@ def test_the_local_token_endpoint_gives_tokens_to_the_machine_client_only(local_
     assert (granted.status, granted.body["token_type"]) == (200, "Bearer")
     assert token_request("not-the-secret").body == {"error": "invalid_client"}
     assert token_request(client["client_secret"], "password").body == {"error": "unsupported_grant_type"}
+
+
+def test_a_spanish_complaint_is_answered_in_spanish(local_stack, capsys):
+    customer = "+12125550177"
+    assert smsdesk(["--api", local_stack.url, "text", "--from", customer, "Mi pedido llegó roto y nadie contesta"]) == 0
+    [acknowledgement] = local_stack.texts_to(customer)
+    [conversation] = conversations_of(local_stack, customer)
+    assert acknowledgement.body.startswith("Hola, le escribe ")
+    assert f"Su referencia es {conversation['reference']}." in acknowledgement.body
+    assert "Le responderemos hoy antes de las" in acknowledgement.body
+    assert f"<- {acknowledgement.body}" in capsys.readouterr().out  # what the command printed

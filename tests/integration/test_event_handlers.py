@@ -387,6 +387,18 @@ def test_canned_responses_are_listed(agent_api, cloud):
     assert answer.status == 200 and "Replacement on its way" in titles
 
 
+def test_an_agent_clears_a_possible_opt_out_through_the_api(complaint, agent_api, repository):
+    request = agent_request("POST", f"/customers/{CUSTOMER}/not-an-opt-out",
+                            route="/customers/{number}/not-an-opt-out", params={"number": CUSTOMER}, body={})
+    nothing_to_clear = agent_api.http(request)
+    assert (nothing_to_clear.status, nothing_to_clear.content_type) == (409, "application/problem+json")
+    customer = repository.customer(CUSTOMER)
+    customer.update(actions=[type(customer).consent_hold.set("possible_opt_out")])
+    answer = agent_api.http(request)
+    assert (answer.status, answer.body) == (204, "")
+    assert repository.customer(CUSTOMER).consent_hold is None
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [("GET", "/nothing-here"), ("DELETE", "/conversations/C-ABCD"), ("GET", "/conversations/C-ABCD/replies")],
