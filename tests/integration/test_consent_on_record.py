@@ -1,0 +1,32 @@
+"""What a compliance officer reads back: the consent history says why a number was opted out,
+and every confirmation smsdesk sent is on record as what it was."""
+
+from __future__ import annotations
+
+from smsdesk.consent_processing import ConsentProcessor
+from smsdesk.inbound import InboundService
+from smsdesk.send_gateway import Outbound, Outcome, Purpose
+from smsdesk.table import Customer, customer_pk
+from tests.integration.conftest import CUSTOMER, outbox_events
+from tests.integration.test_inbound import KEYWORDS, sms
+
+
+def test_a_carrier_opt_out_is_on_record_with_its_reason(gateway, repository, twilio, clock):
+    Customer(customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()).save()
+    twilio.fail_next(400, 21610, message="Attempt to send to unsubscribed recipient")
+    gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.AGENT_REPLY, key="k1", compose=lambda c: "Your refund."))
+    [record] = repository.consent_history(CUSTOMER)
+    assert (record.action, record.source, record.reason, record.text) == (
+        "opt_out", "carrier_21610", "carrier reported STOP (21610)", None,
+    )
+
+
+def test_the_opt_in_confirmation_is_on_record_as_one(repository, clock, gateway, follow_ups, business, twilio):
+    inbound = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+    inbound.receive(sms("STOP", sid=1))
+    inbound.receive(sms("START", sid=2))
+    granted = [detail for kind, detail in outbox_events(repository) if kind == "ConsentGranted"][-1]
+    followed = ConsentProcessor(gateway, follow_ups, business).granted(CUSTOMER, granted)
+    assert followed.send.outcome is Outcome.SENT
+    [sent] = [m for m in repository.customer_messages(CUSTOMER) if m.direction == "outbound"]
+    assert (sent.purpose, sent.status, sent.body) == ("opt_in_confirmation", "queued", twilio.sent[0]["Body"])
