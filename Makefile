@@ -33,7 +33,7 @@ PORT ?= 3000
 # The layer's dependencies: the locked runtime dependencies, without the project itself.
 EXPORT_FLAGS := --frozen --no-dev --no-emit-project --no-hashes --no-header --format requirements-txt --quiet
 
-.PHONY: help install test local bench lint requirements build deploy validate clean check-python
+.PHONY: help install test local bench mutate lint requirements build deploy validate clean check-python
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -63,6 +63,16 @@ local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS accoun
 
 bench: install ## benchmarks: cold start, warm webhook, cost, burst, package size (writes bench-results.json)
 	$(UV) run python -m benchmarks
+
+# The modules where a bug is a legal or money problem (pyproject [tool.mutmut] copies the code
+# and chooses the tests). MODULES="consent quiet_hours" runs a few; results accumulate in mutants/
+# (rm -rf mutants starts over), and the report covers every module run so far.
+MUTATION_MODULES := redaction consent consent_processing quiet_hours business_hours classification twilio_webhook delivery_status send_gateway
+MODULES ?= $(MUTATION_MODULES)
+
+mutate: install ## mutation testing (mutmut, long: not in make test); prints the score per module and the survivors; MODULES="consent ..." for some
+	nice -n 19 $(UV) run mutmut run $(foreach m,$(MODULES),'smsdesk.$(m).*') | tail -n 3
+	$(UV) run python -m tests.support.mutation_report
 
 requirements: install ## re-export src/requirements.txt (the Lambda layer's dependencies) from uv.lock
 	$(UV) export $(EXPORT_FLAGS) -o src/requirements.txt
