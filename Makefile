@@ -71,7 +71,10 @@ MUTATION_MODULES := redaction consent consent_processing quiet_hours business_ho
 MODULES ?= $(MUTATION_MODULES)
 
 mutate: install ## mutation testing (mutmut, long: not in make test); prints the score per module and the survivors; MODULES="consent ..." for some
-	nice -n 19 $(UV) run mutmut run $(foreach m,$(MODULES),'smsdesk.$(m).*') | tail -n 3
+	@mkdir -p mutants; started=$$(date +%s); \
+	nice -n 19 $(UV) run mutmut run $(foreach m,$(MODULES),'smsdesk.$(m).*') > mutants/run.log 2>&1 \
+		|| { tr '\r' '\n' < mutants/run.log | tail -n 20; exit 1; }; \
+	echo "mutmut run: $$(( $$(date +%s) - started )) s (the whole log: mutants/run.log)"
 	$(UV) run python -m tests.support.mutation_report
 
 requirements: install ## re-export src/requirements.txt (the Lambda layer's dependencies) from uv.lock

@@ -27,6 +27,18 @@ def test_the_opt_in_confirmation_is_on_record_as_one(repository, clock, gateway,
     inbound.receive(sms("START", sid=2))
     granted = [detail for kind, detail in outbox_events(repository) if kind == "ConsentGranted"][-1]
     followed = ConsentProcessor(gateway, follow_ups, business).granted(CUSTOMER, granted)
-    assert followed.send.outcome is Outcome.SENT
+    assert (followed.cancelled, followed.send.outcome) == ((), Outcome.SENT)
     [sent] = [m for m in repository.customer_messages(CUSTOMER) if m.direction == "outbound"]
     assert (sent.purpose, sent.status, sent.body) == ("opt_in_confirmation", "queued", twilio.sent[0]["Body"])
+
+
+def test_every_help_text_gets_its_own_answer_and_a_redelivery_none(repository, clock, gateway, follow_ups, business, twilio):
+    inbound = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+    processor = ConsentProcessor(gateway, follow_ups, business)
+    for sid in (1, 2):
+        inbound.receive(sms("HELP", sid=sid))
+        detail = [detail for kind, detail in outbox_events(repository) if kind == "HelpRequested"][-1]
+        for _ in range(2):  # EventBridge may deliver an event twice
+            processor.help_requested(CUSTOMER, detail)
+    assert len(twilio.sent) == 2
+    assert all("Acme Outdoor" in m["Body"] for m in twilio.sent)
