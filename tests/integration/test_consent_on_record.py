@@ -38,6 +38,7 @@ def test_every_help_text_gets_its_own_answer_and_a_redelivery_none(repository, c
     inbound = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
     processor = ConsentProcessor(gateway, follow_ups, business)
     for sid in (1, 2):
+        clock.advance(timedelta(minutes=1))  # the outbox lists events by time
         inbound.receive(sms("HELP", sid=sid))
         detail = [detail for kind, detail in outbox_events(repository) if kind == "HelpRequested"][-1]
         answers = [processor.help_requested(CUSTOMER, detail).send for _ in range(2)]  # delivered twice
@@ -71,3 +72,37 @@ def test_a_re_subscription_is_on_record_and_announced_with_its_evidence(reposito
             "previous": "opted_out",
         }
     ]
+
+
+def test_an_opt_out_in_words_is_on_record_with_its_text_and_announced_with_its_evidence(repository, clock, twilio):
+    inbound = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+    conversation = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    inbound.receive(sms("please stop texting me, card 4111 1111 1111 1111", sid=2))
+    [record] = repository.consent_history(CUSTOMER)
+    assert (record.action, record.source, record.text, record.message_sid) == (
+        "opt_out", "natural_language", "please stop texting me, card [card ending 1111]", sms("", sid=2).message_sid,
+    )
+    [revoked] = [detail for kind, detail in outbox_events(repository) if kind == "ConsentRevoked"]
+    assert {k: v for k, v in revoked.items() if k not in {"event_id", "occurred_at"}} == {
+        "customer": CUSTOMER,
+        "conversation": conversation,
+        "source": "natural_language",
+        "reason": record.reason,
+        "keyword": None,
+        "message_sid": sms("", sid=2).message_sid,
+        "confirmation": "pending",
+    }
+
+
+def test_two_agents_recording_the_same_customers_opt_out_at_once_both_stay_on_record(
+    repository, clock, gateway, follow_ups, business
+):
+    from smsdesk.agent_desk import AgentDesk
+
+    Customer(customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now()).save()
+    desk = AgentDesk(repository, gateway, follow_ups, clock, business)
+    desk.record_opt_out(CUSTOMER, agent="ana", reason="asked on the phone")
+    desk.record_opt_out(CUSTOMER, agent="ben", reason="asked by e-mail")  # the same instant
+    history = repository.consent_history(CUSTOMER)
+    assert sorted(r.reason for r in history) == ["asked by e-mail", "asked on the phone"]
+    assert repository.customer(CUSTOMER).consent == "opted_out"
