@@ -106,3 +106,11 @@ def test_two_agents_recording_the_same_customers_opt_out_at_once_both_stay_on_re
     history = repository.consent_history(CUSTOMER)
     assert sorted(r.reason for r in history) == ["asked by e-mail", "asked on the phone"]
     assert repository.customer(CUSTOMER).consent == "opted_out"
+
+
+def test_a_first_text_that_is_stop_leaves_the_customer_opted_out_by_keyword(repository, clock, twilio):
+    InboundService(repository, clock, auto_reply_keywords=KEYWORDS).receive(sms("STOP", sid=1))
+    customer = repository.customer(CUSTOMER)
+    assert (customer.consent, customer.consent_source, customer.consent_changed_at) == (
+        "opted_out", "keyword", clock.now(),
+    )
