@@ -36,3 +36,13 @@ def test_a_time_without_a_zone_is_refused_naming_the_argument(call):
     function, argument = CALLS[call]
     with pytest.raises(ValueError, match=rf"^{argument} must be a timezone-aware datetime"):
         function()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: QUIET.allows(AWARE, []), lambda: QUIET.next_allowed(AWARE, ()), lambda: next_send_time(AWARE, [], [], QUIET, CAP)],
+    ids=["allows", "next allowed", "next send time"],
+)
+def test_quiet_hours_without_a_time_zone_are_refused(call):
+    with pytest.raises(ValueError, match="^at least one time zone is needed$"):
+        call()
