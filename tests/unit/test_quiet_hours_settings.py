@@ -28,3 +28,19 @@ def test_a_business_may_allow_a_single_proactive_text_a_day():
 def test_a_cap_that_allows_nothing_is_refused_clearly(limit):
     with pytest.raises(QuietHoursError, match=rf"^the proactive cap must allow at least one message, got {limit}$"):
         ProactiveCap(limit=limit)
+
+
+def test_a_cap_over_no_time_at_all_is_refused_clearly():
+    with pytest.raises(QuietHoursError, match=r"^the proactive cap's period must be positive, got 0:00:00$"):
+        ProactiveCap(period=timedelta(0))
+
+
+@pytest.mark.parametrize(
+    ("window", "shown"),
+    [({"start": time(8, 0, tzinfo=UTC)}, "start"), ({"end": "20:00"}, "end")],
+    ids=["a time in one zone", "text, not a time"],
+)
+def test_a_window_is_local_times_of_day_and_anything_else_is_refused_clearly(window, shown):
+    # The window is read on each customer's own clock: a time pinned to one zone would be wrong.
+    with pytest.raises(QuietHoursError, match=rf"^{shown} must be a local time of day, got "):
+        QuietHours(**window)
