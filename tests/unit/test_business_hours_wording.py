@@ -1,0 +1,28 @@
+"""How a business's hours read to a customer (the acknowledgement and HELP quote them)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from smsdesk.business_hours import BusinessHours
+
+JULY = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("spec", "zone", "at", "reads"),
+    [
+        ("Mon-Fri 09:00-17:00; Sat-Sun 10:00-14:00", "America/New_York", None,
+         "Mon-Fri 9:00 AM-5:00 PM; Sat-Sun 10:00 AM-2:00 PM ET"),
+        ("Mon 09:00-17:00; Wed 09:00-17:00; Fri 09:00-24:00", "America/New_York", None,
+         "Mon, Wed 9:00 AM-5:00 PM; Fri 9:00 AM-midnight ET"),
+        ("Mon-Fri 00:00-24:00; Sat 10:00-14:00", "America/New_York", None, "Mon-Fri all day; Sat 10:00 AM-2:00 PM ET"),
+        # a zone without a generic label: its abbreviation at the time, else its city
+        ("Mon-Fri 09:00-17:00", "Europe/London", JULY, "Mon-Fri 9:00 AM-5:00 PM BST"),
+        ("Mon-Fri 09:00-17:00", "Europe/London", None, "Mon-Fri 9:00 AM-5:00 PM (London time)"),
+        # "-03" is no name: the city, its underscore a space
+        ("Mon-Fri 09:00-17:00", "America/Argentina/Buenos_Aires", JULY, "Mon-Fri 9:00 AM-5:00 PM (Buenos Aires time)"),
+    ],
+)
+def test_the_hours_read_as_a_customer_expects(spec, zone, at, reads):
+    assert BusinessHours.parse(spec, zone).describe(at) == reads
