@@ -17,6 +17,8 @@ JULY = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
         ("Mon 09:00-17:00; Wed 09:00-17:00; Fri 09:00-24:00", "America/New_York", None,
          "Mon, Wed 9:00 AM-5:00 PM; Fri 9:00 AM-midnight ET"),
         ("Mon-Fri 00:00-24:00; Sat 10:00-14:00", "America/New_York", None, "Mon-Fri all day; Sat 10:00 AM-2:00 PM ET"),
+        # a lunch break; a zone whose name has no region
+        ("Mon-Fri 09:00-12:00,13:00-17:00", "UTC", None, "Mon-Fri 9:00 AM-12:00 PM, 1:00 PM-5:00 PM (UTC time)"),
         # a zone without a generic label: its abbreviation at the time, else its city
         ("Mon-Fri 09:00-17:00", "Europe/London", JULY, "Mon-Fri 9:00 AM-5:00 PM BST"),
         ("Mon-Fri 09:00-17:00", "Europe/London", None, "Mon-Fri 9:00 AM-5:00 PM (London time)"),
