@@ -28,3 +28,15 @@ JULY = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 )
 def test_the_hours_read_as_a_customer_expects(spec, zone, at, reads):
     assert BusinessHours.parse(spec, zone).describe(at) == reads
+
+
+def test_a_business_reopening_exactly_two_weeks_later_still_promises_its_reopening():
+    from datetime import timedelta
+
+    from smsdesk.business_hours import BusinessHoursError, reply_by
+
+    mondays = BusinessHours.parse("Mon 09:00-17:00", "UTC", "2026-11-23, 2026-11-30")
+    received = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a closed Monday, and the next one too
+    assert reply_by(received, mondays, 120) == received + timedelta(days=14)
+    with pytest.raises(BusinessHoursError, match="does not open within 14 days"):
+        reply_by(received - timedelta(minutes=1), mondays, 120)  # a minute more than two weeks
