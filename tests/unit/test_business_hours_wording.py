@@ -40,3 +40,58 @@ def test_a_business_reopening_exactly_two_weeks_later_still_promises_its_reopeni
     assert reply_by(received, mondays, 120) == received + timedelta(days=14)
     with pytest.raises(BusinessHoursError, match="does not open within 14 days"):
         reply_by(received - timedelta(minutes=1), mondays, 120)  # a minute more than two weeks
+
+
+def closed_for(days: int, *, from_day: int = 1) -> BusinessHours:
+    from datetime import date, timedelta
+
+    first = date(2026, 1, 5) + timedelta(days=from_day)
+    holidays = ",".join((first + timedelta(days=k)).isoformat() for k in range(days))
+    return BusinessHours.parse("Mon-Sun 09:00-17:00", "UTC", holidays)
+
+
+MONDAY_EVENING = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
+
+
+def test_a_business_closed_for_398_days_is_found_when_it_reopens():
+    reopening = datetime(2027, 2, 8, 9, 0, tzinfo=UTC)
+    assert closed_for(398).next_opening(MONDAY_EVENING) == reopening
+    assert closed_for(398).add_open_minutes(MONDAY_EVENING, 60) == datetime(2027, 2, 8, 10, 0, tzinfo=UTC)
+
+
+def test_open_minutes_count_the_day_before_a_400_day_closure_and_the_reopening():
+    # Tuesday's 8 open hours, then 400 days closed, then the last hour on the day it reopens
+    hours = closed_for(400, from_day=2)
+    assert hours.add_open_minutes(MONDAY_EVENING, 9 * 60) == datetime(2027, 2, 11, 10, 0, tzinfo=UTC)
+
+
+def test_a_business_closed_for_longer_is_refused_clearly_not_searched_forever():
+    from smsdesk.business_hours import BusinessHoursError
+
+    with pytest.raises(BusinessHoursError, match=r"^the business does not open within 400 days of 2026-01-05 18:00 UTC$"):
+        closed_for(399).next_opening(MONDAY_EVENING)
+    with pytest.raises(BusinessHoursError, match=r"^the business does not open for 400 days \(holidays\?\)$"):
+        closed_for(399).add_open_minutes(MONDAY_EVENING, 60)
+
+
+def test_no_open_minutes_is_now_and_negative_ones_are_refused():
+    hours = closed_for(0)
+    assert hours.add_open_minutes(MONDAY_EVENING, 0) == MONDAY_EVENING
+    with pytest.raises(ValueError, match=r"^minutes must not be negative, got -1$"):
+        hours.add_open_minutes(MONDAY_EVENING, -1)
+
+
+def test_hours_that_fall_in_the_spring_forward_gap_are_skipped_that_day():
+    # 02:00-02:30 does not exist on 8 March 2026 in New York: the next real opening is a week on.
+    hours = BusinessHours.parse("Sun 02:00-02:30", "America/New_York")
+    assert hours.next_opening(datetime(2026, 3, 8, 6, 0, tzinfo=UTC)) == datetime(2026, 3, 15, 6, 0, tzinfo=UTC)
+
+
+def test_hours_given_for_some_days_only_mean_closed_on_the_others():
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    hours = BusinessHours(ZoneInfo("America/New_York"), {0: [(time(9), time(17))]}, frozenset())
+    assert dict(hours.weekly)[3] == ()
+    assert not hours.is_open(datetime(2026, 11, 26, 15, 0, tzinfo=UTC))  # Thursday 10:00
+    assert hours.describe() == "Mon 9:00 AM-5:00 PM ET"
