@@ -95,3 +95,15 @@ def test_hours_given_for_some_days_only_mean_closed_on_the_others():
     assert dict(hours.weekly)[3] == ()
     assert not hours.is_open(datetime(2026, 11, 26, 15, 0, tzinfo=UTC))  # Thursday 10:00
     assert hours.describe() == "Mon 9:00 AM-5:00 PM ET"
+
+
+def test_a_business_that_is_never_open_is_refused_clearly_and_holidays_cannot_change_later():
+    from datetime import date, time
+    from zoneinfo import ZoneInfo
+
+    from smsdesk.business_hours import BusinessHoursError
+
+    with pytest.raises(BusinessHoursError, match="^the business is never open: give at least one day with hours$"):
+        BusinessHours(ZoneInfo("UTC"), {}, frozenset())
+    hours = BusinessHours(ZoneInfo("UTC"), {0: [(time(9), time(17))]}, [date(2026, 12, 28)])
+    assert hours.holidays == frozenset({date(2026, 12, 28)}) and isinstance(hours.holidays, frozenset)
