@@ -116,6 +116,13 @@ def record_opt_out(
     return Response(204, None, "")  # no content: no body, no content type
 
 
+@app.post("/customers/<number>/not-an-opt-out")
+def clear_possible_opt_out(number: Annotated[str, Path(description="E.164, the + encoded as %2B")]) -> Response[str]:
+    """A possible opt-out the agent decided is not one: texts to the number may go again."""
+    desk.clear_possible_opt_out(unquote(number), agent=agent())
+    return Response(204, None, "")
+
+
 @app.not_found
 def not_found(_: Exception) -> Response[dict]:
     return problem(404, "not found")
