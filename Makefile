@@ -38,7 +38,7 @@ PORT ?= 3000
 # their hashes (src/Makefile installs them with hash checking).
 EXPORT_FLAGS := --frozen --no-dev --no-emit-project --no-header --format requirements-txt --quiet
 
-.PHONY: help install browser test local bench lint requirements build deploy validate clean check-python train train-dev evaluate
+.PHONY: help install browser test local bench mutate lint requirements build deploy validate clean check-python train train-dev evaluate
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -88,6 +88,19 @@ train-dev: install ## train on 4/5 of the corpus, print the figures on the other
 
 evaluate: install ## the classifier's figures on the held-out evaluation set (aggregates only, never a text)
 	$(UV) run python -m training.figures tests/evaluation/holdout.jsonl
+
+# The modules where a bug is a legal or money problem (pyproject [tool.mutmut] copies the code
+# and chooses the tests). MODULES="consent quiet_hours" runs a few; results accumulate in mutants/
+# (rm -rf mutants starts over), and the report covers every module run so far.
+MUTATION_MODULES := redaction consent consent_processing quiet_hours business_hours classification twilio_webhook delivery_status send_gateway
+MODULES ?= $(MUTATION_MODULES)
+
+mutate: install ## mutation testing (mutmut, long: not in make test); prints the score per module and the survivors; MODULES="consent ..." for some
+	@mkdir -p mutants; started=$$(date +%s); \
+	nice -n 19 $(UV) run mutmut run $(foreach m,$(MODULES),'smsdesk.$(m).*') > mutants/run.log 2>&1 \
+		|| { tr '\r' '\n' < mutants/run.log | tail -n 20; exit 1; }; \
+	echo "mutmut run: $$(( $$(date +%s) - started )) s (the whole log: mutants/run.log)"
+	$(UV) run python -m tests.support.mutation_report
 
 requirements: install ## re-export src/requirements.txt (the Lambda layer's dependencies) from uv.lock
 	$(UV) export $(EXPORT_FLAGS) -o src/requirements.txt
