@@ -98,11 +98,15 @@ def test_two_agents_recording_the_same_customers_opt_out_at_once_both_stay_on_re
     repository, clock, gateway, follow_ups, business
 ):
     from smsdesk.agent_desk import AgentDesk
+    from smsdesk.agents import Actor, Group
+
+    def supervisor(email: str) -> Actor:
+        return Actor(email, frozenset({Group.AGENTS, Group.SUPERVISORS}))
 
     Customer(customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now()).save()
     desk = AgentDesk(repository, gateway, follow_ups, clock, business)
-    desk.record_opt_out(CUSTOMER, agent="ana", reason="asked on the phone")
-    desk.record_opt_out(CUSTOMER, agent="ben", reason="asked by e-mail")  # the same instant
+    desk.record_opt_out(CUSTOMER, actor=supervisor("ana@acme.example"), reason="asked on the phone")
+    desk.record_opt_out(CUSTOMER, actor=supervisor("ben@acme.example"), reason="asked by e-mail")  # the same instant
     history = repository.consent_history(CUSTOMER)
     assert sorted(r.reason for r in history) == ["asked by e-mail", "asked on the phone"]
     assert repository.customer(CUSTOMER).consent == "opted_out"
