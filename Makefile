@@ -30,8 +30,9 @@ SAM := $(UV) tool run --from aws-sam-cli==$(SAM_CLI_VERSION) sam
 # src/Makefile (how sam build builds the layer) installs the layer's arm64 wheels with this uv.
 export SMSDESK_UV := $(UV)
 PORT ?= 3000
-# The layer's dependencies: the locked runtime dependencies, without the project itself.
-EXPORT_FLAGS := --frozen --no-dev --no-emit-project --no-hashes --no-header --format requirements-txt --quiet
+# The layer's dependencies: the locked runtime dependencies, without the project itself and
+# without any dependency group (dev, report: tests, the CLI's charts), which never reach Lambda.
+EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-hashes --no-header --format requirements-txt --quiet
 
 .PHONY: help install test local bench lint requirements build deploy validate clean check-python
 
