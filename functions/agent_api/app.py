@@ -14,6 +14,8 @@ import os
 
 from smsdesk import agent_views
 from smsdesk.agent_desk import AgentDesk, InvalidRequest
+from smsdesk.analytics import Counting, InvalidPeriod
+from smsdesk.analytics_store import AnalyticsReader
 from smsdesk.aws import http_api
 from smsdesk.errors import ConversationNotFound, InvalidTransition, TransientSendFailure
 from smsdesk.observability import build_logger, build_metrics
@@ -25,6 +27,7 @@ metrics = build_metrics()
 business = business_settings(os.environ)
 runtime = messaging_runtime(os.environ, business)
 desk = AgentDesk(runtime.repository, runtime.gateway, runtime.follow_ups, runtime.clock, business)
+analytics = AnalyticsReader(runtime.repository, runtime.clock, Counting(business.hours))
 
 REPLY_STATUS = {"sent": 201, "held": 202, "duplicate": 200, "refused": 409, "failed": 422}
 
@@ -90,6 +93,18 @@ def record_opt_out(event: dict, number: str) -> dict:
     return {"statusCode": 204, "body": ""}  # no content: no body, no content type
 
 
+def metrics_report(event: dict) -> dict:
+    query = event.get("queryStringParameters") or {}
+    period = analytics.period(query.get("from"), query.get("to"))
+    return answer(200, analytics.report(period, query.get("group_by", "day")))
+
+
+def metrics_csv(event: dict) -> dict:
+    query = event.get("queryStringParameters") or {}
+    period = analytics.period(query.get("from"), query.get("to"))
+    return http_api.response(200, analytics.csv(period, query.get("group_by", "day")), "text/csv; charset=utf-8")
+
+
 ROUTES = {
     "GET /conversations": list_conversations,
     "GET /conversations/{reference}": read_conversation,
@@ -97,6 +112,8 @@ ROUTES = {
     "POST /conversations/{reference}/resolve": resolve,
     "POST /conversations/{reference}/reopen": reopen,
     "POST /customers/{number}/opt-out": record_opt_out,
+    "GET /metrics": metrics_report,
+    "GET /metrics.csv": metrics_csv,
 }
 
 
@@ -108,7 +125,7 @@ def lambda_handler(event, context):
         return http_api.problem(404, "not found")
     try:
         return route(event, **(event.get("pathParameters") or {}))
-    except InvalidRequest as error:
+    except (InvalidRequest, InvalidPeriod) as error:
         return http_api.problem(400, str(error))
     except ConversationNotFound:
         return http_api.problem(404, "no such conversation")

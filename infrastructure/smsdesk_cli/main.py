@@ -73,6 +73,20 @@ def _parser() -> argparse.ArgumentParser:
     connect.add_argument("--stack", default="smsdesk", help="the CloudFormation stack name (default: smsdesk)")
     connect.add_argument("--number", help="the number to connect (default: the stack's TwilioSender)")
 
+    report = commands.add_parser(
+        "report", help="the analytics of a period: a table, or --json, --csv FILE, --html FILE (docs/metrics.md)"
+    )
+    report.add_argument("--since", help="the last N days or weeks, ending today: 30d, 4w (default: 30d)")
+    report.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="the first day (business time zone)")
+    report.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="the last day (default: today)")
+    report.add_argument("--group-by", choices=["day", "week", "month"], default="day", help="for the trends")
+    report.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    report.add_argument("--csv", metavar="FILE", help="write the figures per day (week, month) as CSV")
+    report.add_argument("--html", metavar="FILE", help="write an HTML page with charts (opens offline)")
+
+    analytics = commands.add_parser("analytics", help="`analytics rebuild`: recount the figures from the conversations")
+    analytics.add_argument("action", choices=["rebuild"])
+
     clock = commands.add_parser("clock", help="the local clock: show it, or `clock advance 24h` (90m, 30h, 2d)")
     clock.add_argument("action", nargs="?", choices=["show", "advance"], default="show")
     clock.add_argument("duration", nargs="?", help="with advance: how far, e.g. 24h")
@@ -130,6 +144,15 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa:
             return desk.reopen(stack, args.reference, out=out, err=err)
         case "opt-out":
             return desk.opt_out(stack, args.number, args.reason, out=out, err=err)
+        case "report":
+            from smsdesk_cli import report
+
+            return report.run(
+                stack, since=args.since, first=args.first, last=args.last, group_by=args.group_by,
+                as_json=args.json, csv_file=args.csv, html_file=args.html, out=out, err=err,
+            )
+        case "analytics":
+            return desk.rebuild_analytics(stack, out=out, err=err)
     raise AssertionError(args.command)
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from smsdesk.clock import Clock, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_out
-from smsdesk.conversations import ACTIVE, Queue, Status, status_actions
+from smsdesk.conversations import ACTIVE, Queue, Status, reopened_details, status_actions
 from smsdesk.errors import ConversationNotFound, InvalidTransition
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.redaction import redact_card_numbers
@@ -135,7 +135,10 @@ class AgentDesk:
         work.publish(
             DomainEvent(
                 EventType.AGENT_REPLIED, now, conversation.customer, conversation.reference,
-                {"agent": agent, "first_response": conversation.first_response_at is None},
+                {"agent": agent, "first_response": conversation.first_response_at is None,
+                 # for the analytics: first response time, and whether it kept the promise
+                 "opened_at": to_iso(conversation.opened_at),
+                 "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None},
             )
         )
         try:
@@ -198,7 +201,10 @@ class AgentDesk:
             Customer.open_conversation.does_not_exist() | (Customer.open_conversation == reference),
         )
         work.publish(
-            DomainEvent(EventType.CONVERSATION_REOPENED, now, conversation.customer, reference, {"by": f"agent:{agent}"})
+            DomainEvent(
+                EventType.CONVERSATION_REOPENED, now, conversation.customer, reference,
+                {"by": f"agent:{agent}", **reopened_details(conversation)},
+            )
         )
         try:
             self._repository.commit(work)

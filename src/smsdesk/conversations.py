@@ -149,7 +149,7 @@ def customer_wrote(
         work.publish(
             DomainEvent(
                 EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
-                {"by": "customer"},
+                {"by": "customer", **reopened_details(conversation)},
             )
         )
     if new_reasons:
@@ -160,6 +160,15 @@ def customer_wrote(
             )
         )
     work.update("conversation", conversation, actions, _unchanged(conversation))
+
+
+def reopened_details(conversation: Conversation) -> dict[str, str | None]:
+    """What a ``ConversationReopened`` carries about the resolution it undoes (the analytics
+    take that resolution back: a reopen extends the resolution time)."""
+    return {
+        "opened_at": to_iso(conversation.opened_at),
+        "resolved_at": to_iso(conversation.resolved_at) if conversation.resolved_at else None,
+    }
 
 
 def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetime, now: datetime) -> None:
@@ -204,7 +213,7 @@ def record_satisfaction(
         work.publish(
             DomainEvent(
                 EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
-                {"by": "satisfaction", "score": score},
+                {"by": "satisfaction", "score": score, **reopened_details(conversation)},
             )
         )
         work.publish(

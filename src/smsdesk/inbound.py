@@ -33,7 +33,7 @@ from smsdesk.classification import (
     classify,
     parse_satisfaction_score,
 )
-from smsdesk.clock import Clock
+from smsdesk.clock import Clock, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
 from smsdesk.conversations import (
     REPEAT_WINDOW,
@@ -277,6 +277,7 @@ class InboundService:
                     Customer.open_conversation.set(reference),
                     Customer.conversation_count.add(1),
                     Customer.last_conversation_opened_at.set(now),
+                    *([Customer.previous_conversation_opened_at.set(last_opened)] if last_opened else []),
                 ],
                 Customer.open_conversation == previous if previous else Customer.open_conversation.does_not_exist(),
             )
@@ -289,6 +290,12 @@ class InboundService:
             "repeat_complaint": repeat,
             "message_sid": sms.message_sid,
             "num_media": sms.num_media,
+            # The customer's two complaints before this one (repeat complainants, docs/metrics.md).
+            "previous_opened_at": to_iso(last_opened) if last_opened else None,
+            "earlier_opened_at": (
+                to_iso(customer.previous_conversation_opened_at)
+                if last_opened and customer.previous_conversation_opened_at else None
+            ),
         }
         work.publish(DomainEvent(EventType.COMPLAINT_RECEIVED, now, sms.sender, reference, data))
         if conversation.priority == "urgent":
