@@ -226,6 +226,7 @@ def _svg(figure: Any) -> str:  # noqa: ANN401
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "smsdesk"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.DOTALL)  # RDF boilerplate
     return text[text.index("<svg") :]  # no XML declaration or DOCTYPE inside HTML
 
 
