@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
     analytics = commands.add_parser("analytics", help="`analytics rebuild`: recount the figures from the conversations")
     analytics.add_argument("action", choices=["rebuild"])
+    analytics.add_argument("--stack", help="a deployed stack's name (default: the local stack)")
 
     clock = commands.add_parser("clock", help="the local clock: show it, or `clock advance 24h` (90m, 30h, 2d)")
     clock.add_argument("action", nargs="?", choices=["show", "advance"], default="show")
@@ -152,7 +153,9 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa:
                 as_json=args.json, csv_file=args.csv, html_file=args.html, out=out, err=err,
             )
         case "analytics":
-            return desk.rebuild_analytics(stack, out=out, err=err)
+            from smsdesk_cli import analytics
+
+            return analytics.rebuild(stack, stack_name=args.stack, region=args.region, out=out, err=err)
     raise AssertionError(args.command)
 
 

@@ -10,15 +10,18 @@ holds is applied in chunks, each with its own ledger, in order.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from smsdesk import analytics
 from smsdesk.analytics import Count, Counting, Period
 from smsdesk.aws.table_stream import StreamFact
-from smsdesk.clock import Clock
+from smsdesk.clock import Clock, to_iso
+from smsdesk.events import EventType
 from smsdesk.repository import ConversationRepository, WriteConflict
+from smsdesk.table import ConsentRecord, Conversation, Message
 
 MAX_ITEMS_PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: one is the ledger
 
@@ -122,3 +125,91 @@ class AnalyticsReader:
 
     def csv(self, period: Period, group_by: str = "day") -> str:
         return analytics.series_csv(analytics.series(self.days(period), period, group_by))
+
+
+class AnalyticsRebuild:
+    """``smsdesk analytics rebuild``: every counter written again from the records, when the
+    definitions change or a batch was given up. It reads the whole table (an operator's command,
+    never a request path) and replaces the counters; run it when the desk is quiet, since counts
+    added while it runs are overwritten. What the records do not keep is approximated, as
+    docs/metrics.md says (when a reopen or a score happened)."""
+
+    def __init__(self, repository: ConversationRepository, counting: Counting) -> None:
+        self._repository = repository
+        self._counting = counting
+
+    def rebuild(self) -> int:
+        """Replace every counter; return how many counter items were written."""
+        conversations, consent, messages = [], [], []
+        for item in self._repository.iterate_table():
+            if isinstance(item, Conversation):
+                conversations.append(item)
+            elif isinstance(item, ConsentRecord):
+                consent.append(item)
+            elif isinstance(item, Message) and item.direction == "outbound":
+                messages.append(item)
+        counts = [c for conversation_counts in self._conversations(conversations) for c in conversation_counts]
+        counts += [c for record in consent for c in self._opt_out(record)]
+        counts += [c for message in messages for c in self._message(message)]
+        items = {(group, day.isoformat()): n for (group, day), n in analytics.totals(counts).items()}
+        self._repository.clear_analytics(analytics.GROUPS)
+        self._repository.replace_analytics(items)
+        return len(items)
+
+    def _conversations(self, conversations: list[Conversation]) -> list[list[Count]]:
+        found, history = [], defaultdict(list)
+        for c in sorted(conversations, key=lambda c: (c.customer, c.opened_at)):
+            before = list(history[c.customer])
+            history[c.customer].append(c.opened_at)
+            found.append(self._conversation(c, before))
+        return found
+
+    def _conversation(self, c: Conversation, before: list[datetime]) -> list[Count]:
+        event = self._counting.event
+        opened = to_iso(c.opened_at)
+        counts = event(EventType.COMPLAINT_RECEIVED, {
+            "occurred_at": opened, "category": c.category,
+            "previous_opened_at": to_iso(before[-1]) if before else None,
+            "earlier_opened_at": to_iso(before[-2]) if len(before) > 1 else None,
+        })
+        if c.first_response_at:
+            counts += event(EventType.AGENT_REPLIED, {
+                "occurred_at": to_iso(c.first_response_at), "first_response": True, "opened_at": opened,
+                "reply_by": to_iso(c.reply_by) if c.reply_by else None,
+            })
+        if c.sla_breached and c.reply_by:
+            counts += event(EventType.SLA_BREACHED, {"occurred_at": to_iso(c.reply_by)})
+        if c.resolved_at and c.status in {"resolved", "closed"}:
+            counts += event(EventType.CONVERSATION_RESOLVED, {"occurred_at": to_iso(c.resolved_at), "opened_at": opened})
+        reopened_on = to_iso(c.resolved_at or c.opened_at)  # when each reopen happened is not kept
+        for _ in range(int(c.reopened_count or 0)):
+            counts += event(EventType.CONVERSATION_REOPENED, {"occurred_at": reopened_on})
+        if c.csat_score is not None:
+            answered = to_iso(c.closed_at or c.updated_at)
+            counts += event(EventType.SATISFACTION_RECORDED, {"occurred_at": answered, "score": int(c.csat_score)})
+        if c.escalation_reasons:
+            counts += event(EventType.CONVERSATION_ESCALATED, {"occurred_at": opened, "reasons": list(c.escalation_reasons)})
+        return counts
+
+    def _opt_out(self, record: ConsentRecord) -> list[Count]:
+        if record.action != "opt_out" or record.previous == "opted_out":
+            return []
+        return self._counting.event(EventType.CONSENT_REVOKED, {
+            "occurred_at": to_iso(record.recorded_at), "source": record.source, "reason": record.reason,
+        })
+
+    def _message(self, m: Message) -> list[Count]:
+        counts = []
+        if m.sent_at and m.twilio_sid:
+            counts += self._counting.message({
+                "direction": "outbound", "purpose": m.purpose, "status_rank": 1, "sent_at": to_iso(m.sent_at),
+                "twilio_sid": m.twilio_sid, "segments": m.segments,
+            })
+        updated = to_iso(m.updated_at)
+        if m.status in {"delivered", "held"}:
+            counts += self._counting.message({"direction": "outbound", "status": m.status, "updated_at": updated})
+        if m.status in {"failed", "undelivered"}:
+            counts += self._counting.event(
+                EventType.MESSAGE_FAILED, {"occurred_at": updated, "error_code": m.error_code}
+            )
+        return counts

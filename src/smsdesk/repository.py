@@ -259,7 +259,8 @@ class ConversationRepository:
         return self._connection
 
     def iterate_table(self) -> Iterator[TableItem]:
-        """Every item (tests and the local stack's inspection only; never on a request path)."""
+        """Every item (tests, the local stack's inspection and ``smsdesk analytics rebuild``;
+        never on a request path)."""
         return TableItem.scan()
 
     # ------------------------------------------------------------------ analytics counters
@@ -310,6 +311,23 @@ class ConversationRepository:
             item = {"pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": "analytics"}}
             item |= {name: {"N": str(int(n))} for name, n in counters.items() if n}
             connection.dispatch("PutItem", {"TableName": table, "Item": item})
+
+    def clear_analytics(self, groups: Iterable[str]) -> None:
+        """Delete every counter of ``groups`` (before a rebuild writes them again)."""
+        table, connection = TableItem.Meta.table_name, self._table_connection()
+        for group in groups:
+            pk, _ = analytics_key(group, "")
+            request: dict[str, Any] = {
+                "TableName": table, "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}}, "ProjectionExpression": "pk, sk",
+            }
+            while True:
+                page = connection.dispatch("Query", request)
+                for key in page.get("Items", []):
+                    connection.dispatch("DeleteItem", {"TableName": table, "Key": key})
+                if not page.get("LastEvaluatedKey"):
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def analytics_days(self, groups: Iterable[str], first: str, last: str) -> dict[str, dict[str, dict[str, int]]]:
         """The counters of ``groups`` from day ``first`` to ``last`` (ISO dates): one Query each."""
