@@ -150,6 +150,11 @@ def table(r: dict[str, Any]) -> str:
 
 def charts(r: dict[str, Any]) -> list[tuple[str, str]]:
     """(title, inline SVG) of every chart of the report."""
+    return [(title, _svg(figure)) for title, figure in figures(r)]
+
+
+def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(title, matplotlib Figure) of every chart of the report."""
     from matplotlib.figure import Figure
 
     series = r["series"]
@@ -162,7 +167,7 @@ def charts(r: dict[str, Any]) -> list[tuple[str, str]]:
         draw(axes)
         axes.set_title(title, fontsize=11, loc="left")
         axes.spines[["top", "right"]].set_visible(False)
-        found.append((title, _svg(figure)))
+        found.append((title, figure))
 
     def volume(ax) -> None:  # noqa: ANN001
         ax.bar(range(len(series)), [row["complaints"] for row in series], color="#3b6ea8")

@@ -148,14 +148,15 @@ class Counting:
 
     # ------------------------------------------------------------------ outbound texts
 
-    def message(self, image: Mapping[str, Any]) -> list[Count]:
+    def message(self, image: Mapping[str, Any], *, first_write: bool = True) -> list[Count]:
         """Counts for an outbound text moving forward (the stream's new image of a message).
-        A status only moves forward, so each of these is one step of one text."""
+        A status only moves forward, so each of these is one step of one text; a text is held
+        when first written (held again later, it is still one held text)."""
         if image.get("direction") != "outbound":
             return []
         status = image.get("status")
         if status == "held":
-            return [Count(DELIVERY, self.day(from_iso(image["updated_at"])), "held", 1)]
+            return [Count(DELIVERY, self.day(from_iso(image["updated_at"])), "held", 1)] if first_write else []
         if status == "delivered":
             return [Count(DELIVERY, self.day(from_iso(image["updated_at"])), "delivered", 1)]
         if image.get("sent_at") and image.get("twilio_sid") and int(image.get("status_rank") or 0) == 1:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from smsdesk import analytics
 from smsdesk.analytics import Count, Counting, Period
@@ -24,6 +24,7 @@ from smsdesk.repository import ConversationRepository, WriteConflict
 from smsdesk.table import ConsentRecord, Conversation, Message
 
 MAX_ITEMS_PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: one is the ledger
+HELD_IF_SENT_LATER_THAN = timedelta(minutes=1)  # a rebuild's sign that a text was held
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ class AnalyticsRecorder:
             seen.add(event_id)
             return self._counting.event(fact.detail_type, fact.detail)
         if fact.message is not None:
-            return self._counting.message(fact.message)
+            return self._counting.message(fact.message, first_write=fact.inserted)
         return []
 
 
@@ -206,8 +207,11 @@ class AnalyticsRebuild:
                 "twilio_sid": m.twilio_sid, "segments": m.segments,
             })
         updated = to_iso(m.updated_at)
-        if m.status in {"delivered", "held"}:
+        if m.status == "delivered":
             counts += self._counting.message({"direction": "outbound", "status": m.status, "updated_at": updated})
+        # Held: still held, or sent well after it was written (a held text keeps its created_at).
+        if m.status == "held" or (m.sent_at and m.sent_at - m.created_at > HELD_IF_SENT_LATER_THAN):
+            counts += self._counting.message({"direction": "outbound", "status": "held", "updated_at": to_iso(m.created_at)})
         if m.status in {"failed", "undelivered"}:
             counts += self._counting.event(
                 EventType.MESSAGE_FAILED, {"occurred_at": updated, "error_code": m.error_code}

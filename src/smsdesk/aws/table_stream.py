@@ -19,6 +19,7 @@ class StreamFact:
     detail_type: str | None = None  # a domain event...
     detail: dict[str, Any] = field(default_factory=dict)
     message: dict[str, Any] | None = None  # ...or an outbound message's new image
+    inserted: bool = False  # the item's first write (a text held when first written)
 
 
 def stream_facts(records: Iterable[dict[str, Any]]) -> list[StreamFact]:
@@ -33,7 +34,8 @@ def stream_facts(records: Iterable[dict[str, Any]]) -> list[StreamFact]:
         if kind == "event" and record.get("eventName") == "INSERT":
             facts.append(StreamFact(**base, detail_type=image["detail_type"]["S"], detail=json.loads(image["detail"]["S"])))
         elif kind == "message":
-            facts.append(StreamFact(**base, message={name: plain(value) for name, value in image.items()}))
+            message = {name: plain(value) for name, value in image.items()}
+            facts.append(StreamFact(**base, message=message, inserted=record.get("eventName") == "INSERT"))
         else:
             facts.append(StreamFact(**base))
     return facts
