@@ -132,24 +132,22 @@ class AgentDesk:
             actions.append(Conversation.first_response_at.set(now))
         actions += status_actions(conversation, Status.WAITING_ON_CUSTOMER)
         work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
-        work.publish(
-            DomainEvent(
-                EventType.AGENT_REPLIED, now, conversation.customer, conversation.reference,
-                {"agent": agent, "first_response": conversation.first_response_at is None,
-                 # for the analytics: first response time, and whether it kept the promise
-                 "opened_at": to_iso(conversation.opened_at),
-                 "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None},
-            )
-        )
+        work.publish(_agent_replied(conversation, agent, now))
         try:
             self._repository.commit(work)
         except WriteConflict:
-            # The status moved meanwhile (the customer wrote): keep it, record the response.
+            # The status moved meanwhile (the customer wrote): keep it, record the response
+            # (and announce it: the analytics count first responses from the event), once.
             fresh = self._existing(conversation.reference)
             if fresh.first_response_at is None:
-                self._repository.commit(
-                    UnitOfWork().update("conversation", fresh, [Conversation.first_response_at.set(now)])
+                work = UnitOfWork().update(
+                    "conversation", fresh, [Conversation.first_response_at.set(now)],
+                    Conversation.first_response_at.does_not_exist(),
                 )
+                try:
+                    self._repository.commit(work.publish(_agent_replied(fresh, agent, now)))
+                except WriteConflict:
+                    pass  # another reply was the first, and said so
 
     def resolve(self, reference: str, *, agent: str, note: str | None = None) -> Conversation:
         conversation = self._existing(reference)
@@ -238,3 +236,13 @@ class AgentDesk:
             self._repository.commit(work)
         except WriteConflict:
             raise InvalidTransition(f"{reference} changed meanwhile; try again") from None
+
+
+def _agent_replied(conversation: Conversation, agent: str, now: datetime) -> DomainEvent:
+    return DomainEvent(
+        EventType.AGENT_REPLIED, now, conversation.customer, conversation.reference,
+        {"agent": agent, "first_response": conversation.first_response_at is None,
+         # for the analytics: first response time, and whether it kept the promise
+         "opened_at": to_iso(conversation.opened_at),
+         "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None},
+    )
