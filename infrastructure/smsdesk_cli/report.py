@@ -170,9 +170,15 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
         found.append((title, figure))
 
     def volume(ax) -> None:  # noqa: ANN001
-        ax.bar(range(len(series)), [row["complaints"] for row in series], color="#3b6ea8")
+        bottom = [0] * len(series)
+        for category in r["by_category"]:  # stacked, largest category first
+            heights = [row["by_category"].get(category, 0) for row in series]
+            ax.bar(range(len(series)), heights, bottom=bottom, label=category)
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
         _label_x(ax, labels)
         ax.set_ylabel("complaints")
+        if r["by_category"]:
+            ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
 
     def categories(ax) -> None:  # noqa: ANN001
         items = list(r["by_category"].items())
@@ -208,7 +214,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
         ax.set_xlabel("hour of day (business time zone)")
         ax.figure.colorbar(image, ax=ax, label="complaints")
 
-    chart("Complaints by " + r.get("group_by", "day"), volume)
+    chart("Complaints by " + r.get("group_by", "day") + " and category", volume)
     chart("Complaints by category", categories)
     chart("Complaints by weekday and hour", heatmap)
     chart("First response time", distribution("first_response"))

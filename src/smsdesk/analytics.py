@@ -373,13 +373,14 @@ def series(days: Days, period: Period, group_by: str) -> list[dict[str, Any]]:
             "csat_average": s["csat"]["average"], "csat_satisfied_share": s["csat"]["satisfied_share"],
             "opt_outs": s["opt_outs"]["total"], "escalations": sum(s["escalations"].values()),
             **{k: s["delivery"][k] for k in ("sent", "delivered", "failed", "held", "segments")},
+            "by_category": s["by_category"],  # JSON only (the report's stacked bars), not a CSV column
         })
     return rows
 
 
 def series_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=SERIES_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=SERIES_COLUMNS, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if row[k] is None else row[k] for k in SERIES_COLUMNS})
