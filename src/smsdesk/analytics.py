@@ -52,7 +52,7 @@ class Count:
     group: str
     day: date
     name: str
-    delta: float
+    delta: int
 
 
 def bucket(minutes: float) -> int:
