@@ -27,12 +27,17 @@ UV_BOOTSTRAP :=
 endif
 SAM_CLI_VERSION := 1.170.0
 SAM := $(UV) tool run --from aws-sam-cli==$(SAM_CLI_VERSION) sam
+# The security scan, run like the SAM CLI (kept out of the venv); .checkov.yaml says what it
+# scans and every check it skips, with the reason.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov --config-file .checkov.yaml
 # src/Makefile (how sam build builds the layer) installs the layer's arm64 wheels with this uv.
 export SMSDESK_UV := $(UV)
 PORT ?= 3000
 # The layer's dependencies: the locked runtime dependencies, without the project itself and
-# without any dependency group (dev, report: tests, the CLI's charts), which never reach Lambda.
-EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-hashes --no-header --format requirements-txt --quiet
+# without any dependency group (dev, report: tests, the CLI's charts), which never reach Lambda;
+# with their hashes (src/Makefile installs them with hash checking).
+EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-header --format requirements-txt --quiet
 
 .PHONY: help install test local bench lint requirements build deploy validate clean check-python
 
@@ -52,12 +57,13 @@ check-python:
 
 install: .venv/.installed ## install the locked dependencies into .venv
 
-test: install ## run the whole test suite, then validate and lint the SAM template
+test: install ## run the whole test suite, then validate, lint and security-scan the SAM template
 	$(UV) run pytest -n 2 --dist loadgroup
 	@$(UV) export $(EXPORT_FLAGS) | diff -q - src/requirements.txt >/dev/null \
 		|| { echo "src/requirements.txt is out of date with uv.lock: run make requirements"; exit 1; }
 	$(UV) run cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
+	$(CHECKOV)
 
 local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS account, no Docker; START=<ISO time> sets its clock)
 	$(UV) run python -m smsdesk_local --port $(PORT) $(if $(START),--start $(START))
@@ -74,9 +80,10 @@ build: install ## sam build: one shared layer (src/) and one folder per function
 deploy: build ## sam deploy --guided into your AWS account
 	$(SAM) deploy --guided
 
-validate: install ## only validate and lint the template
+validate: install ## only validate, lint and security-scan the template
 	$(UV) run cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
+	$(CHECKOV)
 
 clean: ## remove build output and local state
 	rm -rf .aws-sam .local .pytest_cache bench-results.json

@@ -19,7 +19,7 @@ from benchmarks.isolation import run_in_a_fresh_process
 from benchmarks.report import ROOT, Options, Row, machine, table
 
 # One module per benchmark (see benchmarks/__init__.py).
-BENCHMARKS = ("cold_start", "warm_webhook", "cost", "burst", "package_size")
+BENCHMARKS = ("cold_start", "cold_webhook", "warm_webhook", "cost", "burst", "package_size")
 RESULTS = ROOT / "bench-results.json"
 
 

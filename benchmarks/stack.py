@@ -26,6 +26,7 @@ ENVIRON = {
     "TABLE_NAME": "smsdesk-bench",
     "EVENT_BUS_NAME": "smsdesk-bench-events",
     "TWILIO_SECRET_ID": "smsdesk/twilio",
+    "TWILIO_API_KEY_SECRET_ID": "smsdesk/twilio-api-key",
     "TWILIO_SENDER": "+15005550006",
     "PUBLIC_BASE_URL": "https://hooks.example.test",
     "BUSINESS_NAME": "Acme Outdoor",

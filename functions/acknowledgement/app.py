@@ -11,6 +11,7 @@ import os
 
 from smsdesk.auto_replies import AutoResponder
 from smsdesk.events import EventType
+from smsdesk.follow_ups import ReplyPromises
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.send_gateway import describe
 from smsdesk.runtime import business_settings, messaging_runtime
@@ -23,6 +24,7 @@ services = messaging_runtime(os.environ, business)
 responder = AutoResponder(
     services.repository, services.gateway, services.clock, business, on_acknowledged=services.follow_ups.sla_check
 )
+promises = ReplyPromises(services.repository, services.follow_ups, services.clock, business)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -40,6 +42,10 @@ def lambda_handler(event, context):
         result = responder.thank_for_score(
             detail["customer"], detail["conversation"], int(detail["score"]), detail["message_sid"]
         )
+    elif detail_type == EventType.CONVERSATION_REOPENED:
+        promise = promises.reopened(detail["conversation"])
+        logger.info("reopened", extra={"reply_by": promise.isoformat() if promise else None})
+        return {"handled": True, "reply_by": promise.isoformat() if promise else None}
     else:
         logger.warning("unexpected event", extra={"detail_type": detail_type})
         return {"handled": False}

@@ -1,22 +1,26 @@
 """The agent API (HTTP API, IAM-authorised): list, read, reply, resolve, reopen.
 
-Every route is declared in template.yaml and in ROUTES below, under the same key: an HTTP API
-names the route it matched in the event's ``routeKey`` ("GET /conversations/{reference}") and
-passes the path's parameters decoded, so there is nothing to match here and no catch-all.
-Errors are answered as application/problem+json with a status and a short title, never an
-internal message. (No Powertools event handler: importing it costs this function's cold start
-about 180 ms, docs/decisions.md section 6.)
+Powertools' event handler: each route below is also declared in template.yaml (the HTTP API has
+no catch-all), and the resolver validates what a route declares (query, path, JSON body) before
+calling it. ``openapi_document()`` is the OpenAPI document of these routes (docs/openapi.json,
+tested against the template). Errors are answered as application/problem+json with a status and a
+short title, never an internal message.
 """
 
-import base64
 import json
 import os
+from typing import Annotated, Literal
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from smsdesk import agent_views
 from smsdesk.agent_desk import AgentDesk, InvalidRequest
 from smsdesk.analytics import Counting, InvalidPeriod
 from smsdesk.analytics_store import AnalyticsReader
-from smsdesk.aws import http_api
 from smsdesk.errors import ConversationNotFound, InvalidTransition, TransientSendFailure
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
@@ -29,107 +33,154 @@ runtime = messaging_runtime(os.environ, business)
 desk = AgentDesk(runtime.repository, runtime.gateway, runtime.follow_ups, runtime.clock, business)
 analytics = AnalyticsReader(runtime.repository, runtime.clock, Counting(business.hours))
 
+app = APIGatewayHttpResolver(enable_validation=True)
+
 REPLY_STATUS = {"sent": 201, "held": 202, "duplicate": 200, "refused": 409, "failed": 422}
 
 
-def agent(event: dict) -> str:
-    iam = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam") or {}
-    return (iam.get("userArn") or iam.get("callerId") or "unknown").rsplit("/", 1)[-1]
+class ReplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, Field(description="The reply, sent through the send gateway (card numbers redacted).")]
 
 
-def body(event: dict) -> dict:
-    raw = event.get("body") or ""
-    try:
-        text = base64.b64decode(raw) if event.get("isBase64Encoded") else raw
-        payload = json.loads(text) if text else {}
-    except ValueError:
-        raise InvalidRequest("the body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    return payload
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Annotated[str | None, Field(description="An internal note; never sent to the customer.")] = None
 
 
-def answer(status: int, view: dict) -> dict:
-    return http_api.response(status, json.dumps(view, separators=(",", ":")), "application/json")
+class OptOutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str | None, Field(description="Why the customer asked, as they said it.")] = None
 
 
-def list_conversations(event: dict) -> dict:
-    query = event.get("queryStringParameters") or {}
-    try:
-        limit = int(query.get("limit", 25))
-    except ValueError:
-        raise InvalidRequest("limit must be a number") from None
-    page = desk.queue(query.get("status", "active"), limit=limit, cursor=query.get("cursor"))
+def agent() -> str:
+    """The caller's full IAM principal ARN (API Gateway verified the SigV4 signature): an assumed
+    role's session name alone is chosen by the caller, so it is never the identity stored."""
+    iam = ((app.current_event.request_context.get("authorizer") or {}).get("iam")) or {}
+    return iam.get("userArn") or iam.get("callerId") or "unknown"
+
+
+def answer(status: int, view: dict) -> Response[dict]:
+    return Response(status, "application/json", view)
+
+
+def problem(status: int, title: str) -> Response[str]:
+    """A client error, as application/problem+json (RFC 9457), saying what was wrong."""
+    return Response(status, "application/problem+json", json.dumps({"status": status, "title": title}))
+
+
+Reference = Annotated[str, Path(description="The conversation's reference, e.g. C-7F3K.")]
+
+
+@app.get("/conversations")
+def list_conversations(
+    status: Annotated[str, Query(description="active (default), a status, or unacknowledged")] = "active",
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Response[dict]:
+    page = desk.queue(status, limit=limit, cursor=cursor)
     return answer(200, agent_views.conversation_page(page))
 
 
-def read_conversation(event: dict, reference: str) -> dict:
+@app.get("/conversations/<reference>")
+def read_conversation(reference: Reference) -> Response[dict]:
     return answer(200, agent_views.conversation_detail(desk.read(reference)))
 
 
-def reply(event: dict, reference: str) -> dict:
-    text = body(event).get("text")
-    if not isinstance(text, str):
-        raise InvalidRequest('the body needs "text"')
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    result = desk.reply(reference, text, agent=agent(event), request_id=headers.get("idempotency-key") or None)
-    logger.info("agent reply", extra={"conversation": reference, "outcome": result.send.outcome})
+@app.post("/conversations/<reference>/replies")
+def reply(
+    reference: Reference,
+    request: Annotated[ReplyRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
+) -> Response[dict]:
+    result = desk.reply(reference, request.text, agent=agent(), request_id=idempotency_key or None)
+    logger.info("agent reply", conversation=reference, outcome=result.send.outcome)
     return answer(REPLY_STATUS.get(str(result.send.outcome), 200), agent_views.send_result(result.send))
 
 
-def resolve(event: dict, reference: str) -> dict:
-    note = body(event).get("note")
-    conversation = desk.resolve(reference, agent=agent(event), note=note if isinstance(note, str) else None)
+@app.post("/conversations/<reference>/resolve")
+def resolve(reference: Reference, request: Annotated[ResolveRequest | None, Body()] = None) -> Response[dict]:
+    conversation = desk.resolve(reference, agent=agent(), note=request.note if request else None)
     return answer(200, agent_views.conversation_summary(conversation))
 
 
-def reopen(event: dict, reference: str) -> dict:
-    return answer(200, agent_views.conversation_summary(desk.reopen(reference, agent=agent(event))))
+@app.post("/conversations/<reference>/reopen")
+def reopen(reference: Reference) -> Response[dict]:
+    return answer(200, agent_views.conversation_summary(desk.reopen(reference, agent=agent())))
 
 
-def record_opt_out(event: dict, number: str) -> dict:
-    reason = body(event).get("reason")
-    desk.record_opt_out(number, agent=agent(event), reason=reason if isinstance(reason, str) else None)
-    return {"statusCode": 204, "body": ""}  # no content: no body, no content type
+@app.post("/customers/<number>/opt-out")
+def record_opt_out(
+    number: Annotated[str, Path(description="E.164, the + encoded as %2B")],
+    request: Annotated[OptOutRequest | None, Body()] = None,
+) -> Response[str]:
+    # The resolver matches the raw path; API Gateway's own parameter is decoded the same way.
+    desk.record_opt_out(unquote(number), agent=agent(), reason=request.reason if request else None)
+    return Response(204, None, "")  # no content: no body, no content type
 
 
-def metrics_report(event: dict) -> dict:
-    query = event.get("queryStringParameters") or {}
-    period = analytics.period(query.get("from"), query.get("to"))
-    return answer(200, analytics.report(period, query.get("group_by", "day")))
+First = Annotated[str | None, Query(alias="from", description="The first day, YYYY-MM-DD, in the business's time zone (default: 30 days before to).")]
+Last = Annotated[str | None, Query(alias="to", description="The last day, YYYY-MM-DD (default: today).")]
+GroupBy = Annotated[Literal["day", "week", "month"], Query(description="How the series is cut (ISO weeks).")]
 
 
-def metrics_csv(event: dict) -> dict:
-    query = event.get("queryStringParameters") or {}
-    period = analytics.period(query.get("from"), query.get("to"))
-    return http_api.response(200, analytics.csv(period, query.get("group_by", "day")), "text/csv; charset=utf-8")
+@app.get("/metrics")
+def metrics_report(first: First = None, last: Last = None, group_by: GroupBy = "day") -> Response[dict]:
+    """The analytics of a period (docs/metrics.md), with a series per day, week or month."""
+    return answer(200, analytics.report(analytics.period(first, last), group_by))
 
 
-ROUTES = {
-    "GET /conversations": list_conversations,
-    "GET /conversations/{reference}": read_conversation,
-    "POST /conversations/{reference}/replies": reply,
-    "POST /conversations/{reference}/resolve": resolve,
-    "POST /conversations/{reference}/reopen": reopen,
-    "POST /customers/{number}/opt-out": record_opt_out,
-    "GET /metrics": metrics_report,
-    "GET /metrics.csv": metrics_csv,
-}
+@app.get("/metrics.csv")
+def metrics_csv(first: First = None, last: Last = None, group_by: GroupBy = "day") -> Response[str]:
+    return Response(200, "text/csv; charset=utf-8", analytics.csv(analytics.period(first, last), group_by))
+
+
+@app.not_found
+def not_found(_: Exception) -> Response[dict]:
+    return problem(404, "not found")
+
+
+@app.exception_handler(RequestValidationError)
+def invalid(error: RequestValidationError) -> Response[str]:
+    """What the resolver's validation refused, as "<where>: <what>" (the first problem)."""
+    first = error.errors()[0]
+    if first.get("type") == "json_invalid":
+        return problem(400, "the body is not JSON")
+    where = ".".join(str(part) for part in first.get("loc", ())[1:]) or str(first.get("loc", ("body",))[0])
+    return problem(400, f"{where}: {first.get('msg', 'invalid')}")
+
+
+@app.exception_handler(InvalidRequest)
+def invalid_request(error: InvalidRequest) -> Response[dict]:
+    return problem(400, str(error))
+
+
+@app.exception_handler(InvalidPeriod)
+def invalid_period(error: InvalidPeriod) -> Response[dict]:
+    return problem(400, str(error))
+
+
+@app.exception_handler(ConversationNotFound)
+def no_such_conversation(_: ConversationNotFound) -> Response[dict]:
+    return problem(404, "no such conversation")
+
+
+@app.exception_handler(InvalidTransition)
+def invalid_transition(error: InvalidTransition) -> Response[dict]:
+    return problem(409, str(error))
+
+
+@app.exception_handler(TransientSendFailure)
+def provider_unavailable(_: TransientSendFailure) -> Response[dict]:
+    return problem(503, "the SMS provider is unavailable; try again")
+
+
+def openapi_document() -> dict:
+    """The OpenAPI document of the routes above (docs/openapi.json is this, committed)."""
+    return json.loads(app.get_openapi_json_schema(title="smsdesk agent API", version="1.0.0"))
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
-    route = ROUTES.get(event.get("routeKey", ""))
-    if route is None:
-        return http_api.problem(404, "not found")
-    try:
-        return route(event, **(event.get("pathParameters") or {}))
-    except (InvalidRequest, InvalidPeriod) as error:
-        return http_api.problem(400, str(error))
-    except ConversationNotFound:
-        return http_api.problem(404, "no such conversation")
-    except InvalidTransition as error:
-        return http_api.problem(409, str(error))
-    except TransientSendFailure:
-        return http_api.problem(503, "the SMS provider is unavailable; try again")
+    return app.resolve(event, context)

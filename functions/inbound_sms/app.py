@@ -36,6 +36,7 @@ inbound = InboundService(
     clock,
     auto_reply_keywords=auto_reply_keywords(inbound_settings),
     twilio_answers_opt_out_keywords=inbound_settings.twilio_answers_opt_out_keywords,
+    reopen_window=inbound_settings.reopen_window,
 )
 
 

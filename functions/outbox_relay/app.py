@@ -1,12 +1,17 @@
 """The outbox relay: domain events written to the table, published on the EventBridge bus.
 
 Triggered by the table's stream, filtered to inserted outbox items. An event reaches the bus
-exactly when the change it announces has committed (the same transaction wrote both). Failed
-entries are reported by sequence number so Lambda retries from there; after the retries the
-batch goes to the relay's on-failure queue (alarmed).
+exactly when the change it announces has committed (the same transaction wrote both). Powertools'
+batch processor publishes the records one by one and reports those that failed, so Lambda
+retries from the first of them (the events after it go again too: consumers are idempotent);
+after its retries the batch goes to the relay's on-failure queue (alarmed). A batch whose every
+record failed is reported the same way, not raised: the retry is the same, and the log says why.
 """
 
 import os
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from smsdesk.aws.event_bus import EventPublisher, outbox_records
 from smsdesk.config import EventSettings
@@ -16,17 +21,22 @@ logger = build_logger()
 metrics = build_metrics()
 
 publisher = EventPublisher(EventSettings.from_environ(os.environ).event_bus_name)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+def publish(record: DynamoDBRecord) -> None:
+    for event in outbox_records([record.raw_event]):  # the mapping's filter let only these through
+        publisher.publish(event)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
-    records = outbox_records(event.get("Records", []))
-    failed = publisher.publish(records)
-    metrics.add_metric(name="EventsPublished", unit="Count", value=len(records) - len(failed))
+    response = process_partial_response(event=event, record_handler=publish, processor=processor, context=context)
+    failed = len(response["batchItemFailures"])
+    metrics.add_metric(name="EventsPublished", unit="Count", value=len(event.get("Records", [])) - failed)
     if failed:
-        logger.error("events not published; Lambda will retry", extra={"failed": len(failed)})
-        # Stream semantics: retry from the first failure (the events after it go again too).
-        return {"batchItemFailures": [{"itemIdentifier": min(failed, key=int)}]}
-    logger.info("events published", extra={"count": len(records)})
-    return {"batchItemFailures": []}
+        logger.error("events not published; Lambda will retry", failed=failed)
+    else:
+        logger.info("events published", count=len(event.get("Records", [])))
+    return response

@@ -63,23 +63,30 @@ def show(stack: Stack, reference: str, *, as_json: bool, out: TextIO, err: TextI
                        ("resolved", "resolved_at"), ("closed", "closed_at")):
         if c.get(key):
             print(f"{label:<10} {c[key]}", file=out)
+    if c.get("reopened_count"):
+        print(f"{'reopened':<10} {c['reopened_count']} time{'s' if c['reopened_count'] != 1 else ''}", file=out)
+    if c.get("sla_breached"):
+        print(f"{'SLA':<10} breached (no agent reply by the promised time)", file=out)
     for label, key in (("escalated", "escalation_reasons"), ("note", "resolution_note"),
                        ("csat", "csat_score"), ("automatic", "auto_reply_note")):
         if c.get(key):
             value = ", ".join(c[key]) if isinstance(c[key], list) else c[key]
             print(f"{label:<10} {value}", file=out)
     print("", file=out)
-    for m in c["messages"]:
+    for m in c["messages"]:  # in the order the customer saw them (the API lists them so)
         arrow = "->" if m["direction"] == "inbound" else "<-"
         who = "customer" if m["direction"] == "inbound" else m["author"]
-        state = ""
+        at, state = m["created_at"], ""
         if m["direction"] == "outbound":
-            # A text held for quiet hours or the daily cap keeps the time it was written: say when it went.
+            # A text held for quiet hours or the daily cap is listed when it went, saying when it was written.
             sent = m.get("sent_at") or ""
-            when = f", sent {sent[:16]}" if sent[:16] > m["created_at"][:16] else ""
-            when = f", held until {m['send_after'][:16]}" if m.get("send_after") and not sent else when
+            when = ""
+            if sent[:16] > m["created_at"][:16]:
+                at, when = sent, f", written {m['created_at'][:16]}"
+            elif m.get("send_after") and m["status"] == "held":
+                when = f", held until {m['send_after'][:16]}"
             state = f"  [{m['status']}{when}{': ' + m['note'] if m.get('note') else ''}]"
-        print(f"{m['created_at'][:19]}  {arrow} {who:<18} {m['body']}{state}", file=out)
+        print(f"{at[:19]}  {arrow} {who:<18} {m['body']}{state}", file=out)
     return 0
 
 

@@ -17,6 +17,9 @@ from urllib.parse import urlencode, urlsplit
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_API = "http://127.0.0.1:3000"
+# How long a command waits for a local stack that is still starting (`make local` takes a few
+# seconds before it opens its port).
+LOCAL_START_WAIT_SECONDS = 30.0
 
 
 class StackError(Exception):
@@ -78,11 +81,44 @@ class Stack:
         if not self.is_local:
             raise StackError(f"{self.api} is not a local stack: this command only works with `make local`")
         if self._info is None:
-            answer = request("GET", f"{self.api}/_local/info")
+            answer = self._wait_for_local_stack()
             if not answer.ok or not isinstance(answer.body, dict):
                 raise StackError(f"{self.api} does not look like `make local` (GET /_local/info: {answer.status})")
             self._info = answer.body
         return self._info
+
+    def _wait_for_local_stack(self) -> Answer:
+        """GET /_local/info, waiting (with one line on stderr) while the stack is starting: its
+        port refuses connections, or it answers 503, until it is whole (SMSDESK_WAIT_SECONDS,
+        default 30)."""
+        import os
+        import sys
+        import time
+
+        try:
+            wait = float(os.environ.get("SMSDESK_WAIT_SECONDS") or LOCAL_START_WAIT_SECONDS)
+        except ValueError:
+            raise StackError("SMSDESK_WAIT_SECONDS must be a number of seconds") from None
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                answer = request("GET", f"{self.api}/_local/info", timeout=10.0)
+                if answer.status != 503:
+                    return answer
+                problem_now = "it is starting"
+            except StackError as error:
+                problem_now = str(error)
+            if time.monotonic() >= deadline:
+                raise StackError(
+                    f"no smsdesk stack answered on {self.api} within {wait:.0f} s ({problem_now}): start one with "
+                    "`make local` (another port: `make local PORT=4000`, then --api http://127.0.0.1:4000 "
+                    "or SMSDESK_API)"
+                )
+            if not told:
+                print(f"smsdesk: waiting for the local stack on {self.api} to start ...", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(0.25)
 
     def control(self, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         self.local_info()

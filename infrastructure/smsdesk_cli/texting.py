@@ -1,7 +1,9 @@
 """``smsdesk text``, ``smsdesk outbox`` and ``smsdesk clock``: a phone and a calendar for the
 local stack.
 
-``text`` does what Twilio does when a customer texts the business number: it POSTs the webhook,
+``text`` does what Twilio does when a customer texts the business number: it answers an exact
+opt-out keyword itself when the stack's TwilioAnswersOptOutKeywords says Twilio does (the
+stand-in sends Twilio's own reply), then POSTs the webhook,
 form-encoded with Twilio's parameters and signed (``X-Twilio-Signature``) with the account's
 auth token for the exact public URL. Then it lets the stack settle and shows what smsdesk
 texted back. ``outbox`` lists what smsdesk sent, through the real twilio library's
@@ -49,6 +51,8 @@ def text(stack: Stack, sender: str, body: str, *, from_state: str | None, media:
         params[f"MediaContentType{index}"] = "image/jpeg"
     signature = RequestValidator(twilio["auth_token"]).compute_signature(url, params)
     before = {m.sid for m in _client(info).messages.list(to=sender, limit=200)} if wait else set()
+    # The text reaches Twilio first: its own opt-out handling may answer it (as deployed).
+    stack.control("POST", "twilio/inbound", {"from": sender, "body": body})
     answer = request(
         "POST",
         url,
@@ -104,8 +108,9 @@ def clock(stack: Stack, advance: str | None, *, out: TextIO) -> int:
         print(f"cannot advance the clock: {error}", file=sys.stderr)
         return 2
     print(f"now {moved['now']}", file=out)
-    for name in moved["fired"]:
-        print(f"  fired {name}", file=out)
+    for step in moved.get("steps") or [{"schedule": name} for name in moved["fired"]]:
+        at = f"  at {step['at']}" if step.get("at") else ""
+        print(f"  fired {step['schedule']}{at}", file=out)
     return 0
 
 

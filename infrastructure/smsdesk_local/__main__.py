@@ -16,13 +16,22 @@ FUNCTION_LOG = ROOT / ".local" / "functions.log"
 
 
 def _parameters(text: str) -> dict[str, str]:
-    """``"BusinessName='Acme Outdoor' SurveyDelayHours=2"``, as sam deploy --parameter-overrides."""
+    """``"BusinessName='Acme Outdoor' SurveyDelayHours=2"``, as sam deploy --parameter-overrides;
+    checked against the template's parameters as CloudFormation checks them."""
+    from smsdesk_local.template import load_template, parameter_problems
+
+    try:
+        items = shlex.split(text)
+    except ValueError as error:  # an unclosed quote
+        raise argparse.ArgumentTypeError(f"{text!r}: {error} (quote values with spaces: BusinessName='Bike Barn')") from None
     pairs = {}
-    for item in shlex.split(text):
+    for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise argparse.ArgumentTypeError(f"{item!r} is not Key=Value")
         pairs[key] = value
+    if problems := parameter_problems(load_template(), pairs):
+        raise argparse.ArgumentTypeError("; ".join(problems))
     return pairs
 
 
@@ -66,14 +75,23 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port, twilio_port=args.twilio_port, start=args.start, parameters=args.parameter_overrides
     )
     stack = LocalStack(settings, report=report, say=say)
+    from smsdesk.errors import ConfigurationError
+
     try:
         stack.start()
     except OSError as error:
         print(f"smsdesk local could not start: {error}", file=sys.stderr)
         return 1
+    except ConfigurationError as error:  # what a function's cold start refused, as deployed
+        print(f"smsdesk local could not start: {error}", file=sys.stderr)
+        stack.stop()
+        return 1
     info = stack.info()
     twilio = info["twilio"]
     logs = "shown here" if args.logs else f"{FUNCTION_LOG.relative_to(ROOT)} (--logs shows them here)"
+    from smsdesk_cli.http import DEFAULT_API
+
+    point = "" if info["api"] == DEFAULT_API else f"\n  export SMSDESK_API={info['api']}   # this stack is not on the default port"
     say(
         f"""smsdesk is running locally on {info['api']}  (no AWS account, no Docker)
 
@@ -88,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
   Local clock       {info['clock']}
   Function logs     {logs}
 
-Text it from another terminal:
+Text it from another terminal:{point}
   uv run smsdesk text --from +14155550100 "My order 4432 arrived broken"
   uv run smsdesk outbox --to +14155550100
   uv run smsdesk conversations

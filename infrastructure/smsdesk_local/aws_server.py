@@ -297,6 +297,49 @@ def due_time(expression: str, zone: str | None) -> datetime | None:
 
 
 
+MAX_CHUNKED_BYTES = 10 * 1024 * 1024  # read (and drop) at most this much of a refused chunked body
+
+
+def refuse_chunked(request: BaseHTTPRequestHandler) -> bool:
+    """Answer a chunked request 411 and close its connection; False for any other request.
+
+    The body is read (and dropped) before answering: a client writes its headers and then its
+    chunks, and a server that answers and closes in between makes the client's next write fail
+    (a BrokenPipeError, or a reset that loses the 411 it was about to read)."""
+    if "chunked" not in (request.headers.get("Transfer-Encoding") or "").lower():
+        return False
+    drain_chunked_body(request.rfile, MAX_CHUNKED_BYTES)
+    request.close_connection = True
+    payload = json.dumps({"message": "Length Required: send the body with a Content-Length"}).encode()
+    request.send_response_only(411, "Length Required")
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(payload)))
+    request.send_header("Connection", "close")
+    request.end_headers()
+    if request.command != "HEAD":
+        request.wfile.write(payload)
+    return True
+
+
+def drain_chunked_body(stream: Any, limit: int) -> None:  # noqa: ANN401
+    """Read a chunked body to its last chunk and trailers (at most ``limit`` bytes of chunks)."""
+    read = 0
+    while read <= limit:
+        line = stream.readline(1024)
+        if not line:
+            return  # the client gave up
+        try:
+            size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+        except ValueError:
+            return  # not chunked encoding after all: the connection is closed anyway
+        if size == 0:
+            while stream.readline(8192) not in {b"\r\n", b"\n", b""}:
+                pass
+            return
+        stream.read(size + 2)  # the chunk and its CRLF
+        read += size
+
+
 class KeepAliveWsgi(BaseHTTPRequestHandler):
     """Serves a WSGI application over HTTP/1.1 connections that stay open, as AWS's endpoints
     do. werkzeug's development server closes every connection (it cannot tell where an unread
@@ -310,8 +353,7 @@ class KeepAliveWsgi(BaseHTTPRequestHandler):
     app: Any = None
 
     def _serve(self) -> None:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            self.send_error(411, "Content-Length required")
+        if refuse_chunked(self):
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""

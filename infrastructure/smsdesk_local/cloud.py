@@ -159,8 +159,9 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ resources
 
-    def provision(self, resolver: Resolver, twilio_secret: dict[str, str]) -> None:
-        """Create the template's stateful resources on the moto server."""
+    def provision(self, resolver: Resolver, secrets: dict[str, dict[str, str]]) -> None:
+        """Create the template's stateful resources on the moto server, and the secrets named by
+        the template's parameters (``secrets``: parameter name -> value)."""
         self.resolver = resolver
         sqs = self.client("sqs")
         for logical_id in resources(self.template, "AWS::SQS::Queue"):
@@ -176,9 +177,8 @@ class LocalCloud:
         scheduler = self.client("scheduler")
         for logical_id in resources(self.template, "AWS::Scheduler::ScheduleGroup"):
             scheduler.create_schedule_group(Name=self.physical(logical_id, None))
-        self.client("secretsmanager").create_secret(
-            Name=resolver.ref("TwilioSecretName"), SecretString=json.dumps(twilio_secret)
-        )
+        for parameter, value in secrets.items():
+            self.client("secretsmanager").create_secret(Name=resolver.ref(parameter), SecretString=json.dumps(value))
 
     def _create_table(self, dynamodb: Any, logical_id: str, props: dict[str, Any]) -> str:  # noqa: ANN401
         name = self.physical(logical_id, None)

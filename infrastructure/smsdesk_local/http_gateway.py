@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from botocore.utils import normalize_url_path
 
+from smsdesk_local.aws_server import refuse_chunked
 from smsdesk_local.functions import LocalFunction
 from smsdesk_local.template import ACCOUNT, REGION, HttpRoute
 
@@ -83,11 +84,14 @@ class HttpGateway:
         self._control = control
         self._report = report
         self._server: ThreadingHTTPServer | None = None
+        self.listening = False
         self.requests = 0  # API Gateway requests served (the cost benchmark counts them)
 
     # ------------------------------------------------------------------ server
 
     def start(self, port: int) -> str:
+        """Bind the port (so its URL is known, and a port in use fails now), without listening:
+        until :meth:`listen`, a client is refused at once instead of finding half a stack."""
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -102,10 +106,21 @@ class HttpGateway:
 
             do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler, bind_and_activate=False)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="http-gateway", daemon=True).start()
+        try:
+            self._server.server_bind()
+        except OSError:
+            self._server.server_close()
+            raise
         return self.base_url
+
+    def listen(self) -> None:
+        """Open the port: every route, rule and stand-in is wired by now."""
+        assert self._server is not None
+        self._server.server_activate()
+        threading.Thread(target=self._server.serve_forever, name="http-gateway", daemon=True).start()
+        self.listening = True
 
     @property
     def base_url(self) -> str:
@@ -114,7 +129,8 @@ class HttpGateway:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            if self.listening:
+                self._server.shutdown()
             self._server.server_close()
 
     # ------------------------------------------------------------------ requests
@@ -122,6 +138,8 @@ class HttpGateway:
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         method = request.command.upper()
         url = urlsplit(request.path)
+        if refuse_chunked(request):  # Twilio always sends a Content-Length
+            return None
         length = int(request.headers.get("Content-Length") or 0)
         if length > MAX_PAYLOAD_BYTES:
             request.rfile.read(length)

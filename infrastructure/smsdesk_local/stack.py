@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from smsdesk_local import template as cfn
@@ -43,6 +43,8 @@ from smsdesk_local.twilio_standin import TwilioStandIn
 # The local Twilio account: the stand-in accepts these, the webhooks are signed with the token.
 LOCAL_ACCOUNT_SID = "AC" + "10ca1" + "0" * 27
 LOCAL_AUTH_TOKEN = "local-twilio-auth-token-0000"  # noqa: S105 — a local stand-in, not a secret
+LOCAL_API_KEY_SID = "SK" + "10ca1" + "0" * 27
+LOCAL_API_KEY_SECRET = "local-twilio-api-key-secret-0000"  # noqa: S105 — a local stand-in, not a secret
 # Parameters the template has no default for, and what differs locally.
 LOCAL_PARAMETERS = {
     "BusinessName": "Acme Outdoor",
@@ -50,6 +52,7 @@ LOCAL_PARAMETERS = {
     "TwilioSender": "+15005550006",  # Twilio's magic "valid sender" test number
 }
 SETTLE_TIMEOUT_SECONDS = 60.0
+MAX_CLOCK_STEPS = 10_000  # schedules fired one due time at a time in one `clock advance`
 # Execution environments for each function EventBridge invokes (Lambda would scale further).
 ASYNC_ENVIRONMENTS = 4
 
@@ -72,7 +75,9 @@ class LocalStack:
         self.clock = TravelClock(settings.start)
         self.template = cfn.load_template()
         self.cloud = LocalCloud(self.template)
-        self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, self.clock.now)
+        self.twilio = TwilioStandIn(
+            LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, self.clock.now, api_key=(LOCAL_API_KEY_SID, LOCAL_API_KEY_SECRET)
+        )
         self.gateway = HttpGateway([], self._control, self._report)
         self.functions: dict[str, LocalFunction] = {}
         self.parameters: dict[str, str] = {}
@@ -104,8 +109,19 @@ class LocalStack:
             "PublicBaseUrl": base_url,
             **self.settings.parameters,
         }
+        self.twilio.answers_opt_out_keywords = self.parameters.get("TwilioAnswersOptOutKeywords") == "true"
         resolver = cfn.Resolver(self.template, self.parameters, self.cloud.physical)
-        self.cloud.provision(resolver, {"account_sid": LOCAL_ACCOUNT_SID, "auth_token": LOCAL_AUTH_TOKEN})
+        self.cloud.provision(
+            resolver,
+            {
+                "TwilioSecretName": {"account_sid": LOCAL_ACCOUNT_SID, "auth_token": LOCAL_AUTH_TOKEN},
+                "TwilioApiKeySecretName": {
+                    "account_sid": LOCAL_ACCOUNT_SID,
+                    "api_key_sid": LOCAL_API_KEY_SID,
+                    "api_key_secret": LOCAL_API_KEY_SECRET,
+                },
+            },
+        )
         self._build_functions(resolver)
         for function in self.functions.values():
             function.load()  # every cold start now: a configuration error stops `make local` here
@@ -113,6 +129,7 @@ class LocalStack:
         if self.settings.background:
             self._pump_thread = threading.Thread(target=self._pump_forever, name="event-sources", daemon=True)
             self._pump_thread.start()
+        self.gateway.listen()  # last: the port opens on a stack that is whole
         return self
 
     def stop(self) -> None:
@@ -233,12 +250,33 @@ class LocalStack:
         return total
 
     def advance(self, delta_text: str) -> dict[str, Any]:
+        """Move the clock forward by ``delta_text`` in steps: to each schedule's due time in
+        turn (those created on the way included), settling after each, so every schedule fires
+        at its own time and sees the world as it is then; then to the end."""
         assert self._schedules is not None
         delta = parse_duration(delta_text)
-        fired_before = len(self._schedules.fired)
-        now = self.clock.advance(delta)
-        self.settle()
-        return {"now": _iso(now), "fired": self._schedules.fired[fired_before:]}
+        target = self.clock.now() + delta
+        fired: list[dict[str, str]] = []
+
+        def settle_and_note() -> None:
+            before = len(self._schedules.fired)
+            self.settle()
+            fired.extend({"schedule": name, "at": _iso(self.clock.now())} for name in self._schedules.fired[before:])
+
+        settle_and_note()
+        for _ in range(MAX_CLOCK_STEPS):
+            upcoming = [due for _, due in self._schedules.pending() if due <= target]
+            if not upcoming:
+                break
+            step = min(upcoming) - self.clock.now()
+            if step > timedelta(0):
+                self.clock.advance(step)
+            settle_and_note()
+        rest = target - self.clock.now()
+        if rest > timedelta(0):
+            self.clock.advance(rest)
+        settle_and_note()
+        return {"now": _iso(self.clock.now()), "fired": [f["schedule"] for f in fired], "steps": fired}
 
     # ------------------------------------------------------------------ the control plane (/_local/)
 
@@ -281,6 +319,13 @@ class LocalStack:
                 return 200, self.advance(str(body.get("by", "")))
             except ValueError as error:
                 return 400, {"message": str(error)}
+        if (method, path) == ("POST", "/_local/twilio/inbound"):
+            # A customer's text reaching Twilio, before Twilio calls the webhook (`smsdesk text`).
+            sender, text = body.get("from"), body.get("body")
+            if not isinstance(sender, str) or not isinstance(text, str):
+                return 400, {"message": 'give "from" and "body"'}
+            reply = self.twilio.received(sender, str(self.parameters.get("TwilioSender")), text)
+            return 200, {"twilio_replied": reply["body"] if reply else None}
         if (method, path) == ("GET", "/_local/dead-letters"):
             return 200, {"queues": self.cloud.queue_depths()}
         return 404, {"message": "Not Found"}

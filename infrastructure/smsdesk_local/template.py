@@ -153,6 +153,34 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
     return {name: str(p["Default"]) for name, p in template.get("Parameters", {}).items() if "Default" in p}
 
 
+def parameter_problems(template: dict[str, Any], overrides: dict[str, str]) -> list[str]:
+    """What CloudFormation would refuse in ``overrides``: unknown names, values outside
+    ``AllowedValues``, ``MinValue``/``MaxValue``, a Number that is not one, a ``MaxLength``."""
+    declared = template.get("Parameters", {})
+    problems = []
+    for name, value in overrides.items():
+        spec = declared.get(name)
+        if spec is None:
+            problems.append(f"{name} is not a parameter of template.yaml (it has: {', '.join(sorted(declared))})")
+            continue
+        allowed = [str(v) for v in spec.get("AllowedValues", [])]
+        if allowed and value not in allowed:
+            problems.append(f"{name}={value!r} is not one of {', '.join(allowed)}")
+        if spec.get("Type") == "Number":
+            try:
+                number = float(value)
+            except ValueError:
+                problems.append(f"{name}={value!r} is not a number")
+                continue
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                problems.append(f"{name}={value} is below its minimum, {spec['MinValue']}")
+            if "MaxValue" in spec and number > float(spec["MaxValue"]):
+                problems.append(f"{name}={value} is above its maximum, {spec['MaxValue']}")
+        if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+            problems.append(f"{name} is longer than {spec['MaxLength']} characters")
+    return problems
+
+
 def http_routes(template: dict[str, Any]) -> list[HttpRoute]:
     routes = []
     for name, function in functions(template).items():

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 _DURATION = re.compile(r"(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+LONGEST_JUMP = timedelta(days=365)  # further is a typo, and would run every schedule of the year
 
 
 def parse_duration(text: str) -> timedelta:
@@ -23,10 +24,15 @@ def parse_duration(text: str) -> timedelta:
     if not parts or "".join(p.group(0) for p in parts) != compact:
         raise ValueError(f"{text!r} is not a duration like 90m, 30h or 2d")
     total = timedelta()
-    for part in parts:
-        total += timedelta(**{_UNITS[part.group("unit")]: float(part.group("amount"))})
+    try:
+        for part in parts:
+            total += timedelta(**{_UNITS[part.group("unit")]: float(part.group("amount"))})
+    except OverflowError:
+        total = timedelta.max
     if total <= timedelta(0):
         raise ValueError("a duration must be positive")
+    if total > LONGEST_JUMP:
+        raise ValueError(f"{text!r} is more than a year: the local clock moves at most 365d at a time")
     return total
 
 

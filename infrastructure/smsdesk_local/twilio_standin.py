@@ -57,8 +57,21 @@ class Faults:
         return None
 
 
+# Twilio's default opt-out handling: its exact keywords (the whole text, any case), and the
+# reply Twilio itself sends (https://help.twilio.com/articles/223134027).
+TWILIO_OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+TWILIO_OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+TWILIO_OPT_OUT_REPLY = (
+    "You have successfully been unsubscribed. You will not receive any more messages from this number. "
+    "Reply START to resubscribe."
+)
+
+
 class TwilioStandIn:
-    def __init__(self, account_sid: str, auth_token: str, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, now: Callable[[], datetime], *, api_key: tuple[str, str] | None = None
+    ) -> None:
+        self.api_key = api_key  # (SID, secret): what smsdesk's senders authenticate with
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.now = now
@@ -67,6 +80,10 @@ class TwilioStandIn:
         self.status_callbacks = True
         self.create_requests = 0
         self.on_create: Callable[[dict[str, Any]], None] | None = None  # told of every accepted message
+        # Twilio answers its exact opt-out keywords itself, then refuses sends to the number (21610)
+        # until it texts START (the template's TwilioAnswersOptOutKeywords says whether it does).
+        self.answers_opt_out_keywords = True
+        self.unsubscribed: set[str] = set()
         self._lock = threading.Lock()
         self._callbacks: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
         self._pending_callbacks = 0
@@ -149,7 +166,30 @@ class TwilioStandIn:
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except ValueError:
             return False
-        return user == self.account_sid and password == self.auth_token
+        return (user, password) in {(self.account_sid, self.auth_token), self.api_key}
+
+    def received(self, sender: str, business: str, body: str) -> dict[str, Any] | None:
+        """A customer's text reached Twilio (before Twilio calls the webhook): an exact opt-out
+        keyword is answered by Twilio itself, as its default opt-out handling does, and the number
+        is unsubscribed; START subscribes it again. Returns Twilio's own reply, if any."""
+        word = body.strip().upper()
+        if not self.answers_opt_out_keywords:
+            return None
+        if word in TWILIO_OPT_IN_KEYWORDS:
+            self.unsubscribed.discard(sender)
+            return None
+        if word not in TWILIO_OPT_OUT_KEYWORDS:
+            return None
+        self.unsubscribed.discard(sender)
+        status, reply = self.create({"To": sender, "From": business, "Body": TWILIO_OPT_OUT_REPLY})
+        self.unsubscribed.add(sender)
+        if status != 201:
+            return None
+        with self._lock:  # Twilio's own reply has no status callback: it is simply delivered
+            for message in self.messages:
+                if message["sid"] == reply["sid"]:
+                    message["status"] = reply["status"] = "delivered"
+        return reply
 
     def create(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         with self._lock:
@@ -163,6 +203,8 @@ class TwilioStandIn:
                 return 400, _error(21602, "Message body is required.", 400)
             if not form.get("From") and not form.get("MessagingServiceSid"):
                 return 400, _error(21603, "A 'From' phone number is required.", 400)
+            if to in self.unsubscribed:
+                return 400, _error(21610, "Attempt to send to unsubscribed recipient", 400)
             fault = self.faults.for_create(to)
             if fault is not None:
                 status, code, message = fault

@@ -15,19 +15,21 @@ from typing import TYPE_CHECKING
 
 from smsdesk.clock import Clock, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_out
-from smsdesk.conversations import ACTIVE, Queue, Status, reopened_details, status_actions
+from smsdesk.conversations import ACTIVE, Queue, Status, reopen, status_actions
 from smsdesk.errors import ConversationNotFound, InvalidTransition
 from smsdesk.events import DomainEvent, EventType
+from smsdesk.phone_numbers import e164_from_agent
 from smsdesk.redaction import redact_card_numbers
+from smsdesk.reference_codes import normalise_reference
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.send_gateway import Outbound, Outcome, Purpose, SendGateway, SendResult
-from smsdesk.table import Conversation, Customer, Message
+from smsdesk.send_gateway import MAX_SEGMENTS, Outbound, Outcome, Purpose, SendGateway, SendResult
+from smsdesk.sms_segments import count_segments
+from smsdesk.table import Conversation, Customer, Message, customer_pk
 
 if TYPE_CHECKING:
     from smsdesk.config import BusinessSettings
     from smsdesk.follow_ups import FollowUps
 
-MAX_REPLY_LENGTH = 1600
 QUEUE_OF_STATUS = {
     **{str(s): (Queue.ACTIVE, str(s)) for s in ACTIVE},
     # After the single statuses, so that "open" means what agents mean by it: not yet resolved.
@@ -94,6 +96,7 @@ class AgentDesk:
         return Page(conversations, next_cursor)
 
     def read(self, reference: str) -> ConversationView:
+        reference = normalise_reference(reference)
         conversation, messages = self._repository.conversation_with_messages(reference)
         if conversation is None:
             raise ConversationNotFound(reference)
@@ -105,13 +108,26 @@ class AgentDesk:
         text = redact_card_numbers((text or "").strip())
         if not text:
             raise InvalidRequest("the reply is empty")
-        if len(text) > MAX_REPLY_LENGTH:
-            raise InvalidRequest(f"the reply is longer than {MAX_REPLY_LENGTH} characters")
-        conversation = self._existing(reference)
+        # The gateway's own limit, in its own unit: what an SMS costs is segments, not characters.
+        segments = count_segments(text)
+        if segments.segments > MAX_SEGMENTS:
+            raise InvalidRequest(
+                f"the reply needs {segments.segments} SMS segments ({segments.units} {segments.encoding} "
+                f"characters); at most {MAX_SEGMENTS}"
+            )
+        reference = normalise_reference(reference)
+        conversation, messages = self._repository.conversation_with_messages(reference)
+        if conversation is None:
+            raise ConversationNotFound(reference)
         if conversation.status not in ACTIVE:
             raise InvalidTransition(f"{reference} is {conversation.status}; reopen it to reply")
         now = self._clock.now()
         key = f"agent-{request_id or uuid.uuid4().hex}"
+        # Earlier replies still held for the customer's quiet hours go first (decided again now:
+        # if the customer has just written, they are no longer proactive), so texts arrive in
+        # the order agents wrote them.
+        for held in (m for m in messages if m.status == "held" and m.purpose == Purpose.AGENT_REPLY and m.key != key):
+            self._gateway.release(held.pk, held.key)
         result = self._gateway.send(
             Outbound(
                 to=conversation.customer,
@@ -127,7 +143,7 @@ class AgentDesk:
         return ReplyResult(result, reference)
 
     def _responded(self, conversation: Conversation, agent: str, now: datetime) -> None:
-        actions = [Conversation.updated_at.set(now)]
+        actions = [Conversation.updated_at.set(now), Conversation.last_agent_reply_at.set(now)]
         if conversation.first_response_at is None:
             actions.append(Conversation.first_response_at.set(now))
         actions += status_actions(conversation, Status.WAITING_ON_CUSTOMER)
@@ -137,19 +153,24 @@ class AgentDesk:
             self._repository.commit(work)
         except WriteConflict:
             # The status moved meanwhile (the customer wrote): keep it, record the response
-            # (and announce it: the analytics count first responses from the event), once.
+            # (and announce a first one: the analytics count first responses from the event).
             fresh = self._existing(conversation.reference)
+            late = [Conversation.last_agent_reply_at.set(now)]
+            work, first = UnitOfWork(), None
             if fresh.first_response_at is None:
-                work = UnitOfWork().update(
-                    "conversation", fresh, [Conversation.first_response_at.set(now)],
-                    Conversation.first_response_at.does_not_exist(),
+                late.append(Conversation.first_response_at.set(now))
+                work.publish(_agent_replied(fresh, agent, now))
+                first = Conversation.first_response_at.does_not_exist()
+            work.update("conversation", fresh, late, first)
+            try:
+                self._repository.commit(work)
+            except WriteConflict:  # another reply was recorded meanwhile (and was the first)
+                self._repository.commit(
+                    UnitOfWork().update("conversation", fresh, [Conversation.last_agent_reply_at.set(now)])
                 )
-                try:
-                    self._repository.commit(work.publish(_agent_replied(fresh, agent, now)))
-                except WriteConflict:
-                    pass  # another reply was the first, and said so
 
     def resolve(self, reference: str, *, agent: str, note: str | None = None) -> Conversation:
+        reference = normalise_reference(reference)
         conversation = self._existing(reference)
         if conversation.status not in ACTIVE:
             raise InvalidTransition(f"{reference} is already {conversation.status}")
@@ -176,33 +197,24 @@ class AgentDesk:
         return self._existing(reference)
 
     def reopen(self, reference: str, *, agent: str) -> Conversation:
+        reference = normalise_reference(reference)
         conversation = self._existing(reference)
         if conversation.status in ACTIVE:
             raise InvalidTransition(f"{reference} is {conversation.status}, not resolved or closed")
         now = self._clock.now()
-        work = UnitOfWork().update(
-            "conversation",
-            conversation,
-            [
-                Conversation.updated_at.set(now),
-                Conversation.reopened_count.add(1),
-                Conversation.closed_at.remove(),
-                *status_actions(conversation, Status.WAITING_ON_AGENT),
-            ],
-            Conversation.status == conversation.status,
-        )
+        work = UnitOfWork()
+        actions = [
+            Conversation.updated_at.set(now),
+            *reopen(work, conversation, now, by=f"agent:{agent}"),
+            *status_actions(conversation, Status.WAITING_ON_AGENT),
+        ]
+        work.update("conversation", conversation, actions, Conversation.status == conversation.status)
         customer = Customer(f"CUSTOMER#{conversation.customer}", "PROFILE")
         work.update(
             "customer",
             customer,
             [Customer.open_conversation.set(reference)],
             Customer.open_conversation.does_not_exist() | (Customer.open_conversation == reference),
-        )
-        work.publish(
-            DomainEvent(
-                EventType.CONVERSATION_REOPENED, now, conversation.customer, reference,
-                {"by": f"agent:{agent}", **reopened_details(conversation)},
-            )
         )
         try:
             self._repository.commit(work)
@@ -212,20 +224,33 @@ class AgentDesk:
             raise InvalidTransition(f"{reference} changed meanwhile; try again") from None
         return self._existing(reference)
 
-    def record_opt_out(self, number: str, *, agent: str, reason: str | None) -> None:
-        """The customer asked an agent (by phone, by e-mail) to stop texting them."""
-        customer = self._repository.customer(number, consistent=True)
-        if customer is None:
-            raise ConversationNotFound(number)
+    def record_opt_out(self, number: str, *, agent: str, reason: str | None) -> str:
+        """The customer asked an agent (by phone, by e-mail) to stop texting them: any
+        well-formed number, E.164 or national, even one that never texted (then it never will
+        be). Returns the number as recorded (E.164)."""
+        e164 = e164_from_agent(number)
+        if e164 is None:
+            raise InvalidRequest(f"{number!r} is not a phone number: give it as +14155550100 or (415) 555-0100")
         now = self._clock.now()
-        work = UnitOfWork()
-        evidence = ConsentEvidence(ConsentSource.AGENT, reason or f"recorded by agent {agent}")
-        opt_out(work, customer, evidence, now, confirmation_needed=True)
-        self._repository.commit(work)
+        for _ in range(3):
+            customer = self._repository.customer(e164, consistent=True)
+            work = UnitOfWork()
+            if customer is None:  # never texted: recorded so that nothing is ever sent to it
+                customer = Customer(customer_pk(e164), "PROFILE", number=e164, created_at=now)
+                work.put_new("customer", customer)
+            evidence = ConsentEvidence(ConsentSource.AGENT, reason or f"recorded by agent {agent}")
+            opt_out(work, customer, evidence, now, confirmation_needed=True)
+            try:
+                self._repository.commit(work)
+                return e164
+            except WriteConflict:
+                continue  # the customer texted (or consent changed) meanwhile: decide again
+        raise InvalidTransition(f"{e164} kept changing; try again")
 
     # ------------------------------------------------------------------ helpers
 
     def _existing(self, reference: str) -> Conversation:
+        reference = normalise_reference(reference)
         conversation = self._repository.conversation(reference, consistent=True)
         if conversation is None:
             raise ConversationNotFound(reference)
@@ -246,3 +271,4 @@ def _agent_replied(conversation: Conversation, agent: str, now: datetime) -> Dom
          "opened_at": to_iso(conversation.opened_at),
          "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None},
     )
+

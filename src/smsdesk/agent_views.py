@@ -1,4 +1,7 @@
-"""The agent API's JSON: how conversations and messages look to agents and their tools."""
+"""The agent API's JSON: how conversations and messages look to agents and their tools.
+
+Texts are redacted of card numbers on the way out too: what was stored before a better redaction
+(a separator it did not know) is never shown to an agent whole."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from typing import Any
 
 from smsdesk.agent_desk import ConversationView, Page
 from smsdesk.clock import to_iso
+from smsdesk.redaction import redact_card_numbers
 from smsdesk.send_gateway import SendResult
 from smsdesk.table import Conversation, Message
 
@@ -21,7 +25,7 @@ def conversation_summary(c: Conversation) -> dict[str, Any]:
         "priority": c.priority,
         "customer": c.customer,
         "category": c.category,
-        "summary": c.summary,
+        "summary": redact_card_numbers(c.summary),
         "escalation_reasons": list(c.escalation_reasons or []),
         "repeat_complaint": c.repeat_complaint,
         "sla_breached": c.sla_breached,
@@ -41,7 +45,7 @@ def message_view(m: Message) -> dict[str, Any]:
         "direction": m.direction,
         "author": m.author,
         "purpose": m.purpose,
-        "body": m.body,
+        "body": redact_card_numbers(m.body),
         "status": m.status,
         "note": m.note,
         "error_code": m.error_code,
@@ -60,14 +64,16 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "first_response_at": _iso(c.first_response_at),
         "resolved_at": _iso(c.resolved_at),
         "closed_at": _iso(c.closed_at),
-        "resolution_note": c.resolution_note,
+        "resolution_note": redact_card_numbers(c.resolution_note) if c.resolution_note else None,
         "reopened_count": c.reopened_count,
         "csat_score": c.csat_score,
         "callback_requested": c.callback_requested,
-        "auto_reply_note": c.auto_reply_note,
+        # Said while it is true: after START the customer gets automatic replies again.
+        "auto_reply_note": c.auto_reply_note if customer is not None and customer.consent == "opted_out" else None,
         "customer_name": customer.name if customer else None,
         "consent": customer.consent if customer else None,
-        "messages": [message_view(m) for m in view.messages],
+        # In the order the customer saw them: a held text where it was sent, not where it was written.
+        "messages": [message_view(m) for m in sorted(view.messages, key=lambda m: (m.sent_at or m.created_at, m.key))],
     }
 
 

@@ -182,7 +182,7 @@ class AnalyticsRebuild:
             counts += event(EventType.SLA_BREACHED, {"occurred_at": to_iso(c.reply_by)})
         if c.resolved_at and c.status in {"resolved", "closed"}:
             counts += event(EventType.CONVERSATION_RESOLVED, {"occurred_at": to_iso(c.resolved_at), "opened_at": opened})
-        reopened_on = to_iso(c.resolved_at or c.opened_at)  # when each reopen happened is not kept
+        reopened_on = to_iso(c.reopened_at or c.opened_at)  # only the last reopening's time is kept
         for _ in range(int(c.reopened_count or 0)):
             counts += event(EventType.CONVERSATION_REOPENED, {"occurred_at": reopened_on})
         if c.csat_score is not None:

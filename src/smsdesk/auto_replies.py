@@ -62,6 +62,16 @@ class AutoResponder:
         zones = time_zones_for_number(customer.number, customer.from_state, fallback=self._business.hours.time_zone)
         return zones[0]
 
+    def describe_promise(self, promise: datetime, now: datetime, customer: Customer) -> str:
+        """The promise in the customer's zone when it is known; else in the business's, named."""
+        from smsdesk.time_zones import customer_zones
+
+        hours = self._business.hours
+        where = customer_zones(customer.number, customer.from_state, fallback=hours.time_zone)
+        if where.known:
+            return describe_reply_by(promise, now, where.zones[0])
+        return describe_reply_by(promise, now, hours.time_zone, zone_label=hours.zone_label(promise))
+
     # ------------------------------------------------------------------ acknowledgement
 
     def acknowledge(self, reference: str) -> Acknowledgement:
@@ -81,7 +91,7 @@ class AutoResponder:
                 name=customer.name,
                 reference=conversation.reference,
                 category=conversation.category,
-                reply_by=describe_reply_by(promise, now, self.customer_zone(customer)),
+                reply_by=self.describe_promise(promise, now, customer),
                 offer_call=conversation.priority == "urgent",
             )
 
@@ -133,7 +143,7 @@ class AutoResponder:
             if keyword == "STATUS":
                 promise = None
                 if conversation is not None and conversation.reply_by is not None:
-                    promise = describe_reply_by(conversation.reply_by, now, self.customer_zone(customer))
+                    promise = self.describe_promise(conversation.reply_by, now, customer)
                 return templates.status_reply(
                     reference=conversation.reference if conversation else None,
                     status=conversation.status if conversation else None,

@@ -221,6 +221,10 @@ class BusinessHours:
             break
         raise BusinessHoursError(f"the business does not open within {within.days} days of {moment:%Y-%m-%d %H:%M} UTC")
 
+    def zone_label(self, at: datetime | None = None) -> str:
+        """The business's zone as customers read it: "ET", "GMT", "(Kolkata time)"."""
+        return self._zone_label(at)
+
     def _zone_label(self, at: datetime | None) -> str:
         key = self.time_zone.key
         if key in _ZONE_LABELS:
@@ -250,12 +254,19 @@ def reply_by(received_at: datetime, hours: BusinessHours, target_minutes: int) -
     return promise
 
 
-def describe_reply_by(reply_by: datetime, now: datetime, zone: ZoneInfo) -> str:
+def describe_reply_by(reply_by: datetime, now: datetime, zone: ZoneInfo, *, zone_label: str | None = None) -> str:
     """The promise in the customer's zone: "by 3:30 PM today", "by 9:00 AM tomorrow",
     "by 9:00 AM Monday" (up to 6 days ahead), "by 9:00 AM on Dec 28" (further, or past).
+    With ``zone_label`` (the customer's zone is not known, so ``zone`` is the business's), the
+    zone is said as the HOURS reply says it: "by 9:00 AM tomorrow ET".
 
     Rounded up to the next five minutes, never down. Plain ASCII (GSM-7).
     """
+    text = _describe_reply_by(reply_by, now, zone)
+    return f"{text} {zone_label}" if zone_label else text
+
+
+def _describe_reply_by(reply_by: datetime, now: datetime, zone: ZoneInfo) -> str:
     local = _round_up(as_utc(reply_by, "reply_by"), minutes=5).astimezone(zone)
     days = (local.date() - as_utc(now, "now").astimezone(zone).date()).days
     clock = _clock(local.hour * 60 + local.minute)

@@ -143,7 +143,7 @@ _MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 class MessagingSettings:
     """What the send gateway needs to hand a message to Twilio."""
 
-    twilio_secret_id: str
+    twilio_api_key_secret_id: str  # the restricted API key the senders use, never the auth token
     sender: str  # the business's Twilio number (E.164) or a Messaging Service SID (MG...)
     status_callback_url: str | None
     twilio_api_base_url: str | None  # only locally: the Twilio stand-in
@@ -161,7 +161,7 @@ class MessagingSettings:
             read.problems.append("TWILIO_SENDER must be an E.164 number (+1...) or a Messaging Service SID (MG...)")
         base = read.url("PUBLIC_BASE_URL", required=False)
         settings = cls(
-            twilio_secret_id=read.text("TWILIO_SECRET_ID"),
+            twilio_api_key_secret_id=read.text("TWILIO_API_KEY_SECRET_ID"),
             sender=sender,
             status_callback_url=f"{base}/sms/status" if base else None,
             twilio_api_base_url=read.url("TWILIO_API_BASE_URL", required=False),
@@ -236,6 +236,8 @@ class InboundSettings:
 
     keyword_replies: Mapping[str, str] = field(default_factory=dict)
     twilio_answers_opt_out_keywords: bool = True
+    # A text this long after resolution opens a new conversation instead of reopening the old one.
+    reopen_window: timedelta = timedelta(days=7)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:
@@ -244,6 +246,7 @@ class InboundSettings:
         settings = cls(
             keyword_replies=replies or {},
             twilio_answers_opt_out_keywords=read.boolean("TWILIO_ANSWERS_OPT_OUT_KEYWORDS", True),
+            reopen_window=timedelta(days=read.integer("REOPEN_WINDOW_DAYS", 7, minimum=1, maximum=90)),
         )
         read.done("Inbound")
         return settings

@@ -8,7 +8,11 @@
                                                         │ reopen / customer writes / score 1-2
                        resolve (any open status) ──▶ resolved ──score 3-5 / 7 days──▶ closed
 
-A conversation is *open* for the customer (their texts go to it) until it is closed. Each change
+A conversation is *open* for the customer (their texts go to it) until it is closed, or until
+it has been resolved for longer than the reopen window (7 days by default): a text after that
+starts a new conversation, with a new reference and its own acknowledgement. Reopening (the
+customer writes, an agent reopens, a score of 1-2) restarts the wait for an agent: a new reply-by
+promise and SLA check follow on ``ConversationReopened``. Each change
 is a conditional update on the status it was decided from, so two changes decided on the same
 old state cannot both apply. Urgent conversations (legal threat, safety, extreme anger, a repeat
 complaint within 30 days, a low satisfaction score) list first.
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
     from smsdesk.classification import Classification
 
 REPEAT_WINDOW = timedelta(days=30)
+REOPEN_WINDOW = timedelta(days=7)  # default: a text later than this after resolution is a new case
 SUMMARY_LENGTH = 160
 
 
@@ -69,6 +74,8 @@ def queue_keys(status: str, priority: str, opened_at: datetime, reference: str) 
 def summary_of(text: str, num_media: int) -> str:
     if text:
         return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 3] + "..."
+    if num_media == 0:
+        return "(an empty message)"
     return f"({num_media} attachment{'s' if num_media != 1 else ''}, no text)"
 
 
@@ -145,13 +152,7 @@ def customer_wrote(
             Conversation.auto_reply_note.set("No automatic replies: the customer has opted out of texts.")
         )
     if status is Status.RESOLVED:
-        actions.append(Conversation.reopened_count.add(1))
-        work.publish(
-            DomainEvent(
-                EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
-                {"by": "customer", **reopened_details(conversation)},
-            )
-        )
+        actions += reopen(work, conversation, now, by="customer")
     if new_reasons:
         work.publish(
             DomainEvent(
@@ -160,15 +161,6 @@ def customer_wrote(
             )
         )
     work.update("conversation", conversation, actions, _unchanged(conversation))
-
-
-def reopened_details(conversation: Conversation) -> dict[str, str | None]:
-    """What a ``ConversationReopened`` carries about the resolution it undoes (the analytics
-    take that resolution back: a reopen extends the resolution time)."""
-    return {
-        "opened_at": to_iso(conversation.opened_at),
-        "resolved_at": to_iso(conversation.resolved_at) if conversation.resolved_at else None,
-    }
 
 
 def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetime, now: datetime) -> None:
@@ -191,38 +183,88 @@ def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetim
     )
 
 
-def awaits_a_score(conversation: Conversation | None) -> bool:
-    """Whether a 1-5 text from the customer answers this conversation's satisfaction check."""
-    return (
-        conversation is not None
-        and conversation.status == Status.RESOLVED
-        and conversation.survey_sent_at is not None
+def reopen(work: UnitOfWork, conversation: Conversation, now: datetime, *, by: str, **detail: object) -> list:
+    """The actions that reopen a resolved (or closed) conversation, and its ``ConversationReopened``
+    (which gets it a new reply-by promise and SLA check). The caller sets the new status."""
+    work.publish(
+        DomainEvent(
+            EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
+            {"by": by, "reopened_count": conversation.reopened_count + 1, **detail,
+             # the resolution it undoes: the analytics take it back (a reopen extends the
+             # resolution time, docs/metrics.md)
+             "opened_at": to_iso(conversation.opened_at),
+             "resolved_at": to_iso(conversation.resolved_at) if conversation.resolved_at else None},
+        )
     )
+    return [
+        Conversation.reopened_count.add(1),
+        Conversation.reopened_at.set(now),
+        Conversation.sla_breached.set(False),
+        Conversation.resolved_at.remove(),
+        Conversation.closed_at.remove(),
+    ]
+
+
+def open_for_customer(conversation: Conversation | None, now: datetime, reopen_window: timedelta) -> bool:
+    """Whether the customer's next text belongs to this conversation (else it opens a new one)."""
+    if conversation is None or conversation.status == Status.CLOSED:
+        return False
+    if conversation.status == Status.RESOLVED and conversation.resolved_at is not None:
+        return now - conversation.resolved_at <= reopen_window
+    return True
+
+
+def waiting_since(conversation: Conversation) -> datetime:
+    """Since when the customer has been waiting for an agent: opening, or the last reopening."""
+    return conversation.reopened_at or conversation.opened_at
+
+
+def agent_owes_a_reply(conversation: Conversation) -> bool:
+    """Active, and no agent has replied since the customer started waiting."""
+    if conversation.status not in ACTIVE:
+        return False
+    replied = conversation.last_agent_reply_at or conversation.first_response_at
+    return replied is None or replied < waiting_since(conversation)
+
+
+def awaits_a_score(conversation: Conversation | None, now: datetime, window: timedelta = REOPEN_WINDOW) -> bool:
+    """Whether a 1-5 text from the customer answers this conversation's satisfaction check: one
+    that Twilio took (a survey still held does not count), not answered yet, within the window.
+    Whatever happened meanwhile (an agent reopened the case) does not matter."""
+    if conversation is None or conversation.survey_sent_at is None:
+        return False
+    answered = conversation.survey_answered_at
+    if answered is not None and answered >= conversation.survey_sent_at:
+        return False
+    return now - conversation.survey_sent_at <= window
 
 
 def record_satisfaction(
     work: UnitOfWork, customer: Customer, conversation: Conversation, score: int, now: datetime, message_sid: str
 ) -> None:
-    """A 1-5 reply to the satisfaction check. 1-2 reopen the conversation for a human, urgently;
-    3-5 close it. ``SatisfactionRecorded`` (with the reply's MessageSid) gets the customer a thank-you."""
-    actions = [Conversation.csat_score.set(score), Conversation.updated_at.set(now)]
+    """A 1-5 reply to a delivered satisfaction check, always recorded. 1-2 put the conversation
+    back in front of a human, urgently (reopening it if it was still resolved); 3-5 close it if it
+    was still resolved, and leave a conversation reopened meanwhile as it is.
+    ``SatisfactionRecorded`` (with the reply's MessageSid) gets the customer a thank-you."""
+    actions = [
+        Conversation.csat_score.set(score),
+        Conversation.survey_answered_at.set(now),
+        Conversation.updated_at.set(now),
+    ]
+    resolved = conversation.status == Status.RESOLVED
     if score <= 2:
         reasons = [*conversation.escalation_reasons, "low_satisfaction"]
         actions += status_actions(conversation, Status.WAITING_ON_AGENT, priority="urgent")
-        actions += [Conversation.reopened_count.add(1), Conversation.escalation_reasons.set(reasons)]
-        work.publish(
-            DomainEvent(
-                EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
-                {"by": "satisfaction", "score": score, **reopened_details(conversation)},
-            )
-        )
+        actions.append(Conversation.escalation_reasons.set(reasons))
+        if resolved:
+            actions += reopen(work, conversation, now, by="satisfaction", score=score)
         work.publish(
             DomainEvent(
                 EventType.CONVERSATION_ESCALATED, now, conversation.customer, conversation.reference,
                 {"reasons": ["low_satisfaction"], "category": conversation.category},
             )
         )
-    else:
+    elif resolved:
         actions += status_actions(conversation, Status.CLOSED)
         actions.append(Conversation.closed_at.set(now))
         work.update(
@@ -231,11 +273,24 @@ def record_satisfaction(
             [Customer.open_conversation.remove()],
             Customer.open_conversation == conversation.reference,
         )
-    # Still resolved, as when the reply was read: a second answer (or one racing it) is not a score.
-    work.update("conversation", conversation, actions, _unchanged(conversation))
+    # As when the reply was read: a second answer (or one racing it) is not a score.
+    unanswered = (
+        Conversation.survey_answered_at.does_not_exist()
+        if conversation.survey_answered_at is None
+        else Conversation.survey_answered_at == conversation.survey_answered_at
+    )
+    work.update("conversation", conversation, actions, _unchanged(conversation) & unanswered)
     work.publish(
         DomainEvent(
             EventType.SATISFACTION_RECORDED, now, conversation.customer, conversation.reference,
             {"score": score, "category": conversation.category, "message_sid": message_sid},
         )
     )
+
+
+def close_for_good(work: UnitOfWork, conversation: Conversation, now: datetime) -> None:
+    """A conversation resolved longer ago than the reopen window, closed as the customer's next
+    text opens a new one."""
+    actions = [Conversation.closed_at.set(now), Conversation.updated_at.set(now)]
+    actions += status_actions(conversation, Status.CLOSED)
+    work.update("old conversation", conversation, actions, _unchanged(conversation))

@@ -5,7 +5,10 @@ failed -> read): callbacks arrive out of order and more than once, and a late "s
 overwrite "delivered". The update is conditional on the stored rank, so a stale callback changes
 nothing. smsdesk gives Twilio a callback URL per message that says where the message is
 (:func:`smsdesk.send_gateway.status_callback_location`), so the common case is one conditional
-write, and a callback whose SID is not on the message (yet) is answered 503 for Twilio to retry. Error 21610 means the carrier has the number opted out: consent is revoked (source
+write, and a callback whose SID is not on the message (yet) is answered 503 for Twilio to retry.
+A callback about a message smsdesk never claimed (the gateway writes a message before Twilio
+ever hears of it), e.g. for a conversation that does not exist, can never succeed: it is logged
+and acknowledged, not retried for ever. Error 21610 means the carrier has the number opted out: consent is revoked (source
 carrier). Other delivery failures (30003 unreachable, 30004 blocked, 30005 unknown number,
 30006 landline, 30007 filtered, 30008 unknown) are permanent for that message: recorded,
 announced (``MessageFailed``), never retried.
@@ -53,7 +56,8 @@ DELIVERY_ERRORS = {
 class Recorded(StrEnum):
     UPDATED = "updated"
     STALE = "stale"  # older than what is stored: ignored
-    UNKNOWN_MESSAGE = "unknown_message"  # not (yet) ours: Twilio may retry
+    UNKNOWN_MESSAGE = "unknown_message"  # ours, but not under this SID yet: Twilio may retry
+    NOT_OURS = "not_ours"  # no such message (or conversation): logged and acknowledged
     UNKNOWN_STATUS = "unknown_status"
 
 
@@ -95,7 +99,9 @@ class DeliveryStatusRecorder:
     def _failed(self, thread: str, callback: DeliveryStatus, rank: int, actions: list, ours, now) -> StatusRecorded:  # noqa: ANN001
         """Undelivered or failed: recorded, announced, and 21610 opts the number out."""
         message = self._repository.message(thread, callback.message_key)
-        if message is None or message.twilio_sid != callback.message_sid:
+        if message is None:
+            return StatusRecorded(Recorded.NOT_OURS, callback.status)
+        if message.twilio_sid != callback.message_sid:
             return StatusRecorded(Recorded.UNKNOWN_MESSAGE, callback.status)
         if message.status_rank >= rank:
             return StatusRecorded(Recorded.STALE, callback.status, message.key)
@@ -126,7 +132,9 @@ class DeliveryStatusRecorder:
 
     def _why_not(self, thread: str, callback: DeliveryStatus) -> StatusRecorded:
         message = self._repository.message(thread, callback.message_key)
-        if message is None or message.direction != "outbound" or message.twilio_sid != callback.message_sid:
+        if message is None or message.direction != "outbound":
+            return StatusRecorded(Recorded.NOT_OURS, callback.status)
+        if message.twilio_sid != callback.message_sid:
             return StatusRecorded(Recorded.UNKNOWN_MESSAGE, callback.status)
         if message.status_rank < RANK[callback.status]:
             # The send was recorded between our write and this read: not stale, just early.

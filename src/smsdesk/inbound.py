@@ -23,7 +23,7 @@ nothing: one stored message, one event, one acknowledgement.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from smsdesk.classification import (
@@ -36,11 +36,14 @@ from smsdesk.classification import (
 from smsdesk.clock import Clock, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
 from smsdesk.conversations import (
+    REOPEN_WINDOW,
     REPEAT_WINDOW,
     Status,
     awaits_a_score,
+    close_for_good,
     customer_wrote,
     new_conversation,
+    open_for_customer,
     record_satisfaction,
     summary_of,
 )
@@ -80,11 +83,13 @@ class InboundService:
         *,
         auto_reply_keywords: frozenset[str],
         twilio_answers_opt_out_keywords: bool = True,
+        reopen_window: timedelta = REOPEN_WINDOW,
     ) -> None:
         self._repository = repository
         self._clock = clock
         self._keywords = auto_reply_keywords
         self._twilio_answers = twilio_answers_opt_out_keywords
+        self._reopen_window = reopen_window
 
     def receive(self, sms: InboundSms) -> Received:
         collisions = 0
@@ -120,7 +125,8 @@ class InboundService:
             is_new_customer = False
 
         classification = classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
-        open_conversation = self._open_conversation(customer)
+        current = self._current_conversation(customer)
+        open_conversation = current if open_for_customer(current, now, self._reopen_window) else None
         intent = classification.intent
 
         if intent is Intent.OPT_OUT:
@@ -137,7 +143,7 @@ class InboundService:
             work.publish(DomainEvent(EventType.HELP_REQUESTED, now, sms.sender, customer.open_conversation))
             return self._commit(work, Outcome.HELP, None, classification)
 
-        score = parse_satisfaction_score(text) if awaits_a_score(open_conversation) else None
+        score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, self._reopen_window) else None
         if score is not None and open_conversation is not None:
             return self._satisfaction(work, customer, open_conversation, sms, text, score, classification, now)
 
@@ -160,9 +166,11 @@ class InboundService:
 
         if open_conversation is not None:
             return self._add_to_conversation(work, customer, open_conversation, sms, text, classification, now)
+        if current is not None and current.status == Status.RESOLVED:
+            close_for_good(work, current, now)  # resolved too long ago: this text is a new case
         return self._open(work, customer, sms, text, classification, now, collisions, is_new_customer)
 
-    def _open_conversation(self, customer: Customer) -> Conversation | None:
+    def _current_conversation(self, customer: Customer) -> Conversation | None:
         if not customer.open_conversation:
             return None
         conversation = self._repository.conversation(customer.open_conversation, consistent=True)

@@ -36,3 +36,17 @@ def mask(number: str) -> str:
 def mask_in_text(text: str) -> str:
     """Mask every phone number that appears in free text (the log safety net)."""
     return PHONE_IN_TEXT.sub(lambda m: mask(m.group(0)), text)
+
+
+def e164_from_agent(text: str, default_region: str = "US") -> str | None:
+    """A number an agent typed (E.164, or national format in ``default_region``) as E.164, or
+    None if it is not a possible phone number. phonenumbers is imported here, on first use."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse((text or "").strip(), default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

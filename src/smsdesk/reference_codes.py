@@ -21,3 +21,8 @@ def new_reference(collisions: int = 0) -> str:
 def looks_like_reference(text: str) -> bool:
     body = text.removeprefix(PREFIX)
     return text.startswith(PREFIX) and 4 <= len(body) <= 8 and all(c in ALPHABET for c in body)
+
+
+def normalise_reference(text: str) -> str:
+    """What an agent typed, as a reference: trimmed and upper-cased ("c-7f3k" is C-7F3K)."""
+    return (text or "").strip().upper()

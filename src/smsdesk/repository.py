@@ -36,6 +36,7 @@ from smsdesk.table import (
     analytics_ledger_key,
     conversation_pk,
     customer_pk,
+    table_connection,
 )
 
 OUTBOX_RETENTION = timedelta(days=1)
@@ -125,9 +126,6 @@ _TRANSACTION_ORDER = ("condition_check", "delete", "put", "update")
 
 class ConversationRepository:
     """The table, in the domain's words."""
-
-    def __init__(self) -> None:
-        self._connection: Connection | None = None
 
     # ------------------------------------------------------------------ reads
 
@@ -247,16 +245,7 @@ class ConversationRepository:
             raise
 
     def _table_connection(self) -> Connection:
-        if self._connection is None:
-            meta = TableItem.Meta
-            self._connection = Connection(
-                region=meta.region,
-                host=getattr(meta, "host", None),
-                connect_timeout_seconds=meta.connect_timeout_seconds,
-                read_timeout_seconds=meta.read_timeout_seconds,
-                max_retry_attempts=meta.max_retry_attempts,
-            )
-        return self._connection
+        return table_connection()
 
     def iterate_table(self) -> Iterator[TableItem]:
         """Every item (tests, the local stack's inspection and ``smsdesk analytics rebuild``;

@@ -18,7 +18,7 @@ from smsdesk.repository import ConversationRepository
 from smsdesk.table import bind_table
 
 if TYPE_CHECKING:
-    from smsdesk.aws.secrets import TwilioCredentialsProvider
+    from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
     from smsdesk.follow_ups import FollowUps
     from smsdesk.send_gateway import SendGateway
 
@@ -47,7 +47,7 @@ def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) ->
     # Imported here, not at the top: the webhooks import this module for repository() alone
     # and never send, so the sending stack stays out of their cold start (make bench).
     from smsdesk.aws.scheduler import Scheduler
-    from smsdesk.aws.secrets import TwilioCredentialsProvider
+    from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
     from smsdesk.follow_ups import FollowUps
     from smsdesk.send_gateway import ProactivePolicy, SendGateway
     from smsdesk.twilio_messages import TwilioMessages
@@ -55,7 +55,9 @@ def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) ->
     clock = process_clock()
     table = repository(environ)
     messaging = MessagingSettings.from_environ(environ)
-    credentials = TwilioCredentialsProvider(messaging.twilio_secret_id, clock, max_age=messaging.secret_max_age)
+    credentials = TwilioCredentialsProvider(
+        messaging.twilio_api_key_secret_id, clock, max_age=messaging.secret_max_age, parse=parse_api_key_secret
+    )
     follow_ups = FollowUps(table, Scheduler(SchedulerSettings.from_environ(environ)), clock)
     proactive = ProactivePolicy(
         quiet_hours=business.quiet_hours,

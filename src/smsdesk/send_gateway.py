@@ -134,8 +134,11 @@ class SendGateway:
                 continue  # decide again on the new state
         raise TransientSendFailure("the customer's state kept changing during the send")
 
-    def release(self, thread: str, key: str) -> SendResult:
-        """Send a message that was held for quiet hours or the daily cap, if it still may go."""
+    def release(
+        self, thread: str, key: str, on_sent: Callable[[UnitOfWork, Message], None] | None = None
+    ) -> SendResult:
+        """Send a message that was held for quiet hours or the daily cap, if it still may go
+        (whether it still should is the caller's decision: see follow_ups.still_wanted)."""
         held = self._repository.message(thread, key)
         if held is None or held.status != "held":
             return SendResult(Outcome.DUPLICATE, key, held.status if held else "no such message")
@@ -148,8 +151,30 @@ class SendGateway:
                 compose=lambda customer: body,
                 conversation=held.conversation,
                 author=held.author,
+                on_sent=on_sent,
             )
         )
+
+    def cancel_held(self, held: Message, reason: str) -> SendResult:
+        """A held message that no longer means anything (decided when it was due): never sent."""
+        now = self._clock.now()
+        work = UnitOfWork().update(
+            "message",
+            held,
+            [Message.status.set("refused"), Message.note.set(f"not sent: {reason}"), Message.updated_at.set(now)],
+            (Message.status == "held") & (Message.updated_at == held.updated_at),
+        )
+        work.publish(
+            DomainEvent(
+                EventType.MESSAGE_REFUSED, now, held.customer, held.conversation,
+                {"purpose": held.purpose, "key": held.key, "reason": reason},
+            )
+        )
+        try:
+            self._repository.commit(work)
+        except WriteConflict:
+            return SendResult(Outcome.DUPLICATE, held.key, "handled meanwhile")
+        return SendResult(Outcome.REFUSED, held.key, reason)
 
     def _send_once(self, outbound: Outbound) -> SendResult:
         now = self._clock.now()
@@ -164,8 +189,11 @@ class SendGateway:
             return self._refuse(outbound, thread, existing, now, "no conversation with this number on record")
         body = redact_card_numbers(outbound.compose(customer))
         segments = count_segments(body).segments
-        if segments > MAX_SEGMENTS or not body.strip():
-            return self._refuse(outbound, thread, existing, now, f"the text needs {segments} segments")
+        if not body.strip():
+            return self._refuse(outbound, thread, existing, now, "the text is empty")
+        if segments > MAX_SEGMENTS:
+            reason = f"the text needs {segments} SMS segments; at most {MAX_SEGMENTS}"
+            return self._refuse(outbound, thread, existing, now, reason, body)
 
         # Consent: read just now, strongly consistent; checked again once the message is claimed.
         confirming = outbound.purpose is Purpose.OPT_OUT_CONFIRMATION

@@ -43,6 +43,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 
@@ -69,6 +70,22 @@ def bind_table(table_name: str, region: str | None = None) -> None:
         TableItem.Meta.region = region
     for model in (TableItem, *_all_subclasses(TableItem)):
         model._connection = None  # noqa: SLF001 — pynamodb caches the connection per model class
+    # One connection (one botocore session and DynamoDB client) for every model and the
+    # repository's transactions: pynamodb would create one per model class, each loading
+    # botocore's service data again on a cold start's first request.
+    shared = TableItem._get_connection()  # noqa: SLF001
+    for model in _all_subclasses(TableItem):
+        model._connection = shared  # noqa: SLF001
+    # ... and the session smsdesk's own clients use (pynamodb keeps one per thread; this is the
+    # cold start's thread, the one a Lambda invocation runs in).
+    from smsdesk.aws.clients import new_session
+
+    shared.connection._local.session = new_session()  # noqa: SLF001
+
+
+def table_connection() -> Connection:
+    """The connection every model uses (for TransactWrite/TransactGet)."""
+    return TableItem._get_connection().connection  # noqa: SLF001
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -164,10 +181,13 @@ class Conversation(TableItem, discriminator="conversation"):
     closed_at = UTCDateTimeAttribute(null=True)
     resolution_note = UnicodeAttribute(null=True)
     reopened_count = NumberAttribute(default=0)
+    reopened_at = UTCDateTimeAttribute(null=True)  # the last reopening: the wait for an agent restarts
+    last_agent_reply_at = UTCDateTimeAttribute(null=True)  # whether the current wait was answered
     repeat_complaint = BooleanAttribute(default=False)
     sla_breached = BooleanAttribute(default=False)
     csat_score = NumberAttribute(null=True)
-    survey_sent_at = UTCDateTimeAttribute(null=True)
+    survey_sent_at = UTCDateTimeAttribute(null=True)  # when Twilio took the satisfaction check
+    survey_answered_at = UTCDateTimeAttribute(null=True)  # when its 1-5 answer was recorded
     callback_requested = BooleanAttribute(default=False)
     # Why smsdesk did not answer automatically (e.g. the customer had opted out): agents see it.
     auto_reply_note = UnicodeAttribute(null=True)
@@ -190,7 +210,7 @@ class Message(TableItem, discriminator="message"):
     updated_at = UTCDateTimeAttribute()
     sent_at = UTCDateTimeAttribute(null=True)  # when Twilio took it (later than created_at when held)
     # Delivery: received | claimed | held | queued | sent | delivered | undelivered | failed
-    #           | refused | retrying | unknown
+    #           | refused (also: held, then no longer wanted) | retrying | unknown
     status = UnicodeAttribute()
     status_rank = NumberAttribute(default=0)  # callbacks only ever move it forward
     twilio_sid = UnicodeAttribute(null=True)

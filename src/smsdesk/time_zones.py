@@ -11,7 +11,14 @@ through the table below; a state that spans several zones gives all of them, its
 first, so quiet hours hold in every part of the state. Then the caller's fallback (the
 business's own zone).
 
-The first zone is the number's primary zone: the one the acknowledgement describes times in.
+Outside +1, a number that phonenumbers places only at country level (an Australian or Spanish
+mobile, a Russian +7 9, a Mexican number without an area code) may be anywhere in that country:
+all of its zones are kept, so quiet hours hold in every one of them (proactive texts go only when
+it is daytime across the whole country), and :func:`customer_zones` says the zone is not known,
+so promises are written in the business's zone, naming it, rather than guessed.
+
+The first zone is the number's primary zone: the one the acknowledgement describes times in when
+the zone is known (one zone, or zones that keep one clock).
 
 phonenumbers costs ~90 ms of import, so it is imported inside the function, on first use; the
 rest of this module (and the wall-clock helpers the hours modules share) is stdlib only.
@@ -20,6 +27,7 @@ rest of this module (and the wall-clock helpers the hours modules share) is stdl
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -102,15 +110,32 @@ _STATE_NAMES = {
 _CLOCK_SAMPLES = (datetime(2025, 1, 15, 12, tzinfo=UTC), datetime(2025, 7, 15, 12, tzinfo=UTC))
 
 
-def time_zones_for_number(e164: str, from_state: str | None = None, *, fallback: ZoneInfo) -> tuple[ZoneInfo, ...]:
-    """The zones the customer behind ``e164`` may be in: never empty, primary zone first.
+@dataclass(frozen=True, slots=True)
+class CustomerZones:
+    """Where the customer may be: every zone, primary first; ``known`` when they all keep one
+    clock (a time can be written in the customer's own zone without guessing)."""
+
+    zones: tuple[ZoneInfo, ...]
+    known: bool
+
+
+def customer_zones(e164: str, from_state: str | None = None, *, fallback: ZoneInfo) -> CustomerZones:
+    """The zones the customer behind ``e164`` may be in (never empty), and whether that is known.
 
     Anything unusable (not E.164, an unknown state) falls through to the next source, and
-    finally to ``(fallback,)``; this never raises.
+    finally to the business's zone, ``fallback``, which is not the customer's known zone.
+    This never raises.
     """
-    if not isinstance(e164, str) or not is_e164(e164):
-        return (fallback,)
-    return _zones_from_number(e164) or _zones_from_state(from_state) or (fallback,)
+    if isinstance(e164, str) and is_e164(e164):
+        zones = _zones_from_number(e164) or _zones_from_state(from_state)
+        if zones:
+            return CustomerZones(zones, len(zones) == 1 or _one_clock(zones))
+    return CustomerZones((fallback,), known=False)
+
+
+def time_zones_for_number(e164: str, from_state: str | None = None, *, fallback: ZoneInfo) -> tuple[ZoneInfo, ...]:
+    """The zones the customer behind ``e164`` may be in: never empty, primary zone first."""
+    return customer_zones(e164, from_state, fallback=fallback).zones
 
 
 def _zones_from_number(e164: str) -> tuple[ZoneInfo, ...]:
@@ -123,12 +148,17 @@ def _zones_from_number(e164: str) -> tuple[ZoneInfo, ...]:
         country_wide = tuple(number_zones.TIMEZONE_DATA.get(str(number.country_code), ()))
     except Exception:  # noqa: BLE001 - a number phonenumbers cannot read is an unknown number
         return ()
+    nanp = number.country_code == 1
     if not names or _UNKNOWN_ZONE in names:
+        if nanp:
+            return ()
+        names = country_wide  # somewhere in the country: every zone of it
+    zones = _load(tuple(name for name in names if name != _UNKNOWN_ZONE))
+    if nanp and len(zones) > 1 and set(names) == set(country_wide) and not _one_clock(zones):
+        # +1 spans Guam to Newfoundland: a number known only as NANP says nothing useful.
         return ()
-    zones = _load(names)
-    if len(zones) > 1 and set(names) == set(country_wide) and not _one_clock(zones):
-        return ()  # the whole country: says nothing about where the customer is
     return zones
+
 
 
 def _zones_from_state(from_state: str | None) -> tuple[ZoneInfo, ...]:

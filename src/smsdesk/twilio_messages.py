@@ -5,13 +5,14 @@ Only the send gateway calls this. It sorts Twilio's answers into three outcomes:
 * accepted: Twilio returns the message SID;
 * permanent failure (:class:`PermanentSendFailure`): 21610 (the recipient replied STOP to this
   number), 21211 (invalid number), 21614 (not a mobile number)... never retried;
-* our credentials refused (401): the secret is read again (a rotated auth token) and the send
+* our credentials refused (401): the secret is read again (a rotated API key) and the send
   retried; if that does not help, a transient failure;
 * transient failure: 429 / 20429 (too many requests) is retried here with exponential backoff
   and full jitter; 5xx and network errors are *ambiguous* (Twilio may have taken the message),
   so before retrying one the recent messages to that number are listed and, if the text is
   already there, that message is taken as the result: a retry never sends twice. When the
-  attempts are used up, :class:`TransientSendFailure` lets the caller's retry policy continue.
+  attempts or their time budget (``RetryPolicy.budget``, inside the function's timeout) are
+  used up, :class:`TransientSendFailure` lets the caller's retry policy continue.
 
 The twilio REST client (with ``requests``) costs ~90 ms to import, so it is loaded on the first
 send only, and only in functions that send.
@@ -66,6 +67,11 @@ class RetryPolicy:
     max_attempts: int = 4
     base_delay: float = 0.25  # seconds
     max_delay: float = 4.0
+    # All the attempts of one send, waits included, end within this many seconds: an attempt
+    # starts only if it can finish in time (each request may take the whole timeout). The
+    # sending functions' timeout (20 s, template.yaml) leaves room for the table's writes around
+    # it; what is not tried now is retried by the function's own retries.
+    budget: float = 14.0
 
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
         """Full jitter: a random wait up to base * 2^attempt, capped."""
@@ -94,7 +100,8 @@ class TwilioMessages:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
-        timeout_seconds: float = 8.0,
+        timeout_seconds: float = 4.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._credentials = credentials
@@ -102,19 +109,20 @@ class TwilioMessages:
         self._sleep = sleep
         self._rng = rng
         self._timeout = timeout_seconds
+        self._monotonic = monotonic
         self._client: Any = None
-        self._client_token: str | None = None
+        self._client_key: Any = None
 
     def _twilio(self) -> Any:  # noqa: ANN401
-        credentials = self._credentials.get()
-        if self._client is None or self._client_token != credentials.auth_token:
+        key = self._credentials.get()  # a TwilioApiKey (the senders' secret)
+        if self._client is None or self._client_key != key:
             from twilio.http.http_client import TwilioHttpClient
             from twilio.rest import Client
 
             base = self._settings.twilio_api_base_url
             http = rebased_http_client(base, self._timeout) if base else TwilioHttpClient(timeout=self._timeout)
-            self._client = Client(credentials.account_sid, credentials.auth_token, http_client=http)
-            self._client_token = credentials.auth_token
+            self._client = Client(key.key_sid, key.secret, key.account_sid, http_client=http)
+            self._client_key = key
         return self._client
 
     def create(
@@ -134,9 +142,16 @@ class TwilioMessages:
 
         ambiguous = reconcile
         last_error = "no attempt made"
+        started, attempts = self._monotonic(), 0
         for attempt in range(self._retry.max_attempts):
             if attempt:
-                self._sleep(self._retry.delay(attempt, self._rng))
+                delay = self._retry.delay(attempt, self._rng)
+                # the next attempt's requests (a listing first when ambiguous), each up to the timeout
+                longest = delay + self._timeout * (2 if ambiguous else 1)
+                if self._monotonic() - started + longest > self._retry.budget:
+                    break
+                self._sleep(delay)
+            attempts += 1
             if ambiguous and (found := self._already_sent(to, body, claimed_at)) is not None:
                 return found
             try:
@@ -151,7 +166,7 @@ class TwilioMessages:
                     last_error, ambiguous = f"Twilio answered {error.status}", True
                     continue
                 if error.status == 401:
-                    # Our credentials, not the message: the auth token may have just been
+                    # Our credentials, not the message: the API key may have just been
                     # rotated. Read the secret again (at most once a minute) and retry; if that
                     # does not help, retry later (the function's retries, then its queue).
                     last_error, ambiguous = "Twilio refused the credentials (401)", False
@@ -163,7 +178,7 @@ class TwilioMessages:
                 last_error, ambiguous = "Twilio did not answer in time", True
             except NetworkError:
                 last_error, ambiguous = "could not reach Twilio", True
-        raise TransientSendFailure(f"{last_error} after {self._retry.max_attempts} attempts")
+        raise TransientSendFailure(f"{last_error} after {attempts} attempts")
 
     def _sender_args(self, callback: dict[str, str] | None) -> dict[str, str]:
         args: dict[str, str] = {}

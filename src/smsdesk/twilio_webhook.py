@@ -122,10 +122,13 @@ def verify_signature(
     if not signature:
         raise ForgedWebhookRequest("missing X-Twilio-Signature")
     algorithm = get_signature_algorithm(request.headers.get("x-twilio-webhooks-signature-settings"))
-    if RequestValidator(credentials.auth_token).validate(url, params, signature, algorithm):
+    def signed_with(tokens: tuple[str, ...]) -> bool:
+        return any(RequestValidator(token).validate(url, params, signature, algorithm) for token in tokens)
+
+    if signed_with(credentials.signing_tokens):  # during a rollover, the previous token too
         return
     rotated = refresh()  # the token may have been rotated since we cached it
-    if rotated is not None and RequestValidator(rotated.auth_token).validate(url, params, signature, algorithm):
+    if rotated is not None and signed_with(rotated.signing_tokens):
         return
     raise ForgedWebhookRequest("X-Twilio-Signature does not match")
 
@@ -144,7 +147,11 @@ def inbound_sms(params: FormParameters, account_sid: str) -> InboundSms:
     if not _SID.fullmatch(sid):
         raise BadWebhookRequest("MessageSid is not a Twilio message SID", status=422)
     if params.get("AccountSid") and params["AccountSid"] != account_sid:
-        raise ForgedWebhookRequest("AccountSid is not this account")
+        # Signed with our token, yet for another account (a number moved between subaccounts?):
+        # said as it is, so whoever reads Twilio's debugger sees why.
+        raise BadWebhookRequest(
+            f"the request is for Twilio account {params['AccountSid']}, not this stack's {account_sid}", status=403
+        )
     if not is_e164(sender):
         raise BadWebhookRequest("From is not an E.164 phone number", status=422)
     raw_text = params.get("Body", "")
@@ -154,9 +161,9 @@ def inbound_sms(params: FormParameters, account_sid: str) -> InboundSms:
         num_media = int(params.get("NumMedia") or 0)
     except ValueError:
         raise BadWebhookRequest("NumMedia is not a number", status=422) from None
+    # An empty text (nothing left after normalising, or a failed MMS) is still a text the
+    # customer sent: stored like any other, so nothing they did is lost.
     text = normalise_text(raw_text)
-    if not text and num_media == 0:
-        raise BadWebhookRequest("the message has neither text nor media", status=422)
     opt_out_type = (params.get("OptOutType") or "").strip().upper() or None
     return InboundSms(
         message_sid=sid,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from smsdesk_cli.main import main as smsdesk
+from smsdesk_local.http_gateway import LOCAL_AGENT_ARN
 from tests.e2e.conftest import start_local_stack
 from tests.e2e.test_a_complaint_by_text import conversations_of, signed_webhook
 
@@ -46,7 +47,7 @@ def test_an_opt_out_in_plain_words_gets_one_confirmation_and_then_nothing_more(l
 
     answer = local_stack.stack.agent("GET", f"/conversations/{reference}")
     assert answer.body["consent"] == "opted_out"
-    [refused] = [m for m in answer.body["messages"] if m["author"] == "agent:local-agent"]
+    [refused] = [m for m in answer.body["messages"] if m["author"] == f"agent:{LOCAL_AGENT_ARN}"]
     assert (refused["status"], refused["note"]) == ("refused", "the customer has opted out")
 
 

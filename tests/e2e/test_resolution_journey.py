@@ -61,9 +61,11 @@ def test_a_complaint_end_to_end(local_stack, capsys):
     shown = run(local_stack, capsys, "show", reference)
     assert shown.startswith(f"{reference}  waiting_on_agent  urgent")
     assert "csat       2" in shown and "low_satisfaction" in shown
-    # The agent sees when the held survey actually went out, not only when it was written.
+    # The agent sees the held survey where it went out (08:00 in New York), and when it was written.
     [survey_line] = [line for line in shown.splitlines() if SURVEY in line]
-    assert "sent 2026-11-24T13:" in survey_line  # 08:xx in New York
+    assert survey_line.startswith("2026-11-24T13:00") and "written 2026-11-24T11:30" in survey_line
+    lines = shown.splitlines()
+    assert lines.index(survey_line) < [i for i, line in enumerate(lines) if line.endswith("-> customer           2")][0]
 
 
 def test_an_opt_out_between_resolution_and_survey_means_no_survey(local_stack, capsys):
@@ -75,5 +77,6 @@ def test_an_opt_out_between_resolution_and_survey_means_no_survey(local_stack, c
     run(local_stack, capsys, "text", "--from", customer, "stop")
     assert f"survey-{reference}-0" not in run(local_stack, capsys, "clock")  # cancelled
     run(local_stack, capsys, "clock", "advance", "2d")
-    texts = local_stack.texts_to(customer)
-    assert len(texts) == 1 and "Your reference is" in texts[0].body  # the acknowledgement only
+    texts = [m.body for m in local_stack.texts_to(customer)]
+    assert len(texts) == 2 and "Your reference is" in texts[0]  # the acknowledgement,
+    assert texts[1].startswith("You have successfully been unsubscribed.")  # Twilio's own answer to "stop"

@@ -11,7 +11,7 @@ import responses
 from moto import mock_aws
 
 from smsdesk.aws.scheduler import Scheduler
-from smsdesk.aws.secrets import TwilioCredentialsProvider
+from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
 from smsdesk.clock import ManualClock
 from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings
 from smsdesk.follow_ups import FollowUps
@@ -24,6 +24,8 @@ from tests.support.template import table_definition
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "local-auth-token-0123456789abcdef"
+API_KEY_SID = "SK" + "0" * 31 + "2"
+API_KEY_SECRET = "local-api-key-secret-0123456789ab"
 BUSINESS_NUMBER = "+15005550006"
 CUSTOMER = "+12125550123"  # New York
 # Monday 23 November 2026, 10:00 in New York: the business is open.
@@ -33,6 +35,7 @@ ENVIRON = {
     "TABLE_NAME": "smsdesk-test",
     "EVENT_BUS_NAME": "smsdesk-test-events",
     "TWILIO_SECRET_ID": "smsdesk/twilio",
+    "TWILIO_API_KEY_SECRET_ID": "smsdesk/twilio-api-key",
     "TWILIO_SENDER": BUSINESS_NUMBER,
     "PUBLIC_BASE_URL": "https://hooks.example.test",
     "BUSINESS_NAME": "Acme Outdoor",
@@ -75,6 +78,16 @@ def secret(aws, environ):
         Name=environ["TWILIO_SECRET_ID"],
         SecretString=json.dumps({"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}),
     )
+    boto3.client("secretsmanager").create_secret(Name=environ["TWILIO_API_KEY_SECRET_ID"], SecretString=API_KEY)
+
+
+# The senders' restricted API key (its own secret: the senders never read the auth token).
+API_KEY = json.dumps({"account_sid": ACCOUNT_SID, "api_key_sid": API_KEY_SID, "api_key_secret": API_KEY_SECRET})
+
+
+def sender_credentials(environ, clock):  # noqa: ANN001, ANN201
+    """The senders' credentials, as smsdesk.runtime reads them."""
+    return TwilioCredentialsProvider(environ["TWILIO_API_KEY_SECRET_ID"], clock, parse=parse_api_key_secret)
 
 
 @pytest.fixture
@@ -102,7 +115,7 @@ def follow_ups(repository, schedule_group, environ, clock):
 @pytest.fixture
 def gateway(repository, secret, twilio, follow_ups, business, environ, clock):
     messaging = MessagingSettings.from_environ(environ)
-    credentials = TwilioCredentialsProvider(environ["TWILIO_SECRET_ID"], clock)
+    credentials = sender_credentials(environ, clock)
     transport = TwilioMessages(messaging, credentials, retry=RetryPolicy(), sleep=lambda seconds: None)
     policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
     return SendGateway(repository, transport, clock, policy)

@@ -53,7 +53,7 @@ from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSetting
 from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.errors import ConversationNotFound, InvalidTransition
 from smsdesk.events import EventType
-from smsdesk.follow_ups import FollowUpRunner, FollowUps
+from smsdesk.follow_ups import FollowUpRunner, FollowUps, ReplyPromises
 from smsdesk.inbound import InboundService
 from smsdesk.repository import ConversationRepository
 from smsdesk.send_gateway import CONFIRMATION_WINDOW, ProactivePolicy, SendGateway
@@ -62,10 +62,12 @@ from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
 from smsdesk.twilio_webhook import InboundSms
 from tests.integration.conftest import (
     ACCOUNT_SID,
+    API_KEY,
     AUTH_TOKEN,
     BUSINESS_NUMBER,
     ENVIRON,
     MONDAY_10AM_NEW_YORK,
+    sender_credentials,
 )
 from tests.support.template import table_definition, template
 from tests.support.twilio_http import MESSAGES, FakeTwilioApi
@@ -210,6 +212,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
             Name=environ["TWILIO_SECRET_ID"],
             SecretString=json.dumps({"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}),
         )
+        boto3.client("secretsmanager").create_secret(Name=environ["TWILIO_API_KEY_SECRET_ID"], SecretString=API_KEY)
         boto3.client("dynamodb").create_table(TableName=environ["TABLE_NAME"], **table_definition())
         boto3.client("scheduler").create_schedule_group(Name=environ["SCHEDULE_GROUP_NAME"])
         bind_table(environ["TABLE_NAME"], "us-east-1")
@@ -220,7 +223,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         clock = self.clock
         self.business = business = BusinessSettings.from_environ(environ)
         self.repository = repository = ConversationRepository()
-        credentials = TwilioCredentialsProvider(environ["TWILIO_SECRET_ID"], clock)
+        credentials = sender_credentials(environ, clock)
         transport = TwilioMessages(
             MessagingSettings.from_environ(environ), credentials, retry=RetryPolicy(), sleep=lambda seconds: None
         )
@@ -238,6 +241,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         self.responder = AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
         self.processor = ConsentProcessor(gateway, follow_ups, business)
         self.runner = FollowUpRunner(repository, gateway, follow_ups, clock, business)
+        self.promises = ReplyPromises(repository, follow_ups, clock, business)
         self.desk = AgentDesk(repository, gateway, follow_ups, clock, business)
         self.opt_out_confirmation = templates.opt_out_confirmation(business=business.name)
         self.opt_in_confirmation = templates.opt_in_confirmation(business=business.name)
@@ -592,6 +596,7 @@ HANDLERS: dict[str, Callable[[ConsentUnderLoad, dict], object]] = {
     EventType.SATISFACTION_RECORDED: lambda m, d: m.responder.thank_for_score(
         d["customer"], d["conversation"], int(d["score"]), d["message_sid"]
     ),
+    EventType.CONVERSATION_REOPENED: lambda m, d: m.promises.reopened(d["conversation"]),
     EventType.CONSENT_REVOKED: lambda m, d: m.processor.revoked(d["customer"], d),
     EventType.CONSENT_GRANTED: lambda m, d: m.processor.granted(d["customer"], d),
     EventType.HELP_REQUESTED: lambda m, d: m.processor.help_requested(d["customer"], d),

@@ -57,8 +57,15 @@ def test_21610_opts_the_number_out(recorder, repository, sent):
     assert record.source == "carrier_21610"
 
 
-def test_an_unknown_message_is_reported_so_twilio_retries(recorder):
-    assert recorder.record(DeliveryStatus("SM" + "f" * 32, "sent", None, CUSTOMER, "k1")).outcome is Recorded.UNKNOWN_MESSAGE
+def test_a_message_smsdesk_never_wrote_is_not_ours_and_never_will_be(recorder):
+    assert recorder.record(DeliveryStatus("SM" + "f" * 32, "sent", None, CUSTOMER, "k1")).outcome is Recorded.NOT_OURS
+    failed = DeliveryStatus("SM" + "f" * 32, "failed", 30003, CUSTOMER, "k9", "C-ZZZZ")
+    assert recorder.record(failed).outcome is Recorded.NOT_OURS
+
+
+def test_a_callback_with_another_sid_than_the_message_has_is_asked_again(recorder, sent):
+    other = DeliveryStatus("SM" + "f" * 32, "sent", None, CUSTOMER, "k1")
+    assert recorder.record(other).outcome is Recorded.UNKNOWN_MESSAGE
 
 
 def test_an_unknown_status_changes_nothing(recorder, repository, sent):

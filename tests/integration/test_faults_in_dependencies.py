@@ -24,7 +24,7 @@ from smsdesk.errors import TransientSendFailure
 from smsdesk.send_gateway import Outbound, Outcome, ProactivePolicy, Purpose, SendGateway
 from smsdesk.table import Conversation, Customer, Message, customer_pk
 from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
-from tests.integration.conftest import CUSTOMER, ENVIRON, callback_route, message_with_sid, outbox_events
+from tests.integration.conftest import CUSTOMER, ENVIRON, callback_route, message_with_sid, outbox_events, sender_credentials
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
     acknowledgement,
     agent_api,
@@ -94,7 +94,7 @@ def waits():
 @pytest.fixture
 def patient_gateway(repository, secret, twilio, follow_ups, business, environ, clock, waits):
     """The gateway as deployed, with its waits recorded instead of slept and jitter fixed at 100%."""
-    credentials = TwilioCredentialsProvider(environ["TWILIO_SECRET_ID"], clock)
+    credentials = sender_credentials(environ, clock)
     transport = TwilioMessages(MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0)
     policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
     return SendGateway(repository, transport, clock, policy)
@@ -129,6 +129,31 @@ def test_rate_limited_past_every_attempt_the_message_waits_for_the_next_delivery
     assert repository.message(customer_pk(CUSTOMER), "k1").status == "retrying"
     assert patient_gateway.send(reply()).outcome is Outcome.SENT
     assert len(twilio.sent) == 1
+
+
+def test_a_twilio_that_hangs_is_given_up_within_the_send_budget(
+    repository, secret, twilio, follow_ups, business, environ, clock, customer
+):
+    waits = []
+
+    def elapsed():  # every request to Twilio takes its whole timeout (4 s), as when Twilio hangs
+        return sum(waits) + 4.0 * len(twilio.mock.calls)
+
+    credentials = sender_credentials(environ, clock)
+    transport = TwilioMessages(
+        MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0, monotonic=elapsed
+    )
+    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
+    gateway = SendGateway(repository, transport, clock, policy)
+    for _ in range(4):
+        twilio.crash_next(ReadTimeout())
+
+    with pytest.raises(TransientSendFailure, match="after 2 attempts"):
+        gateway.send(reply())  # the function's retries (then its dead-letter queue) take it from here
+
+    # a create, then a listing and a create: 12.5 s of a 14 s budget; a third would end at 21.5 s
+    assert elapsed() <= RetryPolicy().budget
+    assert twilio.attempts == 2 and twilio.sent == []
 
 
 @pytest.mark.parametrize(
@@ -375,7 +400,7 @@ def test_a_check_whose_time_passed_while_twilio_rate_limited_the_acknowledgement
     reference = repository.customer(CUSTOMER).open_conversation
     # The acknowledgement function's services, with the gateway's back-off moving the test's clock
     # instead of sleeping, and the jitter at the top of its range (0.5 + 1 + 2 s).
-    credentials = TwilioCredentialsProvider(environ["TWILIO_SECRET_ID"], clock)
+    credentials = sender_credentials(environ, clock)
     backing_off = TwilioMessages(
         MessagingSettings.from_environ(environ), credentials,
         sleep=lambda seconds: clock.advance(timedelta(seconds=seconds)), rng=lambda: 1.0,

@@ -91,12 +91,15 @@ def test_concurrent_duplicates_store_one_message_and_one_event(inbound, reposito
     assert [kind for kind, _ in outbox_events(repository)] == ["ComplaintReceived"]
 
 
-def test_card_numbers_are_redacted_before_anything_is_stored_or_announced(inbound, repository):
-    received = inbound.receive(sms("You charged my card 4111 1111 1111 1111 twice"))
+@pytest.mark.parametrize(
+    "card", ["4111 1111 1111 1111", "4111.1111.1111.1111", "4111  1111\n1111\u00a01111", "4111\u20131111\u20131111\u20131111"]
+)
+def test_card_numbers_are_redacted_before_anything_is_stored_or_announced(inbound, repository, card):
+    received = inbound.receive(sms(f"You charged my card {card} twice"))
     _, [message] = repository.conversation_with_messages(received.conversation)
     assert message.body == "You charged my card [card ending 1111] twice"
     stored = " ".join(str(i.attribute_values) for i in repository.iterate_table())
-    assert "4111 1111" not in stored and "4111111111111111" not in stored
+    assert card not in stored and "4111111111111111" not in stored and "[card ending 1111]" in stored
 
 
 def test_stop_opts_out_before_returning_with_evidence(inbound, repository):

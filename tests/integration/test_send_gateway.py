@@ -12,7 +12,15 @@ from smsdesk.errors import TransientSendFailure
 from smsdesk.repository import UnitOfWork
 from smsdesk.send_gateway import Outbound, Outcome, Purpose
 from smsdesk.table import Customer, customer_pk
-from tests.integration.conftest import BUSINESS_NUMBER, CUSTOMER, ENVIRON, outbox_events
+from tests.integration.conftest import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    BUSINESS_NUMBER,
+    CUSTOMER,
+    ENVIRON,
+    outbox_events,
+)
 
 
 @pytest.fixture
@@ -118,15 +126,17 @@ def test_rate_limits_are_retried_and_one_message_goes_out(gateway, customer, twi
     assert (twilio.attempts, len(twilio.sent)) == (3, 1)
 
 
-def test_a_rotated_auth_token_is_read_again_and_the_text_still_goes_out(gateway, customer, twilio, clock):
+def test_a_rotated_api_key_is_read_again_and_the_text_still_goes_out(gateway, customer, twilio, clock):
     import base64
     import json
 
     assert gateway.send(reply(key="before")).outcome is Outcome.SENT  # the secret is cached now
-    rotated = "rotated-auth-token-0123456789abcdef"
+    first = twilio.mock.calls[-1].request.headers["Authorization"]
+    assert base64.b64decode(first.removeprefix("Basic ")).decode() == f"{API_KEY_SID}:{API_KEY_SECRET}"  # not the auth token
+    rotated = "rotated-api-key-secret-0123456789abcdef"
     boto3.client("secretsmanager").put_secret_value(
-        SecretId=ENVIRON["TWILIO_SECRET_ID"],
-        SecretString=json.dumps({"account_sid": "AC" + "0" * 31 + "1", "auth_token": rotated}),
+        SecretId=ENVIRON["TWILIO_API_KEY_SECRET_ID"],
+        SecretString=json.dumps({"account_sid": ACCOUNT_SID, "api_key_sid": API_KEY_SID, "api_key_secret": rotated}),
     )
     clock.advance(timedelta(minutes=2))  # the cache is still fresh (an hour), but Twilio says 401
     twilio.fail_next(401, 20003, message="Authenticate")
@@ -207,8 +217,9 @@ def test_a_crash_after_twilio_took_the_message_is_reconciled_not_resent(gateway,
     assert result.outcome is Outcome.SENT and len(twilio.sent) == 1
 
 
-def test_card_numbers_are_redacted_from_outgoing_texts(gateway, customer, twilio):
-    gateway.send(reply("We refunded card 4111 1111 1111 1111."))
+@pytest.mark.parametrize("card", ["4111 1111 1111 1111", "4111.1111.1111.1111", "4111,1111,1111,1111", "4111\u20131111\u20131111\u20131111"])
+def test_card_numbers_are_redacted_from_outgoing_texts(gateway, customer, twilio, card):
+    gateway.send(reply(f"We refunded card {card}."))
     assert twilio.sent[0]["Body"] == "We refunded card [card ending 1111]."
 
 

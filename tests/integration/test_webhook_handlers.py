@@ -125,6 +125,22 @@ def test_a_duplicate_delivery_is_answered_200_and_changes_nothing(inbound, repos
     assert [kind for kind, _ in outbox_events(repository)] == ["ComplaintReceived"]
 
 
+@pytest.mark.parametrize(("body", "media", "summary"), [("", "0", "(an empty message)"), ("", "2", "(2 attachments, no text)")])
+def test_an_empty_or_media_only_text_is_accepted_and_stored(inbound, repository, body, media, summary):
+    extra = {"MediaUrl0": "https://api.twilio.com/m0", "MediaContentType0": "image/jpeg"} if media != "0" else {}
+    answer = inbound.http(twilio_post("/sms/inbound", inbound_params(body, NumMedia=media, **extra)))
+    assert (answer.status, answer.body) == (200, EMPTY_TWIML)
+    conversation, [message] = repository.conversation_with_messages(repository.customer(CUSTOMER).open_conversation)
+    assert (conversation.summary, message.body, message.num_media) == (summary, "", int(media))
+
+
+def test_a_signed_request_for_another_twilio_account_says_so(inbound, repository):
+    answer = inbound.http(twilio_post("/sms/inbound", inbound_params("Hello", AccountSid="AC" + "b" * 32)))
+    assert answer.status == 403
+    assert f"for Twilio account AC{'b' * 32}, not this stack's" in json.loads(answer.body)["title"]
+    assert table_items(repository) == []
+
+
 def test_stop_is_recorded_before_the_webhook_answers(inbound, repository):
     answer = inbound.http(twilio_post("/sms/inbound", inbound_params("STOP")))
     assert answer.status == 200
@@ -170,6 +186,13 @@ def test_a_callback_for_an_unknown_message_is_a_503_so_twilio_retries(delivery_s
     assert table_items(repository) == before
 
 
+def test_a_callback_for_a_conversation_that_does_not_exist_is_logged_and_acknowledged(delivery_status, repository):
+    before = table_items(repository)
+    answer = callback(delivery_status, "/sms/status?m=agent-1&c=C-ZZZZ", "SM" + "f" * 32, "delivered")
+    assert answer.status == 204  # not a 503: Twilio would retry it for ever
+    assert table_items(repository) == before
+
+
 def test_a_forged_status_callback_is_refused(delivery_status, repository, sent_sid, route):
     event = twilio_post(route, status_params(sent_sid, "failed", 21610), auth_token="x" * 32)
     assert delivery_status.http(event).status == 403
@@ -189,6 +212,19 @@ def test_status_callback_for_an_inbound_message_is_not_ours(inbound, delivery_st
     [conversation] = [c for c in repository.iterate_table() if isinstance(c, Conversation)]
     route = f"/sms/status?m=in-{message_sid(1)}&c={conversation.reference}"
     answer = callback(delivery_status, route, message_sid(1), "delivered")
-    assert answer.status == 503
+    assert answer.status == 204  # acknowledged (and logged): no retry could ever make it ours
     [message] = [i for i in repository.iterate_table() if isinstance(i, Message)]
     assert message.status == "received"
+
+
+def test_a_cold_start_loads_botocore_once_for_the_table_and_the_secret(inbound, repository):
+    """Every model, the transactions and the secret's client share one botocore session, so a
+    cold start's first text loads botocore's service data once (make bench: cold webhook)."""
+    from smsdesk.aws.clients import session
+    from smsdesk.table import Conversation, Customer, table_connection
+
+    assert inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1))).status == 200
+
+    assert Customer._get_connection() is Conversation._get_connection()  # noqa: SLF001
+    assert Customer._get_connection().connection is table_connection()  # noqa: SLF001
+    assert table_connection().session is session()

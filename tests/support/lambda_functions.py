@@ -3,7 +3,7 @@
 A function is its ``CodeUri`` and ``Handler`` from template.yaml, imported under a name of its
 own by ``smsdesk_local.functions.load_module`` (every handler file is called ``app.py``), with
 its environment: the test environment plus the literal variables the template gives it
-(``SERVICE_NAME``, ``METRICS_NAMESPACE``...). Loading runs the module's
+(``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``...). Loading runs the module's
 cold start (configuration, clients, services), so a test that loads a function sees exactly
 what a new Lambda execution environment would.
 
@@ -41,7 +41,7 @@ class FunctionSpec:
 
     @property
     def service(self) -> str:
-        return self.variables.get("SERVICE_NAME", "service_undefined")
+        return self.variables.get("POWERTOOLS_SERVICE_NAME", "service_undefined")
 
     def rule_patterns(self) -> list[dict[str, Any]]:
         """The EventBridge rule patterns that invoke this function."""

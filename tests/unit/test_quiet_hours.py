@@ -258,3 +258,20 @@ def test_an_overlap_of_the_windows_within_two_days_of_the_primary_window_is_wait
     # ...except that a message held until its window opens would find the overlap ahead when
     # released, and be held again: it is held until the overlap at once.
     assert next_send_time(utc(2026, 3, 6, 12, 0), zones, [], quiet, CAP) == first_overlap
+
+
+def test_an_australian_mobile_is_texted_only_when_it_is_daytime_across_australia():
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from smsdesk.quiet_hours import QuietHours
+    from smsdesk.time_zones import time_zones_for_number
+
+    zones = time_zones_for_number("+61412345678", fallback=ZoneInfo("America/New_York"))
+    quiet = QuietHours()
+    night_in_sydney = datetime(2026, 11, 24, 13, 34, tzinfo=UTC)  # 00:34 in Sydney (AEDT)
+    assert not quiet.allows(night_in_sydney, zones)
+    opens = quiet.next_allowed(night_in_sydney, zones)
+    assert all(8 <= opens.astimezone(zone).hour < 20 for zone in zones)
+    assert not quiet.allows(opens - timedelta(minutes=1), zones)  # the earliest such instant
+    assert opens.astimezone(ZoneInfo("Australia/Sydney")).hour >= 11  # not at 00:34, nor at 08:00 in Sydney

@@ -33,6 +33,57 @@ def test_card_numbers_are_replaced_keeping_the_last_four(text, expected):
     assert redact_card_numbers(text) == expected
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "4111.1111.1111.1111",
+        "4111  1111  1111  1111",  # double spaces
+        "4111\n1111\n1111\n1111",  # one group a line
+        "4111\u00a01111\u00a01111\u00a01111",  # no-break spaces
+        "4111\u202f1111\u20091111\t1111",  # narrow no-break, thin space, tab
+        "4111\u20131111\u20131111\u20131111",  # en dashes
+        "4111\u20141111\u22121111\u20101111",  # em dash, minus sign, hyphen
+        "4111,1111,1111,1111",
+        "4111 - 1111 - 1111 - 1111",
+        "4111 1111 11111111",  # an odd grouping, standing alone
+    ],
+)
+def test_card_numbers_are_found_whatever_separates_their_groups(written):
+    assert redact_card_numbers(f"my card {written} was charged twice") == (
+        "my card [card ending 1111] was charged twice"
+    )
+
+
+@pytest.mark.parametrize(
+    ("layout", "prefix"),
+    [((4, 4, 4, 1), "411111111111"), ((4, 6, 5), "37828224631000"), ((4, 6, 4), "3056930902590"),
+     ((4, 4, 4, 4, 3), "621234567890123456"), ((4, 4, 4, 4, 1), "6212345678901234")],
+)
+def test_every_printed_layout_from_13_to_19_digits_is_found(layout, prefix):
+    digits = luhn_complete(prefix)
+    groups, cursor = [], 0
+    for size in layout:
+        groups.append(digits[cursor : cursor + size])
+        cursor += size
+    assert redact_card_numbers("card " + "-".join(groups)) == f"card [card ending {digits[-4:]}]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call me on 415-555-0100 or 415.555.0199",
+        "my numbers are 415-555-0100, 415-555-0199",
+        "+1 415 555 0100\n+1 212 555 0142",
+        "07700 900123, 07700 900456",
+        "orders 4432, 5521, 6610, 7734 were all late",
+        "order 4432-5521 arrived on 2026-11-23 at 11:30",
+        "ref 12.34.56.78 and 2026.11.23",
+    ],
+)
+def test_phone_numbers_order_numbers_and_dates_are_kept(text):
+    assert redact_card_numbers(text) == text
+
+
 def test_nineteen_digit_cards_are_found():
     card = luhn_complete("621234567890123456")
     assert len(card) == 19
@@ -78,3 +129,16 @@ def test_any_luhn_valid_number_is_redacted(number):
     digits = luhn_complete(str(number)[:-1])
     if 13 <= len(digits) <= 19:
         assert digits not in redact_card_numbers(f"x {digits} y")
+
+
+def test_agents_are_never_shown_a_card_number_even_one_stored_before_this_redaction():
+    from datetime import UTC, datetime
+
+    from smsdesk.agent_views import message_view
+    from smsdesk.table import Message
+
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    stored = Message("CONVERSATION#C-7F3K", "MESSAGE#in-1", key="in-1", direction="inbound", customer="+14155550100",
+                     body="card 4111.1111.1111.1111 twice", purpose="complaint", author="customer",
+                     created_at=now, updated_at=now, status="received")
+    assert message_view(stored)["body"] == "card [card ending 1111] twice"

@@ -115,3 +115,14 @@ def test_a_customer_name_cannot_force_ucs2():
     )
     assert count_segments(text).encoding is Encoding.GSM7
     assert text.startswith("Hi Zoe Lukasz,")
+
+
+@pytest.mark.parametrize(
+    ("values", "promise", "limit"),
+    [(TYPICAL, "by 9:00 AM tomorrow ET", 1), (LONGEST, "by 12:55 PM on Dec 28 (Indianapolis time)", 2)],
+)
+def test_a_promise_that_names_the_business_zone_still_fits(values, promise, limit):
+    # Written so when the customer's own zone is not known (an Australian mobile, a toll-free number).
+    for label, text in every_template(values, promise):
+        if label.startswith(("acknowledgement", "status")) and label != "acknowledgement, urgent":
+            assert count_segments(text).segments <= limit, f"{label}: {text}"

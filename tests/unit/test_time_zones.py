@@ -104,3 +104,38 @@ def test_a_wall_time_repeated_at_fall_back_maps_to_its_first_or_second_occurrenc
     first = wall_clock_instant(datetime(2026, 11, 1, 1, 30), BUSINESS)
     second = wall_clock_instant(datetime(2026, 11, 1, 1, 30), BUSINESS, fold=1)
     assert (first, second) == (datetime(2026, 11, 1, 5, 30, tzinfo=UTC), datetime(2026, 11, 1, 6, 30, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("number", "some_zones"),
+    [
+        ("+61412345678", {"Australia/Perth", "Australia/Sydney", "Australia/Adelaide"}),  # an Australian mobile
+        ("+34612345678", {"Europe/Madrid", "Atlantic/Canary"}),  # a Spanish mobile
+        ("+79161234567", {"Europe/Moscow", "Asia/Vladivostok", "Asia/Kamchatka"}),  # a Russian mobile
+        ("+5215512345678", {"America/Mexico_City", "America/Tijuana", "America/Cancun"}),  # Mexico, old mobile form
+    ],
+)
+def test_a_number_known_only_by_its_country_may_be_in_any_of_its_zones_and_its_zone_is_unknown(number, some_zones):
+    from smsdesk.time_zones import customer_zones
+
+    where = customer_zones(number, fallback=BUSINESS)
+    assert some_zones <= set(keys(where.zones))
+    assert not where.known
+
+
+@pytest.mark.parametrize(
+    ("number", "zone"),
+    [("+61298765432", "Australia/Sydney"), ("+12125550100", "America/New_York"), ("+447700900123", "Europe/London")],
+)
+def test_a_number_that_says_where_it_is_has_a_known_zone(number, zone):
+    from smsdesk.time_zones import customer_zones
+
+    where = customer_zones(number, fallback=BUSINESS)
+    assert where.known and zone in keys(where.zones)  # (London, Jersey, Guernsey... keep one clock)
+
+
+def test_a_number_nobody_can_place_falls_back_to_the_business_zone_as_unknown():
+    from smsdesk.time_zones import customer_zones
+
+    assert customer_zones(TOLL_FREE, fallback=BUSINESS) == customer_zones("not a number", fallback=BUSINESS)
+    assert not customer_zones(TOLL_FREE, fallback=BUSINESS).known

@@ -162,16 +162,16 @@ def test_an_empty_body_with_media_is_a_message():
     assert (sms.text, sms.num_media) == ("", 2)
 
 
-def test_an_empty_body_without_media_is_refused():
+def test_an_empty_body_without_media_is_accepted_as_an_empty_text():
     params = read_form(signed({**FORM, "Body": "  "}), 32_768)
-    with pytest.raises(BadWebhookRequest):
-        inbound_sms(params, SID)
+    assert (inbound_sms(params, SID).text, inbound_sms(params, SID).num_media) == ("", 0)
 
 
-def test_another_accounts_request_is_refused():
+def test_another_accounts_request_is_refused_saying_so():
     params = read_form(signed({**FORM, "AccountSid": "AC" + "b" * 32}), 32_768)
-    with pytest.raises(ForgedWebhookRequest):
+    with pytest.raises(BadWebhookRequest, match=f"for Twilio account AC{'b' * 32}, not this stack's") as refused:
         inbound_sms(params, SID)
+    assert refused.value.status == 403
 
 
 def test_odd_unicode_is_normalised_not_rejected():

@@ -1,10 +1,10 @@
 """The outbox relay's half: outbox items from the table's stream, published on EventBridge.
 
 Records arrive in commit order per item; each INSERT of an ``event`` item becomes one
-EventBridge entry (source ``smsdesk``, detail-type, detail, time). Entries go out ten per
-PutEvents; entries EventBridge rejects are retried twice, and what still fails is reported by
-sequence number so Lambda retries the batch from there (and, after its retries, sends the
-batch's description to the relay's on-failure queue, which has an alarm).
+EventBridge entry (source ``smsdesk``, detail-type, detail, time). An entry EventBridge rejects
+is retried twice, then :class:`EventNotPublished` is raised: the relay's batch processor reports
+the record, so Lambda retries the batch from there (and, after its retries, sends the batch's
+description to the relay's on-failure queue, which has an alarm).
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from typing import Any
 
 from smsdesk.events import SOURCE
 
-MAX_ENTRIES = 10
+ATTEMPTS = 3
+
+
+class EventNotPublished(Exception):
+    """EventBridge refused the entry on every attempt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,35 +62,24 @@ class EventPublisher:
             self._client = client("events")
         return self._client
 
-    def publish(self, records: list[OutboxRecord]) -> list[str]:
-        """Publish; return the sequence numbers of the records that could not be published."""
-        failed: list[str] = []
-        for start in range(0, len(records), MAX_ENTRIES):
-            chunk = records[start : start + MAX_ENTRIES]
-            for _ in range(3):
-                chunk = self._put(chunk)
-                if not chunk:
-                    break
-            failed.extend(r.sequence_number for r in chunk)
-        return failed
-
-    def _put(self, chunk: list[OutboxRecord]) -> list[OutboxRecord]:
+    def publish(self, record: OutboxRecord) -> None:
+        """Publish one outbox event, or raise :class:`EventNotPublished`."""
         from smsdesk.clock import from_iso
 
-        entries = [
-            {
-                "Source": SOURCE,
-                "DetailType": r.detail_type,
-                "Detail": r.detail,
-                "EventBusName": self._bus,
-                "Time": _timestamp(r.created_at, from_iso),
-            }
-            for r in chunk
-        ]
-        response = self._events().put_events(Entries=entries)
-        if not response.get("FailedEntryCount"):
-            return []
-        return [r for r, result in zip(chunk, response["Entries"], strict=False) if result.get("ErrorCode")]
+        entry = {
+            "Source": SOURCE,
+            "DetailType": record.detail_type,
+            "Detail": record.detail,
+            "EventBusName": self._bus,
+            "Time": _timestamp(record.created_at, from_iso),
+        }
+        error = "no attempt made"
+        for _ in range(ATTEMPTS):
+            [result] = self._events().put_events(Entries=[entry])["Entries"]
+            if not result.get("ErrorCode"):
+                return
+            error = f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"
+        raise EventNotPublished(f"{record.detail_type} {record.sequence_number}: {error}")
 
 
 def _timestamp(value: str, parse) -> Any:  # noqa: ANN001, ANN401
