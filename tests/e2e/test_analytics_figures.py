@@ -190,6 +190,10 @@ def test_a_rebuild_from_the_records_counts_the_same_figures(local_stack, journey
         env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
     )
     assert rebuilt.returncode == 0 and "counter items written" in rebuilt.stdout, rebuilt.stderr
-    # Within these two days even what a rebuild approximates (when the reopen and the score
-    # happened) falls on the same days: every figure is the same.
-    assert report_json(local_stack) == counted_live
+    # Within these two days what a rebuild approximates (when the reopen and the score happened)
+    # falls on the same days. The exception is what Ben's reopening erased from the records: his
+    # breach, and the promise his first reply missed (a reopening gives a new one, docs/metrics.md).
+    recounted = report_json(local_stack)
+    sla = ("sla_met", "sla_missed", "sla_met_share", "sla_breaches")
+    assert [recounted[k] for k in sla] == [2, 0, 1.0, 0]
+    assert {k: v for k, v in recounted.items() if k not in sla} == {k: v for k, v in counted_live.items() if k not in sla}
