@@ -39,7 +39,7 @@ PORT ?= 3000
 # with their hashes (src/Makefile installs them with hash checking).
 EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-header --format requirements-txt --quiet
 
-.PHONY: help install test local bench lint requirements build deploy validate clean check-python
+.PHONY: help install test local bench lint requirements build deploy validate clean check-python train train-dev evaluate
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -70,6 +70,15 @@ local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS accoun
 
 bench: install ## benchmarks: cold start, warm webhook, cost, burst, package size (writes bench-results.json)
 	$(UV) run python -m benchmarks
+
+train: install ## train the text model (plain Python, fixed seed) into src/smsdesk/classifier_weights.bin
+	$(UV) run python -m training.train_classifier
+
+train-dev: install ## train on 4/5 of the corpus, print the figures on the other 1/5 (how thresholds were tuned)
+	$(UV) run python -m training.train_classifier --dev
+
+evaluate: install ## the classifier's figures on the held-out evaluation set (aggregates only, never a text)
+	$(UV) run python -m training.figures tests/evaluation/holdout.jsonl
 
 requirements: install ## re-export src/requirements.txt (the Lambda layer's dependencies) from uv.lock
 	$(UV) export $(EXPORT_FLAGS) -o src/requirements.txt

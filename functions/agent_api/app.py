@@ -135,6 +135,13 @@ def metrics_csv(first: First = None, last: Last = None, group_by: GroupBy = "day
     return Response(200, "text/csv; charset=utf-8", analytics.csv(analytics.period(first, last), group_by))
 
 
+@app.post("/customers/<number>/not-an-opt-out")
+def clear_possible_opt_out(number: Annotated[str, Path(description="E.164, the + encoded as %2B")]) -> Response[str]:
+    """A possible opt-out the agent decided is not one: texts to the number may go again."""
+    desk.clear_possible_opt_out(unquote(number), agent=agent())
+    return Response(204, None, "")
+
+
 @app.not_found
 def not_found(_: Exception) -> Response[dict]:
     return problem(404, "not found")

@@ -25,6 +25,7 @@ HANDLERS = {
     EventType.CONSENT_REVOKED: processor.revoked,
     EventType.CONSENT_GRANTED: processor.granted,
     EventType.HELP_REQUESTED: processor.help_requested,
+    EventType.OPT_IN_REQUESTED: processor.opt_in_requested,
 }
 
 

@@ -3,6 +3,10 @@
 The text goes through what the inbound webhook does before classifying (Unicode normalised,
 control and zero-width characters dropped, card numbers redacted), so what you see is what a
 customer's text would get. Needs nothing but the package: no AWS, no local stack.
+
+``language`` is the language detected (null when unsure: replies then stay in the customer's last
+known language, English at first); ``confidence`` is 1.0 when a keyword or rule decided, else the
+model's probability of the intent given.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ def run(lines: TextIO, out: TextIO) -> int:
                     "reason": result.reason,
                     "keyword": result.keyword or result.auto_reply_keyword,
                     "category": str(result.category) if complaint else None,
+                    "language": result.language,
+                    "confidence": result.confidence,
+                    "possible_opt_out": result.possible_opt_out,
+                    "complaint_too": result.complaint_too,
                 },
                 ensure_ascii=False,
             ),

@@ -67,8 +67,11 @@ def show(stack: Stack, reference: str, *, as_json: bool, out: TextIO, err: TextI
         print(f"{'reopened':<10} {c['reopened_count']} time{'s' if c['reopened_count'] != 1 else ''}", file=out)
     if c.get("sla_breached"):
         print(f"{'SLA':<10} breached (no agent reply by the promised time)", file=out)
-    for label, key in (("escalated", "escalation_reasons"), ("note", "resolution_note"),
-                       ("csat", "csat_score"), ("automatic", "auto_reply_note")):
+    if c.get("possible_opt_out"):
+        print(f"{'consent':<10} POSSIBLE OPT-OUT: nothing is sent until you decide "
+              f"(smsdesk opt-out {c['customer']} / smsdesk not-an-opt-out {c['customer']})", file=out)
+    for label, key in (("escalated", "escalation_reasons"), ("for you", "agent_note"), ("note", "resolution_note"),
+                       ("csat", "csat_score"), ("automatic", "auto_reply_note"), ("language", "language")):
         if c.get(key):
             value = ", ".join(c[key]) if isinstance(c[key], list) else c[key]
             print(f"{label:<10} {value}", file=out)
@@ -130,6 +133,14 @@ def opt_out(stack: Stack, number: str, reason: str | None, *, out: TextIO, err: 
     if not answer.ok:
         return _refused(answer, err)
     print(f"{number} is opted out", file=out)
+    return 0
+
+
+def not_an_opt_out(stack: Stack, number: str, *, out: TextIO, err: TextIO) -> int:
+    answer = stack.agent("POST", f"/customers/{quote(number)}/not-an-opt-out", payload={})
+    if not answer.ok:
+        return _refused(answer, err)
+    print(f"{number}: not an opt-out; texts may go again", file=out)
     return 0
 
 

@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     opt_out.add_argument("number")
     opt_out.add_argument("--reason")
 
+    clear = commands.add_parser(
+        "not-an-opt-out", help="a possible opt-out is not one: texts to the number may go again (confirm with opt-out)"
+    )
+    clear.add_argument("number")
+
     connect = commands.add_parser(
         "connect-number", help="point the Twilio number (or Messaging Service) at a deployed stack's webhook"
     )
@@ -156,6 +161,8 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa:
             from smsdesk_cli import analytics
 
             return analytics.rebuild(stack, stack_name=args.stack, region=args.region, out=out, err=err)
+        case "not-an-opt-out":
+            return desk.not_an_opt_out(stack, args.number, out=out, err=err)
     raise AssertionError(args.command)
 
 

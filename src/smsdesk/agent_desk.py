@@ -247,6 +247,41 @@ class AgentDesk:
                 continue  # the customer texted (or consent changed) meanwhile: decide again
         raise InvalidTransition(f"{e164} kept changing; try again")
 
+    def clear_possible_opt_out(self, number: str, *, agent: str) -> None:
+        """The agent read the text that may have been an opt-out and decided it is not one: texts
+        to the number may go again. (Confirming it is :meth:`record_opt_out`.)"""
+        customer = self._repository.customer(number, consistent=True)
+        if customer is None:
+            raise ConversationNotFound(number)
+        if not customer.consent_hold:
+            raise InvalidTransition("no possible opt-out awaits a decision for this number")
+        now = self._clock.now()
+        work = UnitOfWork().update(
+            "customer",
+            customer,
+            [Customer.consent_hold.remove(), Customer.consent_version.add(1)],
+            Customer.consent_version == customer.consent_version,
+        )
+        conversation = (
+            self._repository.conversation(customer.open_conversation, consistent=True)
+            if customer.open_conversation
+            else None
+        )
+        if conversation is not None and conversation.possible_opt_out:
+            work.update(
+                "conversation",
+                conversation,
+                [
+                    Conversation.possible_opt_out.set(False),
+                    Conversation.auto_reply_note.set(f"Not an opt-out (cleared by agent {agent}); texts may go again."),
+                    Conversation.updated_at.set(now),
+                ],
+            )
+        try:
+            self._repository.commit(work)
+        except WriteConflict:
+            raise InvalidTransition("the customer's consent changed meanwhile; look again") from None
+
     # ------------------------------------------------------------------ helpers
 
     def _existing(self, reference: str) -> Conversation:

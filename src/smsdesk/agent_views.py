@@ -9,6 +9,7 @@ from typing import Any
 
 from smsdesk.agent_desk import ConversationView, Page
 from smsdesk.clock import to_iso
+from smsdesk.conversations import OPTED_OUT_NOTE
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.send_gateway import SendResult
 from smsdesk.table import Conversation, Message
@@ -32,7 +33,15 @@ def conversation_summary(c: Conversation) -> dict[str, Any]:
         "opened_at": _iso(c.opened_at),
         "updated_at": _iso(c.updated_at),
         "reply_by": _iso(c.reply_by),
+        "possible_opt_out": c.possible_opt_out,
     }
+
+
+# For the agent only: the customer is never told how their text was read.
+CRISIS_NOTE = (
+    "The customer may be at risk of self-harm. Reply with care; in the US the 988 Suicide & Crisis "
+    "Lifeline (call or text 988) is available 24/7. If life is in immediate danger, call 911."
+)
 
 
 def conversation_page(page: Page) -> dict[str, Any]:
@@ -56,6 +65,14 @@ def message_view(m: Message) -> dict[str, Any]:
     }
 
 
+def _auto_reply_note(c: Conversation, customer) -> str | None:  # noqa: ANN001
+    """Said while it is true: the opted-out note until START; the others (a possible opt-out, a
+    call asked for, an agent's decision) as written."""
+    if c.auto_reply_note == OPTED_OUT_NOTE:
+        return c.auto_reply_note if customer is not None and customer.consent == "opted_out" else None
+    return c.auto_reply_note
+
+
 def conversation_detail(view: ConversationView) -> dict[str, Any]:
     c, customer = view.conversation, view.customer
     return {
@@ -69,9 +86,12 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "csat_score": c.csat_score,
         "callback_requested": c.callback_requested,
         # Said while it is true: after START the customer gets automatic replies again.
-        "auto_reply_note": c.auto_reply_note if customer is not None and customer.consent == "opted_out" else None,
+        "auto_reply_note": _auto_reply_note(c, customer),
         "customer_name": customer.name if customer else None,
         "consent": customer.consent if customer else None,
+        "consent_hold": customer.consent_hold if customer else None,
+        "language": customer.language if customer else None,
+        "agent_note": CRISIS_NOTE if "self_harm" in (c.escalation_reasons or []) else None,
         # In the order the customer saw them: a held text where it was sent, not where it was written.
         "messages": [message_view(m) for m in sorted(view.messages, key=lambda m: (m.sent_at or m.created_at, m.key))],
     }

@@ -62,15 +62,17 @@ class AutoResponder:
         zones = time_zones_for_number(customer.number, customer.from_state, fallback=self._business.hours.time_zone)
         return zones[0]
 
-    def describe_promise(self, promise: datetime, now: datetime, customer: Customer) -> str:
+    def describe_promise(self, promise: datetime, now: datetime, customer: Customer, language: str = "en") -> str:
         """The promise in the customer's zone when it is known; else in the business's, named."""
         from smsdesk.time_zones import customer_zones
 
         hours = self._business.hours
         where = customer_zones(customer.number, customer.from_state, fallback=hours.time_zone)
         if where.known:
-            return describe_reply_by(promise, now, where.zones[0])
-        return describe_reply_by(promise, now, hours.time_zone, zone_label=hours.zone_label(promise))
+            return describe_reply_by(promise, now, where.zones[0], language=language)
+        return describe_reply_by(
+            promise, now, hours.time_zone, zone_label=hours.zone_label(promise), language=language
+        )
 
     # ------------------------------------------------------------------ acknowledgement
 
@@ -86,13 +88,15 @@ class AutoResponder:
             promise = reply_by(now, self._business.hours, target_minutes)
 
         def compose(customer: Customer) -> str:
+            language = templates.language_of(customer.language)
             return templates.acknowledgement(
                 business=self._business.name,
                 name=customer.name,
                 reference=conversation.reference,
                 category=conversation.category,
-                reply_by=self.describe_promise(promise, now, customer),
+                reply_by=self.describe_promise(promise, now, customer, language),
                 offer_call=conversation.priority == "urgent",
+                language=language,
             )
 
         def record(work: UnitOfWork, message: Message) -> None:
@@ -136,21 +140,29 @@ class AutoResponder:
         now = self._clock.now()
 
         def compose(customer: Customer) -> str:
+            language = templates.language_of(customer.language)
             if keyword in self._business.keyword_replies:
                 return self._business.keyword_replies[keyword]
             if keyword == "HOURS":
-                return templates.hours_reply(business=self._business.name, hours=self._business.hours.describe(now))
+                return templates.hours_reply(
+                    business=self._business.name, hours=self._business.hours.describe(now), language=language
+                )
             if keyword == "STATUS":
                 promise = None
                 if conversation is not None and conversation.reply_by is not None:
-                    promise = self.describe_promise(conversation.reply_by, now, customer)
+                    promise = self.describe_promise(conversation.reply_by, now, customer, language)
                 return templates.status_reply(
                     reference=conversation.reference if conversation else None,
                     status=conversation.status if conversation else None,
                     reply_by=promise,
+                    language=language,
                 )
             if keyword == "CALL":
-                return templates.call_requested(reference=reference)
+                return templates.call_requested(reference=reference, language=language)
+            if keyword == "REFUND":
+                # "Your complaint stays open" only when there is one.
+                open_case = conversation is not None and conversation.status not in {"resolved", "closed"}
+                return templates.refund_reply(open_case=open_case, language=language)
             return templates.DEFAULT_KEYWORD_REPLIES[keyword]
 
         return self._gateway.send(
@@ -171,7 +183,9 @@ class AutoResponder:
                 to=to,
                 purpose=Purpose.SATISFACTION_THANKS,
                 key=f"thanks-{message_sid}",
-                compose=lambda customer: templates.satisfaction_thanks(score=score),
+                compose=lambda customer: templates.satisfaction_thanks(
+                    score=score, language=templates.language_of(customer.language)
+                ),
                 conversation=reference,
             )
         )

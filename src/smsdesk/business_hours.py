@@ -254,7 +254,9 @@ def reply_by(received_at: datetime, hours: BusinessHours, target_minutes: int) -
     return promise
 
 
-def describe_reply_by(reply_by: datetime, now: datetime, zone: ZoneInfo, *, zone_label: str | None = None) -> str:
+def describe_reply_by(
+    reply_by: datetime, now: datetime, zone: ZoneInfo, *, zone_label: str | None = None, language: str = "en"
+) -> str:
     """The promise in the customer's zone: "by 3:30 PM today", "by 9:00 AM tomorrow",
     "by 9:00 AM Monday" (up to 6 days ahead), "by 9:00 AM on Dec 28" (further, or past).
     With ``zone_label`` (the customer's zone is not known, so ``zone`` is the business's), the
@@ -262,13 +264,17 @@ def describe_reply_by(reply_by: datetime, now: datetime, zone: ZoneInfo, *, zone
 
     Rounded up to the next five minutes, never down. Plain ASCII (GSM-7).
     """
-    text = _describe_reply_by(reply_by, now, zone)
+    text = _describe_reply_by(reply_by, now, zone, language)
     return f"{text} {zone_label}" if zone_label else text
 
 
-def _describe_reply_by(reply_by: datetime, now: datetime, zone: ZoneInfo) -> str:
+def _describe_reply_by(reply_by: datetime, now: datetime, zone: ZoneInfo, language: str = "en") -> str:
     local = _round_up(as_utc(reply_by, "reply_by"), minutes=5).astimezone(zone)
     days = (local.date() - as_utc(now, "now").astimezone(zone).date()).days
+    if language != "en":
+        from smsdesk.templates import promise_in
+
+        return promise_in(language, local, days)
     clock = _clock(local.hour * 60 + local.minute)
     if days == 0:
         return f"by {clock} today"

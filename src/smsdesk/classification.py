@@ -47,8 +47,16 @@ class Category(StrEnum):
 
 class EscalationReason(StrEnum):
     LEGAL = "legal"
+    PAYMENT_DISPUTE = "payment_dispute"
     SAFETY = "safety"
-    ANGER = "anger"
+    ANGER = "anger"  # fury and abuse
+    REPEAT = "repeat"  # the text says so ("the fourth time I've written"); history adds its own
+    SELF_HARM = "self_harm"
+    VIOLENCE = "violence"
+
+
+# The training corpus's reason names, where they differ from ours.
+_MODEL_REASONS = {"fury": EscalationReason.ANGER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,12 @@ class Classification:
     escalation_reasons: tuple[EscalationReason, ...] = ()
     category: Category = Category.OTHER
     auto_reply_keyword: str | None = None
+    language: str | None = None  # the language the customer wrote in; None when unsure
+    confidence: float = 1.0  # 1.0 for a keyword or rule; the model's probability otherwise
+    # A text that may be an opt-out but is not clear: a person decides, nothing is sent meanwhile.
+    possible_opt_out: bool = False
+    # An opt-out that also carries a complaint ("stop texting me and refund my money").
+    complaint_too: bool = False
 
 
 # -- keywords ---------------------------------------------------------------------------------
@@ -72,10 +86,22 @@ OPT_OUT_KEYWORDS = frozenset(
         # Spanish, French
         "BAJA", "ALTO", "PARAR", "PARA", "CANCELAR", "DETENER", "NOMAS",
         "ARRET", "ARRETE", "ARRETER", "DESABONNER", "DESINSCRIRE",
+        # Portuguese, German, Italian, Tagalog, Vietnamese (accents folded: "dừng", "hủy")
+        "SAIR", "PARE", "STOPP", "ABMELDEN", "ENDE", "BASTA", "FERMA", "DISISCRIVIMI", "CANCELLAMI",
+        "TIGIL", "HINTO", "DUNG", "DUNGLAI", "HUY", "HUYDANGKY", "NGUNG",
+        # Chinese, Korean, Arabic, Russian
+        "退订", "停止", "取消", "TD", "退订短信", "중지", "수신거부", "거부", "توقف", "إلغاء", "ايقاف", "إيقاف",
+        "СТОП", "ОТПИСАТЬСЯ", "ОТПИСКА",
     }
 )
-OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES", "SUBSCRIBE", "OPTIN", "ALTA", "COMENZAR", "INICIAR"})
-HELP_KEYWORDS = frozenset({"HELP", "INFO", "AYUDA", "AIDE"})
+OPT_IN_KEYWORDS = frozenset(
+    {"START", "UNSTOP", "YES", "SUBSCRIBE", "OPTIN", "ALTA", "COMENZAR", "INICIAR", "COMMENCER", "SIM", "OUI", "SI",
+     "开始", "시작", "ابدأ", "СТАРТ"}
+)
+HELP_KEYWORDS = frozenset(
+    {"HELP", "INFO", "AYUDA", "AIDE", "AJUDA", "HILFE", "AIUTO", "TULONG", "TROGIUP", "帮助", "도움말", "도움",
+     "مساعدة", "ПОМОЩЬ"}
+)
 # What Twilio's default STOP filtering answers itself (REVOKE and OPTOUT since April 2025).
 TWILIO_HANDLED_OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
@@ -90,18 +116,19 @@ def _fold(text: str) -> str:
     """NFKC, no zero-width characters, accents removed, lower case, one space between words."""
     text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    text = unicodedata.normalize("NFC", text)  # Hangul syllables decompose into jamo under NFKD
+    text = text.replace("đ", "d").replace("Đ", "D").replace("\u2019", "'").replace("\u2018", "'")
     text = _LONE_HASH.sub(" number ", text)  # "wrong #" is "wrong number"; "#4432" is left alone
     return " ".join(text.lower().split())
 
 
 def _letters_only(folded: str) -> str:
-    """The whole message as one keyword candidate: letters and digits, upper case."""
-    return re.sub(r"[^a-z0-9]", "", folded).upper()
+    """The whole message as one keyword candidate: letters and digits (any script), upper case."""
+    return re.sub(r"[\W_]", "", folded).upper()
 
 
 def _words(folded: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", folded)
+    return re.findall(r"[^\W_]+(?:'[a-z]+)?", folded)
 
 
 def _exact_keyword(folded: str) -> tuple[Intent, str] | None:
@@ -114,16 +141,22 @@ def _exact_keyword(folded: str) -> tuple[Intent, str] | None:
     if len(set(words)) == 1:  # "stop stop stop"
         candidates.add(words[0])
     for candidate in candidates:
-        if candidate in OPT_OUT_KEYWORDS:
+        if candidate in _OPT_OUT_FOLDED:
             return Intent.OPT_OUT, candidate
-        if candidate in OPT_IN_KEYWORDS:
+        if candidate in _OPT_IN_FOLDED:
             return Intent.OPT_IN, candidate
-        if candidate in HELP_KEYWORDS:
+        if candidate in _HELP_FOLDED:
             return Intent.HELP, candidate
     # "YES START", "START YES": every word an opt-in keyword
-    if all(w in OPT_IN_KEYWORDS for w in words):
+    if all(w in _OPT_IN_FOLDED for w in words):
         return Intent.OPT_IN, words[-1] if words[-1] != "YES" else words[0]
     return None
+
+
+# The keywords as a text is compared with them: folded the same way ("إلغاء" loses its hamza).
+_OPT_OUT_FOLDED = frozenset(_letters_only(_fold(k)) for k in OPT_OUT_KEYWORDS)
+_OPT_IN_FOLDED = frozenset(_letters_only(_fold(k)) for k in OPT_IN_KEYWORDS)
+_HELP_FOLDED = frozenset(_letters_only(_fold(k)) for k in HELP_KEYWORDS)
 
 
 # -- misspellings -----------------------------------------------------------------------------
@@ -310,7 +343,7 @@ _NOT_AN_OPT_OUT_PATTERNS = [
     r"(?:\w+ing|working|charging|texting me (?:back|updates))\b",
     r"\b(?:stopped|stops) (?:getting|receiving|sending|texting|working|charging)\b",
     r"\b(?:why|when) (?:did|do|does|will) (?:you|it|they) (?:stop|end|cancel)\b",
-    r"\be-?mails?\b(?!.*\b(?:texts?|texting|sms|messages)\b)",
+    r"^(?!.*\b(?:texts?|texting|sms|messages)\b).*\be-?mails?\b",
     r"\b(?:i|we) (?:gave|entered|put|typed|used|have) (?:you |in )?(?:the |a )?wrong number\b",
     r"\b(?:i )?(?:want|need) (?:more|my) (?:texts?|messages|updates)\b",
 ]
@@ -488,44 +521,225 @@ def _is_natural_opt_out(folded: str, normal: str) -> bool:
     return _WRONG_NUMBER_SENTENCE.search(folded) is not None or _OPT_OUT_RE.search(normal) is not None
 
 
+# -- HELP in words, and the rest of urgency ----------------------------------------------------
+
+
+class _Lazy:
+    """A pattern compiled on first use: the webhook's import (its cold start) does not pay for it."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled.search(text)
+
+
+# "who's texting me", "what company is this", "¿quién habla?", "qui est-ce": the HELP content answers.
+_IDENTITY_QUESTION = re.compile(
+    r"^(?:hi|hello|hey|um+|uh+|sorry|excuse me|ok|hola|bonjour|ola|oi)?[ ,.!]*"
+    r"(?:who(?:'s| is| are) (?:this|texting|messaging|you)|who dis|who are you(?: guys)?|"
+    r"what (?:company|business|number|is this number)|what(?:'s| is) this (?:number|company|about)|"
+    r"who(?:'s| is) (?:this number|sending)|how did (?:you|u) get my number\??$|"
+    r"quien (?:es|habla|eres|son)|de (?:que|donde) (?:empresa|compania)|qui (?:est-ce|etes-vous|est la)|"
+    r"quem (?:e|fala|sao)|wer (?:ist|sind) (?:das|sie)|chi (?:e|sei|siete)|sino (?:ito|po ito|ka))\b"
+)
+_PAYMENT_DISPUTE = re.compile(
+    r"\b(?:charge ?back|dispute (?:the |this |it|my )?(?:charge|payment|transaction)|disputing|"
+    r"(?:call|contact|tell) my bank|(?:file|filing|open|opening) a (?:dispute|claim) with my (?:bank|card)|"
+    r"reverse the (?:charge|payment)|contracargo|reclamacion (?:al|con el) banco)\b"
+)
+_SELF_HARM = _Lazy(
+    r"\b(?:kill (?:myself|my self)|end (?:it all|my life)|suicid\w*|don'?t want to (?:live|be here)|"
+    r"can'?t go on|no reason to live|better off dead|hurt myself|want to die|"
+    # (accents folded) es, pt, fr, it, de, tl, vi, ru
+    r"quiero morir\w*|no quiero (?:seguir )?vivir|quitarme la vida|quero morrer|nao quero mais viver|"
+    r"tirar minha vida|je veux mourir|me suicider|en finir avec (?:la vie|ma vie)|voglio morire|farla finita|"
+    r"togliermi la vita|ich will (?:nicht mehr leben|sterben)|mich umbringen|gusto ko nang mamatay|magpakamatay|"
+    r"muon chet|tu tu|khong muon song|хочу умереть|покончить с собой|не хочу жить)\b"
+    # zh, ko, ar (no word boundaries in these scripts)
+    r"|想死|自杀|自殺|不想活|죽고 싶|자살|أريد أن أموت|انتحار"
+)
+_VIOLENCE = re.compile(
+    r"\b(?:i(?:'ll| will| am going to|'m going to|m gonna|'m gonna) (?:kill|hurt|shoot|stab|beat|find) (?:you|u|him|her|them|"
+    r"your|the|every)|(?:bring|get) (?:a|my) (?:gun|knife)|burn (?:your|the) (?:store|shop|place) down|"
+    r"you(?:'ll| will) (?:regret|pay for) (?:this|it)|watch your back)\b"
+)
+_REPEAT_IN_TEXT = re.compile(
+    r"\b(?:(?:third|3rd|fourth|fifth|sixth|4th|5th|6th|umpteenth|10th|tenth) time|"
+    r"(?:four|five|six|several|many|multiple|countless|3|4|5|6) times (?:now|already|i'?ve|i have)|"
+    r"(?:keep|kept) (?:having to )?(?:writing|texting|asking|complaining)|again and again|"
+    r"(?:third|fourth|fifth|cuarta|tercera|quinta) (?:time|vez|fois)|por (?:tercera|cuarta|quinta) vez)\b"
+)
+
+
+
+def _non_spaced(text: str) -> bool:
+    """Chinese, Japanese and Thai write whole sentences without spaces: their word count says nothing."""
+    return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\u0e00" <= c <= "\u0e7f" for c in text)
+
+_REPLY_REQUEST = re.compile(r"\b(?:text|call|message|msg|get|write|ring|answer) (?:me|us) back\b")
+
+# Thresholds on the model's probabilities, tuned on the development split (training/README):
+# an opt-out at OPT_OUT_SURE or above; between OPT_OUT_POSSIBLE and OPT_OUT_SURE a person decides.
+OPT_OUT_SURE = 0.5
+OPT_OUT_POSSIBLE = 0.3
+OPT_OUT_SURE_SHORT = 0.8  # three words or fewer
+OPT_IN_SURE = 0.5
+HELP_SURE = 0.5
+ESCALATE_SURE = 0.55
+LANGUAGE_SURE = 0.6
+
+_SCRIPTS = (
+    ("ko", lambda c: "\uac00" <= c <= "\ud7a3" or "\u1100" <= c <= "\u11ff" or "\u3130" <= c <= "\u318f"),
+    ("zh", lambda c: "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf"),
+    ("ar", lambda c: "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f"),
+    ("ru", lambda c: "\u0400" <= c <= "\u04ff"),
+)
+_LATIN_LANGUAGES = ("en", "es", "fr", "pt", "de", "it", "tl", "vi")
+
+
+def detect_language(text: str, feats: dict[int, float] | None = None) -> tuple[str | None, float]:
+    """The language of ``text`` and how sure: the script decides where it can (Hangul, Han,
+    Arabic, Cyrillic), the language model among the Latin-script languages; None when unsure
+    (a lone "ok" or "STOP" says little)."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 2:
+        return None, 0.0
+    for language, in_script in _SCRIPTS:
+        share = sum(1 for c in letters if in_script(c)) / len(letters)
+        if share >= 0.3:
+            return language, min(1.0, 0.5 + share)
+    from smsdesk import text_model
+
+    probabilities = text_model.heads()["language"].probabilities(feats or text_model.features(text))
+    latin = {k: v for k, v in probabilities.items() if k in _LATIN_LANGUAGES}
+    total = sum(latin.values()) or 1.0
+    language = max(latin, key=latin.get)
+    confidence = latin[language] / total
+    if confidence < LANGUAGE_SURE:
+        return None, confidence
+    return language, confidence
+
+
+def _rule_escalation(text: str, folded: str, normal: str) -> list[EscalationReason]:
+    reasons = list(_escalation(text, folded, normal))
+    for reason, pattern in (
+        (EscalationReason.PAYMENT_DISPUTE, _PAYMENT_DISPUTE),
+        (EscalationReason.SELF_HARM, _SELF_HARM),
+        (EscalationReason.VIOLENCE, _VIOLENCE),
+        (EscalationReason.REPEAT, _REPEAT_IN_TEXT),
+    ):
+        if pattern.search(normal):
+            reasons.append(reason)
+    return reasons
+
+
+def _complaint_inside(normal: str) -> bool:
+    """Whether an opt-out also complains: what is left once the opt-out words are taken out
+    names a problem (a category or an escalation), in a few words of its own."""
+    rest = _OPT_OUT_RE.sub(" ", normal)
+    rest = re.sub(r"\b(?:stop|unsubscribe|opt ?out|quit|remove me|please|pls|and|now|texting|messaging|me)\b", " ", rest)
+    if len(rest.split()) < 3:
+        return False
+    return _category(rest) is not Category.OTHER or bool(_rule_escalation(rest, rest, rest))
+
+
 def classify(
     text: str,
     *,
     opt_out_type: str | None = None,
     auto_reply_keywords: frozenset[str] = DEFAULT_AUTO_REPLY_KEYWORDS,
 ) -> Classification:
+    """Keywords and rules first (exact, explainable), then the model for whatever they miss."""
+    from smsdesk import text_model
+
     folded = _fold(text)
     normal = _normalise(folded)
+    feats = text_model.features(text)
+    language, _ = detect_language(text, feats)
 
     twilio = (opt_out_type or "").strip().upper()
     if twilio == "STOP":
-        return Classification(Intent.OPT_OUT, keyword=_letters_only(folded) or None, reason=_reason(normal))
+        return Classification(Intent.OPT_OUT, keyword=_letters_only(folded) or None, reason=_reason(normal),
+                              language=language)
     if twilio == "START":
-        return Classification(Intent.OPT_IN, keyword=_letters_only(folded) or None)
+        return Classification(Intent.OPT_IN, keyword=_letters_only(folded) or None, language=language)
     if twilio == "HELP":
-        return Classification(Intent.HELP, keyword=_letters_only(folded) or None)
+        return Classification(Intent.HELP, keyword=_letters_only(folded) or None, language=language)
 
     exact = _exact_keyword(folded)
     if exact is not None:
         intent, keyword = exact
-        return Classification(intent, keyword=keyword)
+        return Classification(intent, keyword=keyword, language=language)
 
-    if _is_natural_opt_out(folded, normal):
-        return Classification(Intent.OPT_OUT, natural_language=True, reason=_reason(normal))
-    if _OPT_IN_RE.search(normal):
-        return Classification(Intent.OPT_IN, natural_language=True)
-    if polite := _KEYWORD_WITH_POLITENESS.match(normal):
-        return Classification(Intent.HELP, keyword=polite.group("keyword").upper(), natural_language=True)
-
-    reasons = _escalation(text, folded, normal)
     candidate = _letters_only(folded)
-    auto_reply = candidate if candidate in auto_reply_keywords and len(_words(folded)) == 1 else None
+    if candidate in auto_reply_keywords and len(_words(folded)) == 1:  # REFUND, HOURS, a configured one
+        return Classification(Intent.COMPLAINT, category=_category(normal), auto_reply_keyword=candidate,
+                              language=language)
+
+    # The opt-out's first line decides a message with a signature under it ("STOP\n-- Jane Doe").
+    first_line = text.strip().splitlines()[0] if text.strip() else ""
+    if first_line != text.strip():
+        first = _exact_keyword(_fold(first_line))
+        if first is not None and first[0] is Intent.OPT_OUT:
+            return Classification(Intent.OPT_OUT, keyword=first[1], natural_language=True, language=language)
+
+    probabilities = text_model.heads()["intent"].probabilities(feats)
+    p_out = probabilities["opt_out"]
+    guarded = _NOT_AN_OPT_OUT.search(normal) is not None
+
+    # A text about wanting to die is never read as an opt-out by the model ("não quero mais viver").
+    guarded = guarded or _SELF_HARM.search(normal) is not None
+    rule = _is_natural_opt_out(folded, normal)
+    # A few words say little: the model alone does not opt a number out on them unless it is
+    # quite sure ("Another problem" is not "no more"); below that a person decides.
+    short = len(text.split()) <= 3 and not _non_spaced(text)
+    sure = OPT_OUT_SURE_SHORT if short else OPT_OUT_SURE
+    if rule or (not guarded and p_out >= sure):
+        return Classification(
+            Intent.OPT_OUT,
+            natural_language=True,
+            reason=_reason(normal),
+            language=language,
+            confidence=1.0 if rule else round(p_out, 3),
+            complaint_too=_complaint_inside(normal),
+        )
+    if _OPT_IN_RE.search(normal):
+        return Classification(Intent.OPT_IN, natural_language=True, language=language)
+    if polite := _KEYWORD_WITH_POLITENESS.match(normal):
+        return Classification(Intent.HELP, keyword=polite.group("keyword").upper(), natural_language=True,
+                              language=language)
+    if _IDENTITY_QUESTION.search(normal):
+        return Classification(Intent.HELP, natural_language=True, language=language)
+    best = max(probabilities, key=probabilities.get)
+    if best == "opt_in" and _REPLY_REQUEST.search(normal):  # "please text me back": a reply, not consent
+        best = "complaint"
+    if best == "opt_in" and probabilities[best] >= OPT_IN_SURE:
+        return Classification(Intent.OPT_IN, natural_language=True, language=language,
+                              confidence=round(probabilities[best], 3))
+    if best == "help" and probabilities[best] >= HELP_SURE:
+        return Classification(Intent.HELP, natural_language=True, language=language,
+                              confidence=round(probabilities[best], 3))
+
+    reasons = _rule_escalation(text, folded, normal)
+    if not reasons:
+        escalate = text_model.heads()["escalate"].probabilities(feats)["yes"]
+        if escalate >= ESCALATE_SURE:
+            why = text_model.heads()["reason"].probabilities(feats)
+            name = max(why, key=why.get)
+            reasons.append(_MODEL_REASONS.get(name) or EscalationReason(name))
+    possible = not guarded and p_out >= OPT_OUT_POSSIBLE
     return Classification(
         Intent.COMPLAINT,
         escalate=bool(reasons),
-        escalation_reasons=reasons,
+        escalation_reasons=tuple(dict.fromkeys(reasons)),
         category=_category(normal),
-        auto_reply_keyword=auto_reply,
+        language=language,
+        confidence=round(probabilities["complaint"], 3),
+        possible_opt_out=possible,
     )
 
 

@@ -121,6 +121,7 @@ def _change(
         item.consent, item.consent_version = state, (item.consent_version or 0) + 1
         item.consent_changed_at, item.consent_source = now, str(evidence.source)
         item.opt_out_confirmation = opt_out_confirmation
+        item.consent_hold = None
         return
     actions = [
         Customer.consent.set(state),
@@ -130,5 +131,6 @@ def _change(
         Customer.opt_out_confirmation.set(opt_out_confirmation)
         if opt_out_confirmation
         else Customer.opt_out_confirmation.remove(),
+        Customer.consent_hold.remove(),  # an explicit decision ends a possible opt-out's pause
     ]
     work.update("customer", customer, actions, Customer.consent_version == customer.consent_version)

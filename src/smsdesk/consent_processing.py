@@ -7,7 +7,10 @@ The change itself was recorded by the inbound webhook before Twilio got its answ
   within 5 minutes of the opt-out, and never anything else);
 * **opt-in**: one confirmation; nothing that was refused while opted out is re-sent;
 * **HELP**: the business name, a support contact, "Msg&data rates may apply" and how to opt out,
-  whatever the consent state (an answer the customer asked for, one per HELP text).
+  whatever the consent state (an answer the customer asked for, one per HELP text);
+* **an opt-in in words**: how to confirm it ("reply START"), whatever the consent state.
+
+Each goes out in the customer's language (remembered on the customer; English when unsure).
 """
 
 from __future__ import annotations
@@ -45,7 +48,9 @@ class ConsentProcessor:
                 to=number,
                 purpose=Purpose.OPT_OUT_CONFIRMATION,
                 key=f"opt-out-confirmation-{detail['event_id']}",
-                compose=lambda customer: templates.opt_out_confirmation(business=business),
+                compose=lambda customer: templates.opt_out_confirmation(
+                    business=business, language=templates.language_of(customer.language)
+                ),
             )
         )
         return ConsentFollowThrough(cancelled, result)
@@ -57,7 +62,9 @@ class ConsentProcessor:
                 to=number,
                 purpose=Purpose.OPT_IN_CONFIRMATION,
                 key=f"opt-in-confirmation-{detail.get('message_sid') or detail['event_id']}",
-                compose=lambda customer: templates.opt_in_confirmation(business=business),
+                compose=lambda customer: templates.opt_in_confirmation(
+                    business=business, language=templates.language_of(customer.language)
+                ),
             )
         )
         return ConsentFollowThrough((), result)
@@ -69,7 +76,24 @@ class ConsentProcessor:
                 to=number,
                 purpose=Purpose.HELP,
                 key=f"help-{detail.get('message_sid') or detail['event_id']}",
-                compose=lambda customer: templates.help_reply(business=business, contact=contact),
+                compose=lambda customer: templates.help_reply(
+                    business=business, contact=contact, language=templates.language_of(customer.language)
+                ),
+            )
+        )
+        return ConsentFollowThrough((), result)
+
+    def opt_in_requested(self, number: str, detail: dict[str, Any]) -> ConsentFollowThrough:
+        """An opt-in in words ("you can text me again"): consent needs the keyword, so say which."""
+        business = self._business.name
+        result = self._gateway.send(
+            Outbound(
+                to=number,
+                purpose=Purpose.OPT_IN_INSTRUCTIONS,
+                key=f"opt-in-instructions-{detail.get('message_sid') or detail['event_id']}",
+                compose=lambda customer: templates.opt_in_instructions(
+                    business=business, language=templates.language_of(customer.language)
+                ),
             )
         )
         return ConsentFollowThrough((), result)

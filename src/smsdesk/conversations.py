@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from smsdesk.classification import Classification
 
 REPEAT_WINDOW = timedelta(days=30)
+OPTED_OUT_NOTE = "No automatic replies: the customer has opted out of texts."
 REOPEN_WINDOW = timedelta(days=7)  # default: a text later than this after resolution is a new case
 SUMMARY_LENGTH = 160
 
@@ -88,9 +89,14 @@ def new_conversation(
     now: datetime,
     repeat: bool,
     opted_out: bool,
+    repeat_urgent: bool = False,
+    note: str | None = None,
+    possible_opt_out: bool = False,
 ) -> Conversation:
+    """``repeat``: another complaint opened within 30 days (recorded); ``repeat_urgent``: this is
+    at least the third (urgent, reason "repeat")."""
     reasons = [str(r) for r in classification.escalation_reasons]
-    if repeat:
+    if repeat_urgent and "repeat" not in reasons:
         reasons.append("repeat")
     priority = "urgent" if reasons else "normal"
     gsi1pk, gsi1sk = queue_keys(Status.OPEN, priority, now, reference)
@@ -108,7 +114,8 @@ def new_conversation(
         updated_at=now,
         last_customer_message_at=now,
         repeat_complaint=repeat,
-        auto_reply_note="No automatic replies: the customer has opted out of texts." if opted_out else None,
+        auto_reply_note=note or (OPTED_OUT_NOTE if opted_out else None),
+        possible_opt_out=possible_opt_out,
         gsi1pk=gsi1pk,
         gsi1sk=gsi1sk,
     )
@@ -133,7 +140,14 @@ def _unchanged(conversation: Conversation):  # noqa: ANN202
 
 
 def customer_wrote(
-    work: UnitOfWork, conversation: Conversation, classification: Classification, now: datetime, *, opted_out: bool
+    work: UnitOfWork,
+    conversation: Conversation,
+    classification: Classification,
+    now: datetime,
+    *,
+    opted_out: bool,
+    note: str | None = None,
+    possible_opt_out: bool = False,
 ) -> None:
     """The customer texted again into their open conversation."""
     status = Status(conversation.status)
@@ -147,10 +161,12 @@ def customer_wrote(
     ]
     if new_reasons:
         actions.append(Conversation.escalation_reasons.set([*conversation.escalation_reasons, *new_reasons]))
-    if opted_out and not conversation.auto_reply_note:
-        actions.append(
-            Conversation.auto_reply_note.set("No automatic replies: the customer has opted out of texts.")
-        )
+    if note:
+        actions.append(Conversation.auto_reply_note.set(note))
+    elif opted_out and not conversation.auto_reply_note:
+        actions.append(Conversation.auto_reply_note.set(OPTED_OUT_NOTE))
+    if possible_opt_out:
+        actions.append(Conversation.possible_opt_out.set(True))
     if status is Status.RESOLVED:
         actions += reopen(work, conversation, now, by="customer")
     if new_reasons:

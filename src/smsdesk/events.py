@@ -29,7 +29,8 @@ class EventType(StrEnum):
     COMPLAINT_RECEIVED = "ComplaintReceived"  # a new conversation opened: text, category, priority
     CUSTOMER_MESSAGE_RECEIVED = "CustomerMessageReceived"  # a text added to an open conversation
     KEYWORD_RECEIVED = "KeywordReceived"  # an auto-reply keyword (REFUND, HOURS, STATUS, CALL...)
-    HELP_REQUESTED = "HelpRequested"
+    HELP_REQUESTED = "HelpRequested"  # a HELP keyword or a question such as "who is this?"
+    OPT_IN_REQUESTED = "OptInRequested"  # an opt-in in words: answered with how to confirm it
     CONSENT_REVOKED = "ConsentRevoked"  # recorded before the webhook answered; source, reason
     CONSENT_GRANTED = "ConsentGranted"
     CONVERSATION_ESCALATED = "ConversationEscalated"  # urgent: legal, safety, anger, repeat

@@ -219,7 +219,8 @@ class FollowUpRunner:
                 key=survey_key(conversation.reopened_count),
                 conversation=reference,
                 compose=lambda customer: templates.satisfaction_survey(
-                    business=self._business.name, name=customer.name, reference=reference
+                    business=self._business.name, name=customer.name, reference=reference,
+                    language=templates.language_of(customer.language),
                 ),
                 on_sent=self._survey_sent(conversation),
             )

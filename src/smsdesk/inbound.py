@@ -22,6 +22,7 @@ nothing: one stored message, one event, one acknowledgement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -33,7 +34,7 @@ from smsdesk.classification import (
     classify,
     parse_satisfaction_score,
 )
-from smsdesk.clock import Clock, to_iso
+from smsdesk.clock import Clock, from_iso, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
 from smsdesk.conversations import (
     REOPEN_WINDOW,
@@ -83,8 +84,10 @@ class InboundService:
         *,
         auto_reply_keywords: frozenset[str],
         twilio_answers_opt_out_keywords: bool = True,
+        classifier: Callable[..., Classification] = classify,
         reopen_window: timedelta = REOPEN_WINDOW,
     ) -> None:
+        self._classify = classifier
         self._repository = repository
         self._clock = clock
         self._keywords = auto_reply_keywords
@@ -124,29 +127,79 @@ class InboundService:
             work.update("customer", customer, actions, Customer.consent_version == customer.consent_version)
             is_new_customer = False
 
-        classification = classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
+        classification = self._classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
+        if classification.language and classification.language != customer.language:
+            # Replies go out in the language the customer writes in; an unclear text keeps the last.
+            if is_new_customer:
+                customer.language = classification.language
+            else:
+                work.update("customer", customer, [Customer.language.set(classification.language)])
         current = self._current_conversation(customer)
         open_conversation = current if open_for_customer(current, now, self._reopen_window) else None
         intent = classification.intent
 
         if intent is Intent.OPT_OUT:
-            return self._opt_out(work, customer, sms, text, classification, now)
+            result = self._opt_out(work, customer, sms, text, classification, now)
+            if classification.complaint_too:
+                # "Stop texting me and refund my money": opted out, and the complaint is kept.
+                note = "The customer opted out in this text: no automatic replies. The complaint is kept for an agent."
+                if open_conversation is not None:
+                    return self._add_to_conversation(
+                        work, customer, open_conversation, sms, text, classification, now, note=note, opted_out=True
+                    )
+                return self._open(
+                    work, customer, sms, text, classification, now, collisions, is_new_customer, note=note,
+                    opted_out=True,
+                )
+            self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
+            return self._commit(work, Outcome.OPTED_OUT, customer.open_conversation, result)
         if intent is Intent.OPT_IN and (customer.consent == "opted_out" or open_conversation is None):
             if classification.natural_language:
                 # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
-                # words is kept on record, and changes nothing (nor may smsdesk answer it).
+                # words is kept on record, changes nothing, and is answered with how to confirm.
                 self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in_request")
+                work.publish(
+                    DomainEvent(EventType.OPT_IN_REQUESTED, now, sms.sender, customer.open_conversation,
+                                {"message_sid": sms.message_sid})
+                )
                 return self._commit(work, Outcome.OPT_IN_REQUESTED, None, classification)
             return self._opt_in(work, customer, sms, text, classification, now)
         if intent is Intent.HELP:
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
-            work.publish(DomainEvent(EventType.HELP_REQUESTED, now, sms.sender, customer.open_conversation))
+            work.publish(
+                DomainEvent(EventType.HELP_REQUESTED, now, sms.sender, customer.open_conversation,
+                            {"message_sid": sms.message_sid})
+            )
             return self._commit(work, Outcome.HELP, None, classification)
+
+        if classification.possible_opt_out:
+            # Maybe an opt-out, maybe not: no automatic reply, the conversation is flagged, and
+            # nothing is sent to the number until an agent confirms the opt-out or clears it.
+            hold = [Customer.consent_hold.set("possible_opt_out"), Customer.consent_version.add(1)]
+            if is_new_customer:
+                customer.consent_hold, customer.consent_version = "possible_opt_out", (customer.consent_version or 0) + 1
+            else:
+                work.update("customer", customer, hold)
+            note = "Possible opt-out: no automatic reply; nothing is sent until an agent confirms the opt-out or clears it."
+            if open_conversation is not None:
+                return self._add_to_conversation(
+                    work, customer, open_conversation, sms, text, classification, now, note=note, possible_opt_out=True
+                )
+            return self._open(
+                work, customer, sms, text, classification, now, collisions, is_new_customer, note=note,
+                possible_opt_out=True,
+            )
 
         score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, self._reopen_window) else None
         if score is not None and open_conversation is not None:
             return self._satisfaction(work, customer, open_conversation, sms, text, score, classification, now)
 
+        if classification.auto_reply_keyword == "CALL" and open_conversation is None:
+            # A call asked for with no case open: a conversation an agent sees, flagged for a call.
+            return self._open(
+                work, customer, sms, text, classification, now, collisions, is_new_customer, callback=True,
+                note="The customer asked for a call (CALL).",
+            )
         if classification.auto_reply_keyword:
             thread = conversation_pk(open_conversation.reference) if open_conversation else customer_pk(sms.sender)
             reference = open_conversation.reference if open_conversation else None
@@ -182,7 +235,8 @@ class InboundService:
 
     def _opt_out(
         self, work: UnitOfWork, customer: Customer, sms: InboundSms, text: str, c: Classification, now: datetime
-    ) -> Received:
+    ) -> Classification:
+        """Record the opt-out in ``work`` (the caller stores the text where it belongs)."""
         if sms.opt_out_type == "STOP":
             source = ConsentSource.TWILIO_OPT_OUT_TYPE
         elif c.natural_language:
@@ -195,9 +249,8 @@ class InboundService:
             self._twilio_answers and c.keyword is not None and c.keyword in TWILIO_HANDLED_OPT_OUT_KEYWORDS
         )
         evidence = ConsentEvidence(source, c.reason, text, sms.message_sid, c.keyword)
-        self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
         opt_out(work, customer, evidence, now, confirmation_needed=not twilio_answered)
-        return self._commit(work, Outcome.OPTED_OUT, customer.open_conversation, c)
+        return c
 
     def _opt_in(
         self, work: UnitOfWork, customer: Customer, sms: InboundSms, text: str, c: Classification, now: datetime
@@ -231,10 +284,17 @@ class InboundService:
         text: str,
         c: Classification,
         now: datetime,
+        *,
+        note: str | None = None,
+        opted_out: bool = False,
+        possible_opt_out: bool = False,
     ) -> Received:
         reference = conversation.reference
         self._store(work, conversation_pk(reference), sms, text, now, "complaint", reference)
-        customer_wrote(work, conversation, c, now, opted_out=customer.consent == "opted_out")
+        customer_wrote(
+            work, conversation, c, now, opted_out=opted_out or customer.consent == "opted_out", note=note,
+            possible_opt_out=possible_opt_out,
+        )
         work.update("customer", customer, [], Customer.open_conversation == reference)
         work.publish(
             DomainEvent(
@@ -257,10 +317,17 @@ class InboundService:
         now: datetime,
         collisions: int,
         is_new_customer: bool,
+        *,
+        note: str | None = None,
+        opted_out: bool = False,
+        possible_opt_out: bool = False,
+        callback: bool = False,
     ) -> Received:
         reference = new_reference(collisions)
         last_opened = customer.last_conversation_opened_at
         repeat = last_opened is not None and now - last_opened <= REPEAT_WINDOW
+        # The customer's history: the third complaint within 30 days is urgent.
+        recent = [at for at in customer.recent_complaints or [] if now - from_iso(at) <= REPEAT_WINDOW]
         conversation = new_conversation(
             reference,
             customer=sms.sender,
@@ -268,14 +335,19 @@ class InboundService:
             summary=summary_of(text, sms.num_media),
             now=now,
             repeat=repeat,
-            opted_out=customer.consent == "opted_out",
+            repeat_urgent=len(recent) >= 2,
+            opted_out=opted_out or customer.consent == "opted_out",
+            note=note,
+            possible_opt_out=possible_opt_out,
         )
+        conversation.callback_requested = callback
         work.put_new("conversation", conversation)
-        self._store(work, conversation_pk(reference), sms, text, now, "complaint", reference)
+        self._store(work, conversation_pk(reference), sms, text, now, "keyword" if callback else "complaint", reference)
         if is_new_customer:
             customer.open_conversation = reference
             customer.conversation_count = 1
             customer.last_conversation_opened_at = now
+            customer.recent_complaints = [to_iso(now)]
         else:
             previous = customer.open_conversation
             work.update(
@@ -286,6 +358,7 @@ class InboundService:
                     Customer.conversation_count.add(1),
                     Customer.last_conversation_opened_at.set(now),
                     *([Customer.previous_conversation_opened_at.set(last_opened)] if last_opened else []),
+                    Customer.recent_complaints.set([*recent, to_iso(now)]),
                 ],
                 Customer.open_conversation == previous if previous else Customer.open_conversation.does_not_exist(),
             )
@@ -305,6 +378,10 @@ class InboundService:
                 if last_opened and customer.previous_conversation_opened_at else None
             ),
         }
+        if callback:  # answered by the CALL reply, not an acknowledgement
+            keyword = {"keyword": "CALL", "message_sid": sms.message_sid}
+            work.publish(DomainEvent(EventType.KEYWORD_RECEIVED, now, sms.sender, reference, keyword))
+            return self._commit(work, Outcome.KEYWORD, reference, c)
         work.publish(DomainEvent(EventType.COMPLAINT_RECEIVED, now, sms.sender, reference, data))
         if conversation.priority == "urgent":
             work.publish(

@@ -7,7 +7,8 @@ satisfaction check, SLA update, a held message released) calls :meth:`SendGatewa
 2. refuses, and records why, anything to an opted-out number — except the single opt-out
    confirmation, allowed once (``pending`` -> ``sent``) and only within 5 minutes of the opt-out,
    and the answer to a HELP the customer texted (CTIA: HELP is answered whatever the consent
-   state; one answer per HELP text, never on smsdesk's initiative);
+   state; one answer per HELP text, never on smsdesk's initiative), or to an opt-in in words
+   (how to confirm it); while a possible opt-out awaits an agent, refuses all but those answers;
 3. holds a proactive message (follow-ups, and agent replies when the customer has not texted in
    the last hour) outside the recipient's quiet-hours window or over the daily cap, and
    schedules its release for the first allowed instant;
@@ -36,7 +37,7 @@ from smsdesk.events import DomainEvent, EventType
 from smsdesk.phone_numbers import mask
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.sms_segments import count_segments
+from smsdesk.sms_segments import count_segments, smart_encode
 from smsdesk.table import Customer, Message, conversation_pk, customer_pk
 from smsdesk.twilio_messages import AcceptedMessage, PermanentSendFailure
 
@@ -51,12 +52,14 @@ STALE_CLAIM = timedelta(minutes=2)  # longer than any function's timeout
 CUSTOMER_JUST_TEXTED = timedelta(hours=1)
 MAX_SEGMENTS = 10
 CARRIER_OPT_OUT = 21610
+POSSIBLE_OPT_OUT_NOTE = "paused: a possible opt-out awaits an agent's decision"
 
 
 class Purpose(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"
     KEYWORD_REPLY = "keyword_reply"
     HELP = "help"
+    OPT_IN_INSTRUCTIONS = "opt_in_instructions"  # "Reply START to...": the answer to an opt-in in words
     OPT_OUT_CONFIRMATION = "opt_out_confirmation"
     OPT_IN_CONFIRMATION = "opt_in_confirmation"
     AGENT_REPLY = "agent_reply"
@@ -67,6 +70,8 @@ class Purpose(StrEnum):
 
 # Sent on smsdesk's own initiative, not in answer to a text: quiet hours and the cap apply.
 ALWAYS_PROACTIVE = {Purpose.SATISFACTION_SURVEY, Purpose.SLA_UPDATE}
+# Answers the customer asked for, sent whatever the consent state (one per text they sent).
+ANSWERS_ANY_STATE = {Purpose.HELP, Purpose.OPT_IN_INSTRUCTIONS}
 
 
 class Outcome(StrEnum):
@@ -187,7 +192,7 @@ class SendGateway:
 
         if customer is None:
             return self._refuse(outbound, thread, existing, now, "no conversation with this number on record")
-        body = redact_card_numbers(outbound.compose(customer))
+        body = smart_encode(redact_card_numbers(outbound.compose(customer)))
         segments = count_segments(body).segments
         if not body.strip():
             return self._refuse(outbound, thread, existing, now, "the text is empty")
@@ -197,7 +202,7 @@ class SendGateway:
 
         # Consent: read just now, strongly consistent; checked again once the message is claimed.
         confirming = outbound.purpose is Purpose.OPT_OUT_CONFIRMATION
-        if customer.consent == "opted_out" and outbound.purpose is not Purpose.HELP:
+        if customer.consent == "opted_out" and outbound.purpose not in ANSWERS_ANY_STATE:
             if not confirming:
                 return self._refuse(outbound, thread, existing, now, "the customer has opted out", body)
             if customer.opt_out_confirmation != "pending":
@@ -206,6 +211,9 @@ class SendGateway:
                 return self._refuse(outbound, thread, existing, now, "too late to confirm the opt-out", body)
         elif confirming:
             return self._refuse(outbound, thread, existing, now, "the customer is subscribed again", body)
+        elif customer.consent_hold and outbound.purpose not in ANSWERS_ANY_STATE:
+            # A text that may be an opt-out: nothing goes out until an agent decides.
+            return self._refuse(outbound, thread, existing, now, POSSIBLE_OPT_OUT_NOTE, body)
 
         proactive = self._is_proactive(outbound, customer, now)
         if proactive:

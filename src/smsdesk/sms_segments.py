@@ -60,3 +60,26 @@ def non_gsm_characters(text: str) -> str:
         if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION:
             seen.setdefault(ch)
     return "".join(seen)
+
+
+# Twilio Smart Encoding's replacements (its published list, the common part): look-alikes whose
+# GSM-7 stand-in reads the same. Accented letters are not touched: dropping an accent changes the
+# spelling (Spanish "día", Vietnamese everything), so texts in those languages stay UCS-2.
+_SMART_ENCODING = str.maketrans(
+    {
+        "\u00ab": '"', "\u00bb": '"', "\u201c": '"', "\u201d": '"', "\u201f": '"', "\uff02": '"',
+        "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\uff07": "'", "\u00b4": "'",
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+        "\u2026": "...", "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ", "\u200a": " ",
+        "\u202f": " ", "\u2022": "-", "\u2032": "'", "\u2033": '"', "\uff0c": ",", "\uff1a": ":",
+        "\uff1b": ";", "\uff08": "(", "\uff09": ")",
+    }
+)
+
+
+def smart_encode(text: str) -> str:
+    """Replace typographic look-alikes with their GSM-7 equivalents, as Twilio's Smart Encoding
+    does, but only when that makes the whole text GSM-7 (a Chinese text keeps its full-width
+    punctuation: it is UCS-2 either way)."""
+    replaced = text.translate(_SMART_ENCODING)
+    return replaced if encoding_of(replaced) is Encoding.GSM7 else text

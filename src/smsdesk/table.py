@@ -128,6 +128,11 @@ class Customer(TableItem, discriminator="customer"):
     consent_source = UnicodeAttribute(null=True)
     # After an opt-out, at most one confirmation: pending -> sent, or not_needed (Twilio answered).
     opt_out_confirmation = UnicodeAttribute(null=True)
+    # "possible_opt_out": a text that may be an opt-out awaits an agent; nothing is sent meanwhile
+    # but answers to HELP. Cleared by any consent change or by an agent.
+    consent_hold = UnicodeAttribute(null=True)
+    # The language the customer writes in (detected per text, kept when a text is unclear).
+    language = UnicodeAttribute(null=True)
     # Conversations
     open_conversation = UnicodeAttribute(null=True)
     conversation_count = NumberAttribute(default=0)
@@ -135,6 +140,8 @@ class Customer(TableItem, discriminator="customer"):
     # The one before it: with the last, ComplaintReceived tells the analytics how many complaints
     # the customer made in any period (repeat complainants) without reading anything.
     previous_conversation_opened_at = UTCDateTimeAttribute(null=True)
+    # When their recent complaints opened (ISO instants, the last 30 days): the third is urgent.
+    recent_complaints = ListAttribute(of=UnicodeAttribute, default=list)
     # Proactive messages sent in the last 24 h (ISO instants), for the per-number cap.
     proactive_sent = ListAttribute(of=UnicodeAttribute, default=list)
 
@@ -191,6 +198,8 @@ class Conversation(TableItem, discriminator="conversation"):
     callback_requested = BooleanAttribute(default=False)
     # Why smsdesk did not answer automatically (e.g. the customer had opted out): agents see it.
     auto_reply_note = UnicodeAttribute(null=True)
+    # The text may be an opt-out: an agent confirms it or clears it (see Customer.consent_hold).
+    possible_opt_out = BooleanAttribute(default=False)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     by_queue = ByQueue()

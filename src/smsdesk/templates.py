@@ -1,10 +1,12 @@
 """Every text smsdesk sends a customer, in one place.
 
 The house style: professional and warm, plain words, no slang, no emoji, no exclamation marks,
-the business named where the law or clarity asks for it. Every template fits one GSM-7 segment
+the business named where the law or clarity asks for it. In English every template fits one GSM-7 segment
 (160 characters) with realistic values and never needs more than two with the longest allowed
 ones (business name 30, contact 40, a long name); ``tests/unit/test_templates.py`` renders each
-with both and counts. Values that come from customers (their name) are cleaned to GSM-7 so one
+with both and counts. Customers who write in Spanish, French, Portuguese, Chinese or Vietnamese
+are answered in their language (the same texts, written for each; their segment counts are
+measured per language in the same test). Values that come from customers (their name) are cleaned to GSM-7 so one
 accented letter cannot double the cost of the message.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from smsdesk.sms_segments import GSM7_BASIC
@@ -46,45 +49,54 @@ def gsm_safe(text: str, max_length: int) -> str:
     return " ".join("".join(out).split())[:max_length]
 
 
-def _hello(name: str | None) -> str:
+def language_of(customer_language: str | None) -> str:
+    """The language smsdesk answers in: the customer's, when it has the texts; else English."""
+    return customer_language if customer_language in LANGUAGES else "en"
+
+
+def _hello(name: str | None, language: str = "en") -> str:
     cleaned = gsm_safe(name, 20) if name else ""
-    return f"Hi {cleaned}," if cleaned else "Hi,"
+    if language == "zh":
+        return f"{cleaned}您好，" if cleaned else "您好，"
+    word = {"en": "Hi", "es": "Hola", "fr": "Bonjour", "pt": "Oi", "vi": "Chào"}[language]
+    return f"{word} {cleaned}," if cleaned else f"{word},"
 
 
-def issue_phrase(category: str) -> str:
-    return _CATEGORY_PHRASES.get(category, _DEFAULT_ISSUE)
+def issue_phrase(category: str, language: str = "en") -> str:
+    phrases = _CATEGORY_PHRASES_BY_LANGUAGE[language]
+    return phrases.get(category, phrases["default"])
 
 
 def acknowledgement(
-    *, business: str, name: str | None, reference: str, category: str, reply_by: str, offer_call: bool
+    *, business: str, name: str | None, reference: str, category: str, reply_by: str, offer_call: bool,
+    language: str = "en",
 ) -> str:
     """The first answer to a new complaint: sorry, the reference, and when a human will reply."""
-    text = (
-        f"{_hello(name)} {business} here. We're sorry about {issue_phrase(category)}. "
-        f"Your reference is {reference}. A member of our team will reply {reply_by}."
+    text = _TEXTS[language]["acknowledgement"].format(
+        hello=_hello(name, language), business=business, issue=issue_phrase(category, language),
+        reference=reference, reply_by=reply_by,
     )
     if offer_call:
-        text += " Reply CALL if you would like us to phone you."
+        text += _TEXTS[language]["offer_call"]
     return text
 
 
-def help_reply(*, business: str, contact: str) -> str:
+def help_reply(*, business: str, contact: str, language: str = "en") -> str:
     """HELP/INFO, to anyone: CTIA asks for the business, a contact, the rates notice and STOP."""
-    return f"{business} support: {contact}. Msg&data rates may apply. Reply STOP to opt out."
+    return _TEXTS[language]["help"].format(business=business, contact=contact)
 
 
-def opt_out_confirmation(*, business: str) -> str:
-    return (
-        f"You're unsubscribed from {business} texts and will get no more messages. "
-        "Reply START to resubscribe."
-    )
+def opt_out_confirmation(*, business: str, language: str = "en") -> str:
+    return _TEXTS[language]["opt_out_confirmation"].format(business=business)
 
 
-def opt_in_confirmation(*, business: str) -> str:
-    return (
-        f"You're subscribed to {business} texts again. Msg&data rates may apply. "
-        "Reply HELP for help, STOP to opt out."
-    )
+def opt_in_confirmation(*, business: str, language: str = "en") -> str:
+    return _TEXTS[language]["opt_in_confirmation"].format(business=business)
+
+
+def opt_in_instructions(*, business: str, language: str = "en") -> str:
+    """The answer to an opt-in in words: re-subscription needs the keyword, so say which."""
+    return _TEXTS[language]["opt_in_instructions"].format(business=business)
 
 
 def complaint_received_again(*, reference: str) -> str:
@@ -97,7 +109,7 @@ def complaint_received_again(*, reference: str) -> str:
 DEFAULT_KEYWORD_REPLIES: Mapping[str, str] = {
     "REFUND": (
         "To request a refund, reply with your order number and the reason. We will confirm "
-        "within 2 business days. Your complaint stays open."
+        "within 2 business days."
     ),
 }
 # Answered by hours_reply, status_reply and call_requested below.
@@ -111,46 +123,42 @@ def auto_reply_keywords(settings: BusinessSettings | InboundSettings) -> frozens
     return BUILT_IN_KEYWORDS | frozenset(DEFAULT_KEYWORD_REPLIES) | frozenset(settings.keyword_replies)
 
 
-def hours_reply(*, business: str, hours: str) -> str:
-    return f"{business} support hours: {hours}. Texts sent outside these hours are answered when we open."
+def refund_reply(*, open_case: bool, language: str = "en") -> str:
+    """REFUND: how to ask; "your complaint stays open" only when there is one."""
+    text = _TEXTS[language]["refund"]
+    return text + _TEXTS[language]["refund_open"] if open_case else text
 
 
-def status_reply(*, reference: str | None, status: str | None, reply_by: str | None) -> str:
+def hours_reply(*, business: str, hours: str, language: str = "en") -> str:
+    return _TEXTS[language]["hours"].format(business=business, hours=hours)
+
+
+def status_reply(*, reference: str | None, status: str | None, reply_by: str | None, language: str = "en") -> str:
+    texts = _TEXTS[language]
     if reference is None or status is None:
-        return "We have no open case for this number. Text us your question and we will help."
-    words = {
-        "open": "is open",
-        "acknowledged": "is waiting for our team",
-        "waiting_on_agent": "is waiting for our team",
-        "waiting_on_customer": "is waiting for your reply",
-        "resolved": "has been resolved",
-        "closed": "is closed",
-    }.get(status, "is open")
-    text = f"Your case {reference} {words}."
+        return texts["status_none"]
+    words = texts["status_words"]
+    text = texts["status"].format(reference=reference, words=words.get(status, words["open"]))
     if reply_by and status in {"open", "acknowledged", "waiting_on_agent"}:
-        text += f" A member of our team will reply {reply_by}."
+        text += texts["will_reply"].format(reply_by=reply_by)
     return text
 
 
-def call_requested(*, reference: str | None) -> str:
-    where = f" about case {reference}" if reference else ""
-    return f"Thank you. A member of our team will call you{where} during business hours."
+def call_requested(*, reference: str | None, language: str = "en") -> str:
+    texts = _TEXTS[language]
+    where = texts["call_about"].format(reference=reference) if reference else ""
+    return texts["call"].format(where=where)
 
 
 # -- follow-ups -------------------------------------------------------------------------------
 
 
-def satisfaction_survey(*, business: str, name: str | None, reference: str) -> str:
-    return (
-        f"{_hello(name)} {business} here. We resolved your issue (ref {reference}). "
-        "How did we do? Reply 1 (poor) to 5 (great)."
-    )
+def satisfaction_survey(*, business: str, name: str | None, reference: str, language: str = "en") -> str:
+    return _TEXTS[language]["survey"].format(hello=_hello(name, language), business=business, reference=reference)
 
 
-def satisfaction_thanks(*, score: int) -> str:
-    if score <= 2:
-        return "Thank you for telling us. We're sorry we fell short; a member of our team will follow up."
-    return "Thank you for your feedback."
+def satisfaction_thanks(*, score: int, language: str = "en") -> str:
+    return _TEXTS[language]["thanks_low" if score <= 2 else "thanks"]
 
 
 def sla_update(*, name: str | None, reference: str) -> str:
@@ -158,3 +166,225 @@ def sla_update(*, name: str | None, reference: str) -> str:
         f"{_hello(name)} we haven't forgotten you. Your case {reference} is taking longer than "
         "we promised; a member of our team will reply as soon as possible."
     )
+
+
+# -- the promise, in words --------------------------------------------------------------------
+
+_DAYS = {
+    "es": ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "pt": ("segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado", "domingo"),
+    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "vi": ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật"),
+}
+_PROMISES = {  # today, tomorrow, a weekday, a date (day/month); {t} is the 24-hour clock
+    "es": ("hoy antes de las {t}", "mañana antes de las {t}", "{day} antes de las {t}", "el {d}/{m} antes de las {t}"),
+    "fr": ("avant {t} aujourd'hui", "avant {t} demain", "avant {t} {day}", "avant {t} le {d}/{m}"),
+    "pt": ("hoje até as {t}", "amanhã até as {t}", "{day} até as {t}", "até {t} de {d}/{m}"),
+    "zh": ("在今天{t}前", "在明天{t}前", "在{day}{t}前", "在{m}月{d}日{t}前"),
+    "vi": ("trước {t} hôm nay", "trước {t} ngày mai", "trước {t} {day}", "trước {t} ngày {d}/{m}"),
+}
+
+
+def promise_in(language: str, local: datetime, days: int) -> str:
+    """When a person will reply, in ``language`` (not English: business_hours words that)."""
+    clock = f"{local.hour}:{local.minute:02d}" if language != "fr" else f"{local.hour}h{local.minute:02d}"
+    today, tomorrow, weekday, date = _PROMISES[language]
+    if days == 0:
+        return today.format(t=clock)
+    if days == 1:
+        return tomorrow.format(t=clock)
+    if 1 < days <= 6:
+        return weekday.format(t=clock, day=_DAYS[language][local.weekday()])
+    return date.format(t=clock, d=local.day, m=local.month)
+
+
+# -- the texts, by language -------------------------------------------------------------------
+# Written, not machine-translated; each is measured in segments per language in
+# tests/unit/test_templates.py (Chinese and Vietnamese need UCS-2: 70 characters a segment).
+
+_CATEGORY_PHRASES_BY_LANGUAGE = {
+    "en": {**_CATEGORY_PHRASES, "default": _DEFAULT_ISSUE},
+    "es": {"order": "lo ocurrido con su pedido", "delivery": "lo ocurrido con su entrega",
+           "billing": "el problema de cobro", "product": "el problema con su producto",
+           "service": "su experiencia con nosotros", "account": "el problema con su cuenta",
+           "default": "el problema que nos indica"},
+    "fr": {"order": "votre commande", "delivery": "votre livraison", "billing": "le problème de facturation",
+           "product": "le problème avec votre produit", "service": "votre expérience avec nous",
+           "account": "le problème avec votre compte", "default": "le problème signalé"},
+    "pt": {"order": "o problema com seu pedido", "delivery": "o problema com sua entrega",
+           "billing": "o problema de cobrança", "product": "o problema com seu produto",
+           "service": "sua experiência conosco", "account": "o problema com sua conta",
+           "default": "o problema relatado"},
+    "zh": {"order": "您的订单出了问题", "delivery": "您的配送出了问题", "billing": "账单出了问题",
+           "product": "您的产品出了问题", "service": "给您带来不好的体验", "account": "您的账户出了问题",
+           "default": "给您带来不便"},
+    "vi": {"order": "đơn hàng của bạn", "delivery": "việc giao hàng", "billing": "vấn đề thanh toán",
+           "product": "sản phẩm của bạn", "service": "trải nghiệm của bạn", "account": "tài khoản của bạn",
+           "default": "sự cố bạn gặp"},
+}
+
+_TEXTS: dict[str, dict] = {
+    "en": {
+        "acknowledgement": "{hello} {business} here. We're sorry about {issue}. Your reference is {reference}. "
+        "A member of our team will reply {reply_by}.",
+        "offer_call": " Reply CALL if you would like us to phone you.",
+        "help": "{business} support: {contact}. Msg&data rates may apply. Reply STOP to opt out.",
+        "opt_out_confirmation": "You're unsubscribed from {business} texts and will get no more messages. "
+        "Reply START to resubscribe.",
+        "opt_in_confirmation": "You're subscribed to {business} texts again. Msg&data rates may apply. "
+        "Reply HELP for help, STOP to opt out.",
+        "opt_in_instructions": "To get texts from {business} again, reply START.",
+        "refund": DEFAULT_KEYWORD_REPLIES["REFUND"],
+        "refund_open": " Your complaint stays open.",
+        "hours": "{business} support hours: {hours}. Texts sent outside these hours are answered when we open.",
+        "status_none": "We have no open case for this number. Text us your question and we will help.",
+        "status": "Your case {reference} {words}.",
+        "status_words": {"open": "is open", "acknowledged": "is waiting for our team",
+                         "waiting_on_agent": "is waiting for our team",
+                         "waiting_on_customer": "is waiting for your reply", "resolved": "has been resolved",
+                         "closed": "is closed"},
+        "will_reply": " A member of our team will reply {reply_by}.",
+        "call": "Thank you. A member of our team will call you{where} during business hours.",
+        "call_about": " about case {reference}",
+        "survey": "{hello} {business} here. We resolved your issue (ref {reference}). "
+        "How did we do? Reply 1 (poor) to 5 (great).",
+        "thanks": "Thank you for your feedback.",
+        "thanks_low": "Thank you for telling us. We're sorry we fell short; a member of our team will follow up.",
+    },
+    "es": {
+        "acknowledgement": "{hello} le escribe {business}. Lamentamos {issue}. Su referencia es {reference}. "
+        "Le responderemos {reply_by}.",
+        "offer_call": " Responda CALL si desea que le llamemos.",
+        "help": "Soporte de {business}: {contact}. Pueden aplicarse tarifas de mensajes y datos. "
+        "Responda STOP para darse de baja.",
+        "opt_out_confirmation": "Se ha dado de baja de los mensajes de {business}. "
+        "Responda START para volver a suscribirse.",
+        "opt_in_confirmation": "Se ha vuelto a suscribir a los mensajes de {business}. Pueden aplicarse tarifas. "
+        "Responda HELP para ayuda, STOP para darse de baja.",
+        "opt_in_instructions": "Para volver a recibir mensajes de {business}, responda START.",
+        "refund": "Para pedir un reembolso, responda indicando su pedido y el motivo. "
+        "Le confirmaremos dentro de 2 jornadas laborables.",
+        "refund_open": " Su queja sigue abierta.",
+        "hours": "Horario de {business}: {hours}. Los mensajes fuera de horario se responden cuando abrimos.",
+        "status_none": "No tenemos casos abiertos para este celular. Si tiene una pregunta, responda a este mensaje "
+        "y le ayudaremos.",
+        "status": "Su caso {reference} {words}.",
+        "status_words": {"open": "está abierto", "acknowledged": "espera a nuestro equipo",
+                         "waiting_on_agent": "espera a nuestro equipo", "waiting_on_customer": "espera su respuesta",
+                         "resolved": "se ha resuelto", "closed": "está cerrado"},
+        "will_reply": " Le responderemos {reply_by}.",
+        "call": "Gracias. Le llamaremos{where} en nuestro horario de servicio.",
+        "call_about": " sobre el caso {reference}",
+        "survey": "{hello} le escribe {business}. Resolvimos su caso (ref {reference}). "
+        "¿Qué tal lo hicimos? Responda de 1 (mal) a 5 (excelente).",
+        "thanks": "Gracias por su respuesta.",
+        "thanks_low": "Gracias por su respuesta. Lamentamos no haber estado a la altura; "
+        "le contactaremos pronto.",
+    },
+    "fr": {
+        "acknowledgement": "{hello} ici {business}. Nous sommes désolés pour {issue}. Votre référence : {reference}. "
+        "Nous vous répondrons {reply_by}.",
+        "offer_call": " Répondez CALL si vous souhaitez un appel.",
+        "help": "Assistance {business} : {contact}. Frais de messages et de données possibles. "
+        "Répondez STOP pour vous désabonner.",
+        "opt_out_confirmation": "Vous ne recevrez plus de SMS de {business}. Répondez START pour vous réabonner.",
+        "opt_in_confirmation": "Vous recevrez de nouveau les SMS de {business}. Frais de messages possibles. "
+        "Répondez HELP pour de l'aide, STOP pour vous désabonner.",
+        "opt_in_instructions": "Pour recevoir de nouveau les SMS de {business}, répondez START.",
+        "refund": "Pour demander un remboursement, répondez avec votre numéro de commande et le motif. "
+        "Nous confirmerons sous 2 jours ouvrés.",
+        "refund_open": " Votre réclamation reste ouverte.",
+        "hours": "Horaires de {business} : {hours}. Les messages hors de ces horaires sont traités à l'ouverture.",
+        "status_none": "Nous n'avons aucun dossier ouvert pour ce numéro. Écrivez-nous votre question, "
+        "nous vous aiderons.",
+        "status": "Votre dossier {reference} {words}.",
+        "status_words": {"open": "est ouvert", "acknowledged": "attend notre équipe",
+                         "waiting_on_agent": "attend notre équipe", "waiting_on_customer": "attend votre réponse",
+                         "resolved": "a été résolu", "closed": "est clos"},
+        "will_reply": " Nous vous répondrons {reply_by}.",
+        "call": "Merci. Un membre de notre équipe vous appellera{where} pendant nos horaires d'ouverture.",
+        "call_about": " au sujet du dossier {reference}",
+        "survey": "{hello} ici {business}. Votre demande est résolue (réf {reference}). "
+        "Votre avis : répondez de 1 (mauvais) à 5 (excellent).",
+        "thanks": "Merci pour votre avis.",
+        "thanks_low": "Merci de nous l'avoir dit. Nous sommes désolés ; un membre de notre équipe "
+        "vous recontactera.",
+    },
+    "pt": {
+        "acknowledgement": "{hello} aqui é {business}. Lamentamos {issue}. Protocolo {reference}. "
+        "Responderemos {reply_by}.",
+        "offer_call": " Responda CALL se quiser que liguemos.",
+        "help": "Suporte {business}: {contact}. Podem ser cobradas tarifas de mensagens e dados. "
+        "Responda STOP para sair.",
+        "opt_out_confirmation": "{business} parou de enviar mensagens para este celular. "
+        "Responda START para receber de novo.",
+        "opt_in_confirmation": "Pronto, as mensagens de {business} foram reativadas. Podem ser cobradas tarifas. "
+        "Responda HELP para ajuda, STOP para sair.",
+        "opt_in_instructions": "Para voltar a receber mensagens de {business}, responda START.",
+        "refund": "Para pedir reembolso, responda com o número do pedido e o motivo. "
+        "Confirmaremos em até 2 dias úteis.",
+        "refund_open": " Sua reclamação continua aberta.",
+        "hours": "Atendimento {business}: {hours}. Respondemos as mensagens fora do expediente quando abrirmos.",
+        "status_none": "Nenhum caso aberto para este celular. Envie sua pergunta e vamos ajudar.",
+        "status": "Seu caso {reference} {words}.",
+        "status_words": {"open": "está aberto", "acknowledged": "aguarda nossa equipe",
+                         "waiting_on_agent": "aguarda nossa equipe", "waiting_on_customer": "aguarda sua resposta",
+                         "resolved": "foi resolvido", "closed": "está encerrado"},
+        "will_reply": " Responderemos {reply_by}.",
+        "call": "Obrigado. Nossa equipe vai ligar para este celular{where} durante o expediente.",
+        "call_about": " sobre o caso {reference}",
+        "survey": "{hello} aqui é {business}. Resolvemos seu caso (protocolo {reference}). "
+        "Avalie nosso atendimento: responda de 1 (ruim) a 5 (excelente).",
+        "thanks": "Obrigado pela sua resposta.",
+        "thanks_low": "Obrigado por nos avisar. Lamentamos; nossa equipe vai entrar em contato.",
+    },
+    "zh": {
+        "acknowledgement": "{hello}这里是{business}。很抱歉{issue}。您的编号是{reference}，我们将{reply_by}回复您。",
+        "offer_call": "如需电话联系，请回复CALL。",
+        "help": "{business}客服：{contact}。可能产生短信和流量费用。回复STOP退订。",
+        "opt_out_confirmation": "您已退订{business}的短信，不会再收到消息。回复START可重新订阅。",
+        "opt_in_confirmation": "您已重新订阅{business}的短信。可能产生短信费用。回复HELP获取帮助，回复STOP退订。",
+        "opt_in_instructions": "如需重新接收{business}的短信，请回复START。",
+        "refund": "如需退款，请回复订单号和原因。我们将在2个工作日内确认。",
+        "refund_open": "您的投诉仍在处理中。",
+        "hours": "{business}客服时间：{hours}。非工作时间的短信将在上班后回复。",
+        "status_none": "此号码没有未结案件。请发送您的问题，我们会帮助您。",
+        "status": "您的案件{reference}{words}。",
+        "status_words": {"open": "处理中", "acknowledged": "正等待我们的团队处理",
+                         "waiting_on_agent": "正等待我们的团队处理", "waiting_on_customer": "正等待您的回复",
+                         "resolved": "已解决", "closed": "已关闭"},
+        "will_reply": "我们将{reply_by}回复您。",
+        "call": "谢谢。我们的团队将在工作时间内致电您{where}。",
+        "call_about": "（案件{reference}）",
+        "survey": "{hello}这里是{business}。您的问题已解决（编号{reference}）。请回复1（差）到5（很好）为我们打分。",
+        "thanks": "感谢您的反馈。",
+        "thanks_low": "感谢您的反馈。很抱歉让您失望，我们的团队会跟进。",
+    },
+    "vi": {
+        "acknowledgement": "{hello} {business} xin lỗi về {issue}. Mã hồ sơ: {reference}. "
+        "Nhân viên sẽ trả lời {reply_by}.",
+        "offer_call": " Trả lời CALL nếu muốn chúng tôi gọi lại.",
+        "help": "{business}: {contact}. Có thể tính phí tin nhắn. Trả lời STOP để hủy.",
+        "opt_out_confirmation": "Đã hủy nhận tin từ {business}. Trả lời START để đăng ký lại.",
+        "opt_in_confirmation": "Bạn đã đăng ký lại tin nhắn từ {business}. Có thể tính phí. "
+        "Trả lời HELP để được hỗ trợ, STOP để hủy.",
+        "opt_in_instructions": "Để nhận lại tin nhắn từ {business}, hãy trả lời START.",
+        "refund": "Để hoàn tiền, hãy gửi mã đơn và lý do. Chúng tôi xác nhận trong 2 ngày làm việc.",
+        "refund_open": " Khiếu nại của bạn vẫn đang được xử lý.",
+        "hours": "Giờ hỗ trợ của {business}: {hours}. Tin nhắn ngoài giờ sẽ được trả lời khi chúng tôi mở cửa.",
+        "status_none": "Số này không có hồ sơ nào đang mở. Hãy nhắn câu hỏi, chúng tôi sẽ hỗ trợ.",
+        "status": "Hồ sơ {reference} {words}.",
+        "status_words": {"open": "đang mở", "acknowledged": "đang chờ nhân viên xử lý",
+                         "waiting_on_agent": "đang chờ nhân viên xử lý", "waiting_on_customer": "đang chờ bạn trả lời",
+                         "resolved": "đã được giải quyết", "closed": "đã đóng"},
+        "will_reply": " Nhân viên sẽ trả lời {reply_by}.",
+        "call": "Cảm ơn. Nhân viên sẽ gọi bạn{where} trong giờ làm việc.",
+        "call_about": " về hồ sơ {reference}",
+        "survey": "{hello} {business} đã giải quyết vấn đề của bạn (mã {reference}). "
+        "Hãy trả lời 1 (kém) đến 5 (rất tốt).",
+        "thanks": "Cảm ơn bạn đã đánh giá.",
+        "thanks_low": "Cảm ơn bạn. Rất tiếc vì chưa làm tốt; nhân viên sẽ liên hệ lại.",
+    },
+}
+LANGUAGES = frozenset(_TEXTS)

@@ -113,3 +113,14 @@ def test_the_console_never_shows_a_whole_phone_number(local_stack):
     console = local_stack.wait_for_output("text to +1******0106")
     assert "text to +1******0106" in console
     assert "+12125550106" not in console
+
+
+def test_a_spanish_complaint_is_answered_in_spanish(local_stack, capsys):
+    customer = "+12125550177"
+    assert smsdesk(["--api", local_stack.url, "text", "--from", customer, "Mi pedido llegó roto y nadie contesta"]) == 0
+    [acknowledgement] = local_stack.texts_to(customer)
+    [conversation] = conversations_of(local_stack, customer)
+    assert acknowledgement.body.startswith("Hola, le escribe ")
+    assert f"Su referencia es {conversation['reference']}." in acknowledgement.body
+    assert "Le responderemos hoy antes de las" in acknowledgement.body
+    assert f"<- {acknowledgement.body}" in capsys.readouterr().out  # what the command printed

@@ -243,9 +243,14 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         self.runner = FollowUpRunner(repository, gateway, follow_ups, clock, business)
         self.promises = ReplyPromises(repository, follow_ups, clock, business)
         self.desk = AgentDesk(repository, gateway, follow_ups, clock, business)
-        self.opt_out_confirmation = templates.opt_out_confirmation(business=business.name)
-        self.opt_in_confirmation = templates.opt_in_confirmation(business=business.name)
-        self.help_reply = templates.help_reply(business=business.name, contact=business.support_contact)
+        # Each in every language smsdesk answers in ("ayuda" is answered in Spanish).
+        languages = sorted(templates.LANGUAGES)
+        self.opt_out_confirmation = {templates.opt_out_confirmation(business=business.name, language=x) for x in languages}
+        self.opt_in_confirmation = {templates.opt_in_confirmation(business=business.name, language=x) for x in languages}
+        self.help_reply = {
+            templates.help_reply(business=business.name, contact=business.support_contact, language=x) for x in languages
+        }
+        self.opt_in_instructions = {templates.opt_in_instructions(business=business.name, language=x) for x in languages}
         for customer, (kind, body) in zip(NUMBERS, first_texts, strict=True):
             self._text(customer, kind, body)
 
@@ -503,12 +508,12 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         """What the example exercised (pytest --hypothesis-show-statistics)."""
         refused = [d for k, d in self.events if k == EventType.MESSAGE_REFUSED]
         event(f"opt-outs: {sum(1 for k, _ in self.events if k == EventType.CONSENT_REVOKED)}")
-        event(f"confirmations sent: {sum(1 for s in self.recorded if s.body == self.opt_out_confirmation)}")
+        event(f"confirmations sent: {sum(1 for s in self.recorded if s.body in self.opt_out_confirmation)}")
         event(f"messages refused (opted out): {sum(1 for d in refused if d['reason'] == 'the customer has opted out')}")
         for reason in sorted({d["reason"] for d in refused} - {"the customer has opted out"}):
             event(f"refused: {reason}")
         event(f"Twilio 21610: {len(self.twilio.requests) - len(self.twilio.sent) > 0}")
-        refused_starts = [s for s in self.recorded if s.refused and s.body == self.opt_in_confirmation]
+        refused_starts = [s for s in self.recorded if s.refused and s.body in self.opt_in_confirmation]
         event(f"START confirmation refused (21610): {bool(refused_starts)}")
 
     def only_the_confirmation_reaches_an_opted_out_number(self) -> None:
@@ -532,13 +537,15 @@ class ConsentUnderLoad(RuleBasedStateMachine):
             # Each opt-out (a change of state) until the next opt-in.
             for start, end in _opted_out_periods(history):
                 during = [s for s in sent if start < s.at < (end or datetime.max.replace(tzinfo=UTC))]
-                others = [s.body for s in during if s.body not in {self.opt_out_confirmation, self.help_reply}]
+                # Answers the customer asked for: HELP, and how to opt in again.
+                answers = self.opt_out_confirmation | self.help_reply | self.opt_in_instructions
+                others = [s.body for s in during if s.body not in answers]
                 assert others == [], f"{number} opted out at {to_iso(start)} and was sent {others}"
                 # Exactly one confirmation if it was due (smsdesk's to send) and a ConsentRevoked
                 # reached the consent function within the window; none otherwise. The gateway
                 # does not care which ConsentRevoked it is: a late one from an earlier opt-out may
                 # carry this one's confirmation.
-                confirmations = [s for s in during if s.body == self.opt_out_confirmation]
+                confirmations = [s for s in during if s.body in self.opt_out_confirmation]
                 revoked = self._revoked_event(number, start)
                 in_time = [
                     at for event_id, at in self._first_deliveries(number, EventType.CONSENT_REVOKED, pending=True)
@@ -554,8 +561,8 @@ class ConsentUnderLoad(RuleBasedStateMachine):
 
             # A HELP answer only ever answers a HELP the customer texted: one per text.
             helps = [t.at for t in self.texts if t.kind == "help" and t.sms.sender == number]
-            for answer in (s for s in sent if s.body == self.help_reply):
-                answered_before = sum(1 for s in sent if s.body == self.help_reply and s.at <= answer.at)
+            for answer in (s for s in sent if s.body in self.help_reply):
+                answered_before = sum(1 for s in sent if s.body in self.help_reply and s.at <= answer.at)
                 assert answered_before <= sum(1 for at in helps if at < answer.at), f"{number}: unasked HELP answer"
 
             # START: one confirmation per opt-in handled while the number was still in. If Twilio
@@ -567,7 +574,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
                 if d["event_id"] in self.first_delivery
                 and _state_before(history, self.first_delivery[d["event_id"]]) == "subscribed"
             ]
-            tried = [s for s in sent if s.body == self.opt_in_confirmation]
+            tried = [s for s in sent if s.body in self.opt_in_confirmation]
             assert len(tried) == len(handled_while_in), f"{number}: START confirmation tried {len(tried)}x"
             confirmed = [s for s in tried if not s.refused]
             expected = sum(1 for event_id in handled_while_in if not self.blocked_when_handled[event_id])
@@ -600,6 +607,7 @@ HANDLERS: dict[str, Callable[[ConsentUnderLoad, dict], object]] = {
     EventType.CONSENT_REVOKED: lambda m, d: m.processor.revoked(d["customer"], d),
     EventType.CONSENT_GRANTED: lambda m, d: m.processor.granted(d["customer"], d),
     EventType.HELP_REQUESTED: lambda m, d: m.processor.help_requested(d["customer"], d),
+    EventType.OPT_IN_REQUESTED: lambda m, d: m.processor.opt_in_requested(d["customer"], d),
 }
 
 

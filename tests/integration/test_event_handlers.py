@@ -322,6 +322,18 @@ def test_an_agent_records_an_opt_out_heard_on_the_phone(complaint, agent_api, re
     assert (record.source, record.reason) == ("agent", "asked on the phone")
 
 
+def test_an_agent_clears_a_possible_opt_out_through_the_api(complaint, agent_api, repository):
+    request = agent_request("POST", f"/customers/{CUSTOMER}/not-an-opt-out",
+                            route="/customers/{number}/not-an-opt-out", params={"number": CUSTOMER}, body={})
+    nothing_to_clear = agent_api.http(request)
+    assert (nothing_to_clear.status, nothing_to_clear.content_type) == (409, "application/problem+json")
+    customer = repository.customer(CUSTOMER)
+    customer.update(actions=[type(customer).consent_hold.set("possible_opt_out")])
+    answer = agent_api.http(request)
+    assert (answer.status, answer.body) == (204, "")
+    assert repository.customer(CUSTOMER).consent_hold is None
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [("GET", "/nothing-here"), ("DELETE", "/conversations/C-ABCD"), ("GET", "/conversations/C-ABCD/replies")],

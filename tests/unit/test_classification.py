@@ -22,19 +22,22 @@ from smsdesk.classification import (
 # in the workspace), committed so that a clone anywhere runs the same test.
 CORPUS = Path(__file__).with_name("shared_corpus_intents_dev.jsonl")
 SHARED_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "intents-dev.jsonl"
+MORE_CORPUS = Path(__file__).with_name("shared_corpus_intents_more.jsonl")
+SHARED_MORE_CORPUS = SHARED_CORPUS.with_name("intents-more.jsonl")
 OUR_CASES = Path(__file__).with_name("classification_cases.jsonl")
 
 
 @pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="no shared corpus beside this clone")
 def test_the_committed_corpus_is_the_shared_one():
     assert CORPUS.read_text() == SHARED_CORPUS.read_text(), "copy shared/corpus/intents-dev.jsonl into tests/unit"
+    assert MORE_CORPUS.read_text() == SHARED_MORE_CORPUS.read_text(), "copy shared/corpus/intents-more.jsonl too"
 
 
 def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("source", [CORPUS, OUR_CASES], ids=["shared-corpus", "our-cases"])
+@pytest.mark.parametrize("source", [CORPUS, MORE_CORPUS, OUR_CASES], ids=["shared-corpus", "shared-more", "our-cases"])
 def test_every_opt_out_is_found_and_no_complaint_is_silenced(source):
     cases = load(source)
     assert len(cases) >= 60
@@ -47,7 +50,7 @@ def test_every_opt_out_is_found_and_no_complaint_is_silenced(source):
     assert wrong == []
 
 
-@pytest.mark.parametrize("source", [CORPUS, OUR_CASES], ids=["shared-corpus", "our-cases"])
+@pytest.mark.parametrize("source", [CORPUS, MORE_CORPUS, OUR_CASES], ids=["shared-corpus", "shared-more", "our-cases"])
 def test_escalation_matches_the_labels(source):
     complaints = [c for c in load(source) if c["intent"] == "complaint"]
     wrong = [c["text"] for c in complaints if classify(c["text"]).escalate != c.get("escalate", False)]
@@ -98,7 +101,7 @@ def test_escalation_names_its_reasons():
 
 
 def test_ordinary_frustration_is_not_escalated():
-    for text in ("Nobody answers the phone", "This is the third time I'm asking", "I'm sick of waiting for my refund"):
+    for text in ("Nobody answers the phone", "I'm sick of waiting for my refund", "Where is my order?"):
         assert not classify(text).escalate, text
 
 
@@ -141,3 +144,54 @@ def test_any_text_is_classified(text):
 )
 def test_a_standard_opt_out_keyword_alone_is_always_an_opt_out(keyword, before, after, case):
     assert classify(before + case(keyword) + after).intent is Intent.OPT_OUT
+
+
+# -- what the learned half adds ----------------------------------------------------------------
+
+
+def test_stop_above_a_signature_is_an_opt_out():
+    result = classify("STOP\n\nJane Doe\nSenior Manager, Acme Corp\njane@acme.example")
+    assert (result.intent, result.keyword) == (Intent.OPT_OUT, "STOP")
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint_too"),
+    [("Stop texting me and refund my money", True),
+     ("stop texting me, the blender you sent caught fire", True),
+     ("please stop texting me", False),
+     ("stop sending me these texts, wrong number", False),
+     ("unsubscribe", False)],
+)
+def test_a_complaint_inside_an_opt_out_is_kept(text, complaint_too):
+    result = classify(text)
+    assert result.intent is Intent.OPT_OUT
+    assert result.complaint_too is complaint_too
+
+
+@pytest.mark.parametrize(
+    "text", ["Não aguento mais, perdi tudo, não quero mais viver", "I can't go on like this, I want to die"]
+)
+def test_wanting_to_die_is_an_urgent_complaint_never_an_opt_out(text):
+    result = classify(text)
+    assert result.intent is Intent.COMPLAINT
+    assert EscalationReason.SELF_HARM in result.escalation_reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("no me manden más mensajes", "es"), ("merci de ne plus m'écrire", "fr"), ("别再发短信了", "zh"),
+     ("đừng nhắn cho tôi nữa", "vi"), ("문자 그만 보내세요", "ko"), ("перестаньте мне писать", "ru"),
+     ("توقفوا عن إرسال الرسائل", "ar"), ("my order never arrived and nobody answers the phone", "en"),
+     ("si", None)],
+)
+def test_the_language_is_told_or_left_unknown(text, language):
+    assert classify(text).language == language
+
+
+def test_a_keyword_decides_with_full_confidence_and_the_model_says_how_sure_it_is():
+    assert classify("STOP").confidence == 1.0
+    assert 0.0 < classify("the blender arrived with a cracked jar").confidence <= 1.0
+
+
+def test_a_chargeback_threat_is_a_payment_dispute():
+    assert EscalationReason.PAYMENT_DISPUTE in classify("refund me or I'm filing a chargeback").escalation_reasons

@@ -47,3 +47,12 @@ def test_each_line_is_read_as_the_webhook_would_read_it():
     assert set(rows[3]["escalation_reasons"]) == {"legal", "safety"}
     assert rows[6]["text"] == "My card [card ending 1111] was charged twice"  # redacted, as stored
     assert all(set(r) >= {"intent", "escalate", "reason"} for r in rows)
+
+
+def test_each_line_says_its_language_and_how_sure():
+    rows = classify("no me manden más mensajes", "别再发短信了", "STOP", "my order never arrived and nobody answers")
+    assert [r["intent"] for r in rows] == ["opt_out", "opt_out", "opt_out", "complaint"]
+    assert [r["language"] for r in rows[:2]] == ["es", "zh"]
+    assert rows[3]["language"] == "en"
+    assert rows[2]["confidence"] == 1.0  # an exact keyword
+    assert all(0.0 <= r["confidence"] <= 1.0 for r in rows)

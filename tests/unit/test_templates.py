@@ -1,6 +1,7 @@
 """Every customer-facing text: its length in segments, its encoding and its tone."""
 
 import re
+from datetime import datetime
 
 import pytest
 
@@ -126,3 +127,89 @@ def test_a_promise_that_names_the_business_zone_still_fits(values, promise, limi
     for label, text in every_template(values, promise):
         if label.startswith(("acknowledgement", "status")) and label != "acknowledgement, urgent":
             assert count_segments(text).segments <= limit, f"{label}: {text}"
+
+
+# -- the other languages ----------------------------------------------------------------------
+
+PROMISE_TOMORROW = {"en": "by 9:00 AM tomorrow"} | {
+    language: templates.promise_in(language, datetime(2026, 11, 24, 9, 0), 1)
+    for language in templates.LANGUAGES - {"en"}
+}
+
+
+def every_template_in(language, values=TYPICAL):  # noqa: ANN001, ANN201
+    v, promise = values, PROMISE_TOMORROW[language]
+    yield "acknowledgement", templates.acknowledgement(
+        business=v["business"], name=v["name"], reference=v["reference"], category="order",
+        reply_by=promise, offer_call=False, language=language,
+    )
+    yield "acknowledgement, urgent", templates.acknowledgement(
+        business=v["business"], name=v["name"], reference=v["reference"], category="other",
+        reply_by=promise, offer_call=True, language=language,
+    )
+    yield "help", templates.help_reply(business=v["business"], contact=v["contact"], language=language)
+    yield "opt-out confirmation", templates.opt_out_confirmation(business=v["business"], language=language)
+    yield "opt-in confirmation", templates.opt_in_confirmation(business=v["business"], language=language)
+    yield "opt-in instructions", templates.opt_in_instructions(business=v["business"], language=language)
+    yield "refund", templates.refund_reply(open_case=False, language=language)
+    yield "refund, case open", templates.refund_reply(open_case=True, language=language)
+    yield "hours", templates.hours_reply(business=v["business"], hours="Mon-Fri 9:00 AM-5:00 PM ET", language=language)
+    yield "status", templates.status_reply(
+        reference=v["reference"], status="acknowledged", reply_by=promise, language=language
+    )
+    yield "status, none", templates.status_reply(reference=None, status=None, reply_by=None, language=language)
+    yield "call", templates.call_requested(reference=v["reference"], language=language)
+    yield "survey", templates.satisfaction_survey(
+        business=v["business"], name=v["name"], reference=v["reference"], language=language
+    )
+    yield "thanks", templates.satisfaction_thanks(score=5, language=language)
+    yield "sorry", templates.satisfaction_thanks(score=1, language=language)
+
+
+# Measured segments per language, typical values (the README's table comes from this test).
+# Portuguese "amanhã" (tomorrow) is UCS-2: the urgent acknowledgement with a call offer takes 3.
+MOST_SEGMENTS = {"en": 2, "es": 2, "fr": 2, "pt": 3, "zh": 2, "vi": 3}
+
+
+def segment_table() -> dict[str, dict[str, str]]:
+    table = {}
+    for language in sorted(templates.LANGUAGES):
+        for label, text in every_template_in(language):
+            count = count_segments(text)
+            table.setdefault(label, {})[language] = f"{count.segments} {'G' if count.encoding is Encoding.GSM7 else 'U'}"
+    return table
+
+
+@pytest.mark.parametrize("language", sorted(templates.LANGUAGES - {"en"}))
+def test_each_language_has_every_text_within_its_segments(language):
+    for label, text in every_template_in(language):
+        count = count_segments(text)
+        assert count.segments <= MOST_SEGMENTS[language], f"{language} {label}: {count.units} units: {text}"
+        assert "{" not in text and "}" not in text, f"{language} {label}: a placeholder left: {text}"
+        assert "!" not in text and not EMOJI.search(text), f"{language} {label}"
+
+
+@pytest.mark.parametrize("language", ["es", "fr"])
+def test_spanish_and_french_texts_are_mostly_one_gsm7_segment(language):
+    """Worded with GSM-7's own letters (é, ñ, à...) where natural: one segment, 7-bit."""
+    one_gsm7 = [label for label, text in every_template_in(language)
+                if count_segments(text).encoding is Encoding.GSM7 and count_segments(text).segments == 1]
+    assert len(one_gsm7) >= 11, one_gsm7
+
+
+def test_chinese_texts_fit_one_ucs2_segment():
+    for label, text in every_template_in("zh"):
+        if label != "acknowledgement, urgent":
+            assert count_segments(text).segments == 1, f"{label}: {text}"
+
+
+def test_texts_in_other_languages_are_their_own_not_english():
+    for language in templates.LANGUAGES - {"en"}:
+        english = dict(every_template_in("en"))
+        for label, text in every_template_in(language):
+            assert text != english[label], f"{language} {label} is the English text"
+
+
+def test_an_unknown_language_is_answered_in_english():
+    assert templates.language_of("ko") == "en" and templates.language_of(None) == "en"
+    assert templates.language_of("es") == "es"

@@ -1,0 +1,79 @@
+"""The classifier on texts its authors never read: the issue's targets, asserted.
+
+tests/evaluation/holdout.jsonl was written independently of the rules, the training texts and
+the model; nobody working on the classifier reads it. It is used only here and by ``make
+evaluate``, which print aggregates (never a text). The shipped weights are checked too: they load,
+and they are exactly what ``make train`` produces from the corpus in the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from training.figures import Figures, load, measure
+
+HOLDOUT = Path(__file__).with_name("holdout.jsonl")
+
+
+@pytest.fixture(scope="module")
+def figures() -> Figures:
+    rows = load(HOLDOUT)
+    assert len(rows) >= 500
+    return measure(rows)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="target missed: opt-out recall 0.961 (244 of 254) with the shipped weights; 5 more are held "
+    "for an agent as possible opt-outs (nothing is sent to them), see the next test",
+)
+def test_opt_outs_are_found(figures):
+    assert figures.recall("opt_out") >= 0.97
+
+
+def test_opt_outs_are_found_or_held_for_an_agent(figures):
+    """A possible opt-out gets no automatic reply and pauses every text until an agent decides."""
+    assert figures.opt_out_recall_with_held() >= 0.97
+
+
+def test_what_is_read_as_an_opt_out_is_one(figures):
+    assert figures.precision("opt_out") >= 0.95
+
+
+def test_opt_outs_in_other_languages_are_found(figures):
+    assert figures.non_english_opt_out_recall() >= 0.90
+
+
+def test_opt_ins_and_help_are_read_right(figures):
+    assert figures.recall("opt_in") >= 0.85
+    assert figures.recall("help") >= 0.85
+
+
+def test_urgent_complaints_are_escalated(figures):
+    assert figures.escalation_recall >= 0.85
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="target missed: 7.2 false escalations per 100 ordinary complaints (14 of 194) with the "
+    "shipped weights; the threshold was tuned on the development split only, and the evaluation set "
+    "may not be iterated on further",
+)
+def test_at_most_5_false_escalations_per_100_ordinary_complaints(figures):
+    assert figures.false_escalations_per_100 <= 5
+
+
+def test_few_complaints_wait_for_an_agent_as_possible_opt_outs(figures):
+    assert figures.possible_opt_out_share_of_complaints <= 0.05
+
+
+def test_the_shipped_weights_are_trained_on_the_corpus_in_the_repository():
+    from smsdesk import text_model
+    from training.train_classifier import SOURCES, corpus_digest
+    from training.train_classifier import load as load_corpus
+
+    recorded = text_model.meta(text_model.WEIGHTS_FILE.read_bytes())
+    assert recorded["corpus_sha256"] == corpus_digest(load_corpus(SOURCES)), "run make train"
+    assert not any("evaluation" in str(path) for path in SOURCES)  # never trained on the held-out texts
