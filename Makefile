@@ -34,9 +34,10 @@ CHECKOV := $(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov --config-fi
 # src/Makefile (how sam build builds the layer) installs the layer's arm64 wheels with this uv.
 export SMSDESK_UV := $(UV)
 PORT ?= 3000
-# The layer's dependencies: the locked runtime dependencies, without the project itself, with
-# their hashes (src/Makefile installs them with hash checking).
-EXPORT_FLAGS := --frozen --no-dev --no-emit-project --no-header --format requirements-txt --quiet
+# The layer's dependencies: the locked runtime dependencies, without the project itself and
+# without any dependency group (dev, report: tests, the CLI's charts), which never reach Lambda;
+# with their hashes (src/Makefile installs them with hash checking).
+EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-header --format requirements-txt --quiet
 
 .PHONY: help install browser test local bench mutate lint requirements build deploy validate clean check-python train train-dev evaluate
 

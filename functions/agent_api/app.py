@@ -9,7 +9,7 @@ short title, never an internal message.
 
 import json
 import os
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from smsdesk import agent_views, templates
 from smsdesk.agent_desk import AgentDesk, InvalidRequest
 from smsdesk.agents import Actor, NotAllowed, Unidentified, actor_from_claims
+
+
+from smsdesk.analytics import Counting, InvalidPeriod
+from smsdesk.analytics_store import AnalyticsReader
 from smsdesk.errors import ConversationNotFound, InvalidTransition, TransientSendFailure
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
@@ -31,6 +35,7 @@ metrics = build_metrics()
 business = business_settings(os.environ)
 runtime = messaging_runtime(os.environ, business)
 desk = AgentDesk(runtime.repository, runtime.gateway, runtime.follow_ups, runtime.clock, business)
+analytics = AnalyticsReader(runtime.repository, runtime.clock, Counting(business.hours))
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -164,6 +169,24 @@ def canned_responses() -> Response[dict]:
     return answer(200, agent_views.canned_responses(templates.CANNED_RESPONSES))
 
 
+First = Annotated[str | None, Query(alias="from", description="The first day, YYYY-MM-DD, in the business's time zone (default: 30 days before to).")]
+Last = Annotated[str | None, Query(alias="to", description="The last day, YYYY-MM-DD (default: today).")]
+GroupBy = Annotated[Literal["day", "week", "month"], Query(description="How the series is cut (ISO weeks).")]
+
+
+@app.get("/metrics")
+def metrics_report(first: First = None, last: Last = None, group_by: GroupBy = "day") -> Response[dict]:
+    """The analytics of a period (docs/metrics.md), with a series per day, week or month."""
+    actor().require_analytics_reader()
+    return answer(200, analytics.report(analytics.period(first, last), group_by))
+
+
+@app.get("/metrics.csv")
+def metrics_csv(first: First = None, last: Last = None, group_by: GroupBy = "day") -> Response[str]:
+    actor().require_analytics_reader()
+    return Response(200, "text/csv; charset=utf-8", analytics.csv(analytics.period(first, last), group_by))
+
+
 @app.post("/customers/<number>/not-an-opt-out")
 def clear_possible_opt_out(number: Annotated[str, Path(description="E.164, the + encoded as %2B")]) -> Response[str]:
     """A possible opt-out the agent decided is not one: texts to the number may go again."""
@@ -199,6 +222,11 @@ def unidentified(error: Unidentified) -> Response[dict]:
 @app.exception_handler(NotAllowed)
 def not_allowed(error: NotAllowed) -> Response[dict]:
     return problem(403, str(error))
+
+
+@app.exception_handler(InvalidPeriod)
+def invalid_period(error: InvalidPeriod) -> Response[dict]:
+    return problem(400, str(error))
 
 
 @app.exception_handler(ConversationNotFound)

@@ -91,6 +91,21 @@ def _parser() -> argparse.ArgumentParser:
     connect.add_argument("--stack", default="smsdesk", help="the CloudFormation stack name (default: smsdesk)")
     connect.add_argument("--number", help="the number to connect (default: the stack's TwilioSender)")
 
+    report = commands.add_parser(
+        "report", help="the analytics of a period: a table, or --json, --csv FILE, --html FILE (docs/metrics.md)"
+    )
+    report.add_argument("--since", help="the last N days or weeks, ending today: 30d, 4w (default: 30d)")
+    report.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="the first day (business time zone)")
+    report.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="the last day (default: today)")
+    report.add_argument("--group-by", choices=["day", "week", "month"], default="day", help="for the trends")
+    report.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    report.add_argument("--csv", metavar="FILE", help="write the figures per day (week, month) as CSV")
+    report.add_argument("--html", metavar="FILE", help="write an HTML page with charts (opens offline)")
+
+    analytics = commands.add_parser("analytics", help="`analytics rebuild`: recount the figures from the conversations")
+    analytics.add_argument("action", choices=["rebuild"])
+    analytics.add_argument("--stack", help="a deployed stack's name (default: the local stack)")
+
     clock = commands.add_parser("clock", help="the local clock: show it, or `clock advance 24h` (90m, 30h, 2d)")
     clock.add_argument("action", nargs="?", choices=["show", "advance"], default="show")
     clock.add_argument("duration", nargs="?", help="with advance: how far, e.g. 24h")
@@ -159,6 +174,17 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa:
             return desk.opt_out(stack, args.number, args.reason, out=out, err=err)
         case "agents":
             return _agents(args, stack, out, err)
+        case "report":
+            from smsdesk_cli import report
+
+            return report.run(
+                stack, since=args.since, first=args.first, last=args.last, group_by=args.group_by,
+                as_json=args.json, csv_file=args.csv, html_file=args.html, out=out, err=err,
+            )
+        case "analytics":
+            from smsdesk_cli import analytics
+
+            return analytics.rebuild(stack, stack_name=args.stack, region=args.region, out=out, err=err)
         case "not-an-opt-out":
             return desk.not_an_opt_out(stack, args.number, out=out, err=err)
     raise AssertionError(args.command)

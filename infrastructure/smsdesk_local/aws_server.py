@@ -161,12 +161,22 @@ class DynamoDbMeter:
         return []
 
     def units(self, response_body: bytes) -> Counter[str]:
+        """Units billed; the analytics' own (items keyed ANALYTICS#) also apart, for its share."""
         units: Counter[str] = Counter()
         for (table, key, multiplier), before in zip(self._writes, self._before, strict=True):
             after = self._stored_size(table, key)
-            units["dynamodb_write_units"] += multiplier * max(1, math.ceil(max(before, after) / 1024))
+            billed = multiplier * max(1, math.ceil(max(before, after) / 1024))
+            units["dynamodb_write_units"] += billed
+            if _is_analytics(key):
+                units["analytics_dynamodb_write_units"] += billed
         if self._operation in {"GetItem", "Query", "Scan", "BatchGetItem"}:
-            units["dynamodb_read_units"] += self._read_units(json.loads(response_body or b"{}"))
+            billed = self._read_units(json.loads(response_body or b"{}"))
+            units["dynamodb_read_units"] += billed
+            request = self._request
+            if _is_analytics(request.get("Key") or {}) or _is_analytics(
+                {"pk": (request.get("ExpressionAttributeValues") or {}).get(":pk") or {}}
+            ):
+                units["analytics_dynamodb_read_units"] += billed
         return units
 
     def _read_units(self, response: dict[str, Any]) -> float:
@@ -198,6 +208,10 @@ class DynamoDbMeter:
         except Exception:  # noqa: BLE001 — a malformed request: moto answers it, nothing to meter
             return 0
         return item.size() if item is not None else 0
+
+
+def _is_analytics(key: dict[str, Any]) -> bool:
+    return str((key.get("pk") or {}).get("S", "")).startswith("ANALYTICS#")
 
 
 def _stream_records(request_body: bytes, start_response: Any) -> list[bytes]:  # noqa: ANN401

@@ -328,7 +328,10 @@ class LocalStack:
             "user_pool": {"id": self.user_pool.pool_id, "region": cfn.REGION},
             "region": cfn.REGION,
             "aws_endpoint": self.cloud.endpoint,
-            "business": {k: self.parameters.get(k) for k in ("BusinessName", "BusinessTimeZone", "BusinessHours")},
+            "table": self.cloud.physical("ConversationTable", None),
+            "business": {
+                k: self.parameters.get(k) for k in ("BusinessName", "BusinessTimeZone", "BusinessHours", "Holidays")
+            },
             "clock": _iso(self.clock.now()),
         }
 

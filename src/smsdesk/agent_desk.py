@@ -156,21 +156,26 @@ class AgentDesk:
             actions.append(Conversation.first_response_at.set(now))
         actions += status_actions(conversation, Status.WAITING_ON_CUSTOMER)
         work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
-        work.publish(
-            DomainEvent(
-                EventType.AGENT_REPLIED, now, conversation.customer, conversation.reference,
-                {"agent": agent, "first_response": conversation.first_response_at is None},
-            )
-        )
+        work.publish(_agent_replied(conversation, agent, now))
         try:
             self._repository.commit(work)
         except WriteConflict:
-            # The status moved meanwhile (the customer wrote): keep it, record the response.
+            # The status moved meanwhile (the customer wrote): keep it, record the response
+            # (and announce a first one: the analytics count first responses from the event).
             fresh = self._existing(conversation.reference)
             late = [Conversation.last_agent_reply_at.set(now)]
+            work, first = UnitOfWork(), None
             if fresh.first_response_at is None:
                 late.append(Conversation.first_response_at.set(now))
-            self._repository.commit(UnitOfWork().update("conversation", fresh, late))
+                work.publish(_agent_replied(fresh, agent, now))
+                first = Conversation.first_response_at.does_not_exist()
+            work.update("conversation", fresh, late, first)
+            try:
+                self._repository.commit(work)
+            except WriteConflict:  # another reply was recorded meanwhile (and was the first)
+                self._repository.commit(
+                    UnitOfWork().update("conversation", fresh, [Conversation.last_agent_reply_at.set(now)])
+                )
 
     def resolve(self, reference: str, *, agent: str, note: str | None = None) -> Conversation:
         reference = normalise_reference(reference)
@@ -393,3 +398,14 @@ def activity(
 def author_label(agent: str) -> str:
     """How an actor is recorded: ``agent:<e-mail>``; a system's label (``system:<client>``) as is."""
     return agent if agent.startswith("system:") else f"agent:{agent}"
+
+
+def _agent_replied(conversation: Conversation, agent: str, now: datetime) -> DomainEvent:
+    return DomainEvent(
+        EventType.AGENT_REPLIED, now, conversation.customer, conversation.reference,
+        {"agent": agent, "first_response": conversation.first_response_at is None,
+         # for the analytics: first response time, and whether it kept the promise
+         "opened_at": to_iso(conversation.opened_at),
+         "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None},
+    )
+

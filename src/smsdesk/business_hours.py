@@ -145,6 +145,19 @@ class BusinessHours:
             cursor = closing
         raise BusinessHoursError(f"the business does not open for {_SEARCH_DAYS} days (holidays?)")
 
+    def open_minutes_between(self, start: datetime, end: datetime) -> float:
+        """Minutes of open time from ``start`` to ``end`` (0 when ``end`` is not later): what
+        "business time" means in the analytics."""
+        begin, finish = as_utc(start, "start"), as_utc(end, "end")
+        total = timedelta()
+        if finish <= begin:
+            return 0.0
+        for opening, closing in self._spans_from(begin):
+            if opening >= finish:
+                break
+            total += min(closing, finish) - max(opening, begin)
+        return total.total_seconds() / 60
+
     def describe(self, at: datetime | None = None) -> str:
         """The weekly hours as a customer reads them: "Mon-Fri 9:00 AM-5:00 PM; Sat 10:00 AM-2:00 PM ET".
 

@@ -205,7 +205,11 @@ def reopen(work: UnitOfWork, conversation: Conversation, now: datetime, *, by: s
     work.publish(
         DomainEvent(
             EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
-            {"by": by, "reopened_count": conversation.reopened_count + 1, **detail},
+            {"by": by, "reopened_count": conversation.reopened_count + 1, **detail,
+             # the resolution it undoes: the analytics take it back (a reopen extends the
+             # resolution time, docs/metrics.md)
+             "opened_at": to_iso(conversation.opened_at),
+             "resolved_at": to_iso(conversation.resolved_at) if conversation.resolved_at else None},
         )
     )
     return [

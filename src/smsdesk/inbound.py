@@ -357,6 +357,7 @@ class InboundService:
                     Customer.open_conversation.set(reference),
                     Customer.conversation_count.add(1),
                     Customer.last_conversation_opened_at.set(now),
+                    *([Customer.previous_conversation_opened_at.set(last_opened)] if last_opened else []),
                     Customer.recent_complaints.set([*recent, to_iso(now)]),
                 ],
                 Customer.open_conversation == previous if previous else Customer.open_conversation.does_not_exist(),
@@ -370,6 +371,12 @@ class InboundService:
             "repeat_complaint": repeat,
             "message_sid": sms.message_sid,
             "num_media": sms.num_media,
+            # The customer's two complaints before this one (repeat complainants, docs/metrics.md).
+            "previous_opened_at": to_iso(last_opened) if last_opened else None,
+            "earlier_opened_at": (
+                to_iso(customer.previous_conversation_opened_at)
+                if last_opened and customer.previous_conversation_opened_at else None
+            ),
         }
         if callback:  # answered by the CALL reply, not an acknowledgement
             keyword = {"keyword": "CALL", "message_sid": sms.message_sid}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +32,8 @@ from smsdesk.table import (
     Message,
     OutboxEvent,
     TableItem,
+    analytics_key,
+    analytics_ledger_key,
     conversation_pk,
     customer_pk,
     table_connection,
@@ -249,8 +251,119 @@ class ConversationRepository:
         return table_connection()
 
     def iterate_table(self) -> Iterator[TableItem]:
-        """Every item (tests and the local stack's inspection only; never on a request path)."""
+        """Every item (tests, the local stack's inspection and ``smsdesk analytics rebuild``;
+        never on a request path)."""
         return TableItem.scan()
+
+    # ------------------------------------------------------------------ analytics counters
+    # Counters with names made from data (category:billing, frt:45): written and read with the
+    # low-level client, as plain numbers, since a model cannot declare them.
+
+    def analytics_applied_until(self, first_record: str) -> int | None:
+        """The last stream sequence number applied of a batch that began with ``first_record``."""
+        pk, sk = analytics_ledger_key(first_record)
+        item = self._table_connection().dispatch(
+            "GetItem",
+            {"TableName": TableItem.Meta.table_name, "Key": {"pk": {"S": pk}, "sk": {"S": sk}}, "ConsistentRead": True},
+        ).get("Item")
+        return int(item["last_sequence"]["N"]) if item else None
+
+    def add_to_analytics(
+        self, items: Mapping[tuple[str, str], Mapping[str, int]], *, first_record: str, last_sequence: int,
+        now: datetime,
+    ) -> None:
+        """Add ``items`` ((group, day) -> counter -> delta) and record in the batch's ledger that
+        they were added, in one transaction (at most 99 items). A ledger already there means the
+        batch was applied before: :class:`WriteConflict` ``ledger``, and nothing is added."""
+        table = TableItem.Meta.table_name
+        updates = [_add_counters(table, analytics_key(group, day), counters) for (group, day), counters in items.items()]
+        pk, sk = analytics_ledger_key(first_record)
+        ledger = {
+            "TableName": table,
+            "Item": {
+                "pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": "analytics_ledger"},
+                "last_sequence": {"N": str(last_sequence)},
+                "expires_at": {"N": str(int((now + ANALYTICS_LEDGER_RETENTION).timestamp()))},
+            },
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        try:
+            self._table_connection().transact_write_items([], [], [ledger], updates)
+        except TransactWriteError as error:
+            reasons = [r.get("Code") for r in (error.cancellation_reasons or [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":  # the ledger is the first Put
+                raise WriteConflict({"ledger"}) from None
+            raise
+
+    def replace_analytics(self, items: Mapping[tuple[str, str], Mapping[str, int]]) -> None:
+        """Write counters whole (``smsdesk analytics rebuild``), replacing what was there."""
+        table, connection = TableItem.Meta.table_name, self._table_connection()
+        for (group, day), counters in items.items():
+            pk, sk = analytics_key(group, day)
+            item = {"pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": "analytics"}}
+            item |= {name: {"N": str(int(n))} for name, n in counters.items() if n}
+            connection.dispatch("PutItem", {"TableName": table, "Item": item})
+
+    def clear_analytics(self, groups: Iterable[str]) -> None:
+        """Delete every counter of ``groups`` (before a rebuild writes them again)."""
+        table, connection = TableItem.Meta.table_name, self._table_connection()
+        for group in groups:
+            pk, _ = analytics_key(group, "")
+            request: dict[str, Any] = {
+                "TableName": table, "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}}, "ProjectionExpression": "pk, sk",
+            }
+            while True:
+                page = connection.dispatch("Query", request)
+                for key in page.get("Items", []):
+                    connection.dispatch("DeleteItem", {"TableName": table, "Key": key})
+                if not page.get("LastEvaluatedKey"):
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def analytics_days(self, groups: Iterable[str], first: str, last: str) -> dict[str, dict[str, dict[str, int]]]:
+        """The counters of ``groups`` from day ``first`` to ``last`` (ISO dates): one Query each."""
+        table, connection = TableItem.Meta.table_name, self._table_connection()
+        found: dict[str, dict[str, dict[str, int]]] = {}
+        for group in groups:
+            pk, first_sk = analytics_key(group, first)
+            _, last_sk = analytics_key(group, last)
+            request: dict[str, Any] = {
+                "TableName": table,
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":first": {"S": first_sk}, ":last": {"S": last_sk}},
+            }
+            days = found.setdefault(group, {})
+            while True:
+                page = connection.dispatch("Query", request)
+                for item in page.get("Items", []):
+                    days[item["sk"]["S"].removeprefix("DAY#")] = {
+                        name: int(value["N"]) for name, value in item.items() if "N" in value
+                    }
+                if not page.get("LastEvaluatedKey"):
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found
+
+
+ANALYTICS_LEDGER_RETENTION = timedelta(days=2)  # a stream keeps records 24 h: no retry comes later
+
+
+def _add_counters(table: str, key: tuple[str, str], counters: Mapping[str, int]) -> dict[str, Any]:
+    names = {"#kind": "kind"}
+    values: dict[str, Any] = {":kind": {"S": "analytics"}}
+    adds = []
+    for n, (name, delta) in enumerate(sorted(counters.items())):
+        names[f"#c{n}"] = name
+        values[f":c{n}"] = {"N": str(int(delta))}
+        adds.append(f"#c{n} :c{n}")
+    return {
+        "TableName": table,
+        "Key": {"pk": {"S": key[0]}, "sk": {"S": key[1]}},
+        "UpdateExpression": f"SET #kind = :kind ADD {', '.join(adds)}",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
 
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:

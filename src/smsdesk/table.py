@@ -10,6 +10,8 @@ Conversation           CONVERSATION#<ref>          CONVERSATION
 Message                CONVERSATION#<ref>          MESSAGE#<key>
 MessageSid             SID#<inbound MessageSid>    SID
 OutboxEvent            EVENT#<id>                  EVENT                            + 1 d
+Analytics counters     ANALYTICS#<group>           DAY#<yyyy-mm-dd>
+Analytics batch ledger ANALYTICS#APPLIED#<record>  APPLIED                          + 2 d
 =====================  ==========================  ===============================  ==========
 
 Access patterns: a customer's profile and consent (one strongly consistent GetItem, the send
@@ -23,8 +25,10 @@ no lookup.
 Messages have deterministic keys (``MESSAGE#in-<MessageSid>``, ``MESSAGE#out-<purpose>-...``):
 putting one with ``attribute_not_exists`` is how a duplicate delivery or a retried send is
 detected. Outbox events are written in the same transaction as the change they announce; the
-table's stream carries them to EventBridge (see functions/outbox_relay). They are the only items
-with a TTL: everything else is a record.
+table's stream carries them to EventBridge (see functions/outbox_relay). They and the analytics'
+batch ledger are the only items with a TTL: everything else is a record. Analytics counters are
+plain numbers added to as the stream goes by (smsdesk.analytics); they are derived, and
+``smsdesk analytics rebuild`` can write them again from the conversations.
 """
 
 from __future__ import annotations
@@ -100,6 +104,17 @@ def conversation_pk(reference: str) -> str:
     return f"CONVERSATION#{reference}"
 
 
+def analytics_key(group: str, day: str) -> tuple[str, str]:
+    """The counters of one group of figures on one business-local day (ISO date): a period of
+    a group is one Query (sk between two days)."""
+    return f"ANALYTICS#{group}", f"DAY#{day}"
+
+
+def analytics_ledger_key(first_record: str) -> tuple[str, str]:
+    """What the analytics applied of a stream batch that began with ``first_record``."""
+    return f"ANALYTICS#APPLIED#{first_record}", "APPLIED"
+
+
 class Customer(TableItem, discriminator="customer"):
     number = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
@@ -122,6 +137,9 @@ class Customer(TableItem, discriminator="customer"):
     open_conversation = UnicodeAttribute(null=True)
     conversation_count = NumberAttribute(default=0)
     last_conversation_opened_at = UTCDateTimeAttribute(null=True)
+    # The one before it: with the last, ComplaintReceived tells the analytics how many complaints
+    # the customer made in any period (repeat complainants) without reading anything.
+    previous_conversation_opened_at = UTCDateTimeAttribute(null=True)
     # When their recent complaints opened (ISO instants, the last 30 days): the third is urgent.
     recent_complaints = ListAttribute(of=UnicodeAttribute, default=list)
     # Proactive messages sent in the last 24 h (ISO instants), for the per-number cap.

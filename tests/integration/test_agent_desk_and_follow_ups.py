@@ -9,6 +9,8 @@ import boto3
 import pytest
 
 from smsdesk.agent_desk import AgentDesk, InvalidRequest
+from smsdesk.conversations import Status, status_actions
+from smsdesk.repository import UnitOfWork
 from smsdesk.auto_replies import AutoResponder
 from smsdesk.errors import ConversationNotFound, InvalidTransition
 from smsdesk.follow_ups import FollowUpRunner
@@ -100,6 +102,28 @@ def test_an_agent_reply_is_sent_and_counts_as_the_first_response(inbound, desk, 
     assert conversation.first_response_at == clock.now()
     view = desk.read(reference)
     assert [m.author for m in view.messages] == ["customer", "agent:dana"]
+
+
+def test_a_first_reply_racing_a_customer_text_is_still_recorded_and_announced_once(
+    inbound, desk, responder, repository, clock
+):
+    reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
+    responder.acknowledge(reference)
+    as_read_before_sending = repository.conversation(reference)
+    assert as_read_before_sending.status == "acknowledged"
+    clock.advance(timedelta(minutes=20))
+    # The status moves while the agent's text goes out (the customer wrote again).
+    repository.commit(
+        UnitOfWork().update("conversation", as_read_before_sending, status_actions(as_read_before_sending, Status.WAITING_ON_AGENT))
+    )
+    desk._responded(as_read_before_sending, "dana", clock.now())  # noqa: SLF001 — the step after the send
+    desk._responded(as_read_before_sending, "erin", clock.now())  # noqa: SLF001 — a second agent, as racy
+    assert repository.conversation(reference).first_response_at == clock.now()
+    replied = [detail for kind, detail in outbox_events(repository) if kind == "AgentReplied"]
+    assert [(r["agent"], r["first_response"]) for r in replied] == [("dana", True)]
+    assert replied[0]["opened_at"] == as_read_before_sending.opened_at.isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
 
 
 def test_resolve_then_the_survey_arrives_next_day_inside_daytime_and_a_2_reopens(

@@ -1,0 +1,42 @@
+"""`smsdesk report`: the period it asks for, and the terminal table it prints."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from smsdesk import analytics
+from smsdesk.analytics import Period
+from smsdesk_cli.report import period_query, table
+
+TODAY = date(2026, 11, 29)
+
+
+@pytest.mark.parametrize(
+    ("since", "first", "last", "expected"),
+    [
+        ("30d", None, None, {"from": "2026-10-31", "to": "2026-11-29"}),
+        ("4w", None, None, {"from": "2026-11-02", "to": "2026-11-29"}),
+        ("1d", None, None, {"from": "2026-11-29", "to": "2026-11-29"}),
+        (None, "2026-11-23", "2026-11-24", {"from": "2026-11-23", "to": "2026-11-24"}),
+        (None, None, None, {}),  # the API's default: the last 30 days
+    ],
+)
+def test_the_period_asked_for(since, first, last, expected):
+    assert period_query(since, first, last, TODAY) == expected
+
+
+@pytest.mark.parametrize(("since", "first"), [("30", None), ("0d", None), ("2m", None), ("30d", "2026-11-01")])
+def test_a_period_that_cannot_be_asked_for_is_refused(since, first):
+    with pytest.raises(ValueError, match="--since"):
+        period_query(since, first, None, TODAY)
+
+
+def test_an_empty_period_prints_dashes_not_errors():
+    printed = table(analytics.summary({}, Period(date(2026, 11, 23), TODAY)))
+    lines = {line.split("  ")[0]: line for line in printed.splitlines()}
+    assert printed.splitlines()[0] == "smsdesk report 2026-11-23 to 2026-11-29"
+    assert "- / -" in lines["first response (median / p90)"]
+    assert lines["CSAT average"].split()[2] == "-"
+    assert lines["complaints"].split()[1] == "0"
