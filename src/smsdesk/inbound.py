@@ -28,11 +28,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from smsdesk.classification import (
-    TWILIO_HANDLED_OPT_OUT_KEYWORDS,
     Classification,
     Intent,
     classify,
     parse_satisfaction_score,
+    twilio_answers_itself,
 )
 from smsdesk.clock import Clock, from_iso, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
@@ -246,7 +246,7 @@ class InboundService:
         # Twilio answers its own exact keywords (and anything it flagged with OptOutType):
         # smsdesk then sends no confirmation of its own, so the customer gets exactly one.
         twilio_answered = sms.opt_out_type == "STOP" or (
-            self._twilio_answers and c.keyword is not None and c.keyword in TWILIO_HANDLED_OPT_OUT_KEYWORDS
+            self._twilio_answers and twilio_answers_itself(sms.text)
         )
         evidence = ConsentEvidence(source, c.reason, text, sms.message_sid, c.keyword)
         opt_out(work, customer, evidence, now, confirmation_needed=not twilio_answered)

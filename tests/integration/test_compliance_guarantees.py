@@ -184,6 +184,17 @@ def test_an_opt_out_in_words_is_confirmed_once_by_smsdesk(inbound, processor, re
     assert [m["Body"].startswith("You're unsubscribed") for m in twilio.sent] == [True]
 
 
+@pytest.mark.parametrize("text", ["STOP\n\nJohn Smith\nSent from my iPhone", "Stop.", "STOP please"])
+def test_a_stop_twilio_does_not_answer_itself_is_confirmed_once_by_smsdesk(inbound, processor, repository, twilio, text):
+    # Twilio's filtering answers only a text that is its keyword alone; this customer would
+    # otherwise never hear that the opt-out was taken.
+    inbound.receive(sms("My order arrived broken", sid=1))
+    assert inbound.receive(sms(text, sid=2)).outcome is Received.OPTED_OUT
+    processor.revoked(CUSTOMER, last_event(repository, "ConsentRevoked"))
+    confirmations = [m["Body"] for m in twilio.sent if m["Body"].startswith("You're unsubscribed")]
+    assert len(confirmations) == 1
+
+
 def test_no_opt_out_confirmation_once_the_customer_has_subscribed_again(inbound, processor, repository, twilio):
     inbound.receive(sms("please stop texting me", sid=1))
     revoked = last_event(repository, "ConsentRevoked")
