@@ -63,7 +63,7 @@ CHROMIUM := /usr/bin/chromium /usr/bin/chromedriver
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "install Chromium and its chromedriver at $(CHROMIUM)"; exit 1; }
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-liberation
 
 browser: $(CHROMIUM) ## install headless Chromium for the console's browser tests (apt-get)
 
