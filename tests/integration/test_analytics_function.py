@@ -14,10 +14,11 @@ import pytest
 from smsdesk.agent_desk import AgentDesk
 from smsdesk.analytics import Counting
 from smsdesk.analytics_store import AnalyticsRebuild
-from smsdesk.inbound import InboundService
+from smsdesk.follow_ups import FollowUpRunner
+from smsdesk.inbound import InboundService, Outcome
 from smsdesk_local.event_sources import matches
 from tests.integration.conftest import CUSTOMER, ENVIRON
-from tests.integration.test_conversations_over_time import SUPERVISOR
+from tests.integration.test_conversations_over_time import SUPERVISOR, resolved_at_night_with_the_survey_held
 from tests.integration.test_inbound import KEYWORDS, sms
 from tests.integration.test_reading_customers import maybe_an_opt_out
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
@@ -191,3 +192,20 @@ def test_a_rebuild_counts_the_possible_opt_outs_still_waiting(repository, clock,
     AnalyticsRebuild(repository, Counting(business.hours)).rebuild()
     assert metrics(agent_api)["possible_opt_outs"]["waiting"] == 1
 
+
+def test_a_5_while_the_survey_is_still_held_is_no_score_and_no_survey_sent(
+    repository, gateway, follow_ups, clock, business, desk, analytics, stream, agent_api
+):
+    """Reported: a customer's "5" was recorded as a satisfaction score while their survey was
+    still held for the night. Not so since surveys count from Twilio's acceptance (issue 11)."""
+    texts = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+    runner = FollowUpRunner(repository, gateway, follow_ups, clock, business)
+    resolved_at_night_with_the_survey_held(texts, desk, runner, clock)
+    assert texts.receive(sms("5", sid=2)).outcome is Outcome.ADDED_TO_CONVERSATION
+    assert analytics.invoke(stream.batch()) == {"batchItemFailures": []}
+    figures = metrics(agent_api, "from=2026-11-23&to=2026-11-25")
+    assert figures["csat"] == {
+        "surveys_sent": 0, "responses": 0, "response_rate": None, "average": None, "satisfied_share": None,
+        "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+    }
+    assert figures["delivery"]["held"] == 1 and figures["reopened"] == 1  # the "5" reopened the case
