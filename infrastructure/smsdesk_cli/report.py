@@ -21,7 +21,7 @@ SUMMARY_KEYS = (
     "from", "to", "complaints", "by_category", "by_weekday_hour", "first_responses", "first_response_minutes",
     "first_response_minutes_business", "sla_met_share", "sla_met", "sla_missed", "sla_breaches", "resolutions",
     "resolution_minutes", "resolution_minutes_business", "resolved_share", "reopened", "reopen_rate",
-    "repeat_customers", "csat", "escalations", "opt_outs", "delivery",
+    "repeat_customers", "csat", "escalations", "opt_outs", "possible_opt_outs", "delivery",
 )
 _SINCE = re.compile(r"^(?P<n>\d{1,3})(?P<unit>[dw])$")
 
@@ -111,7 +111,7 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(figure, value, detail) rows: the terminal table's and the HTML page's."""
     frt, frt_b = r["first_response_minutes"], r["first_response_minutes_business"]
     res, res_b = r["resolution_minutes"], r["resolution_minutes_business"]
-    csat, delivery, opt_outs = r["csat"], r["delivery"], r["opt_outs"]
+    csat, delivery, opt_outs, possible = r["csat"], r["delivery"], r["opt_outs"], r["possible_opt_outs"]
     rows = [
         ("complaints", str(r["complaints"]), _counts(r["by_category"])),
         ("first response (median / p90)", f"{_minutes(frt['median'])} / {_minutes(frt['p90'])}",
@@ -129,6 +129,9 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
          + " ".join(f"{s}:{n}" for s, n in csat["distribution"].items())),
         ("escalations", str(sum(r["escalations"].values())), _counts(r["escalations"])),
         ("opt-outs", str(opt_outs["total"]), _counts(opt_outs["by_reason"])),
+        ("possible opt-outs waiting", str(possible["waiting"]),
+         f"{possible['raised']} raised; agents confirmed {possible['confirmed']}, cleared {possible['cleared']}; "
+         f"{possible['by_customer']} decided by the customer"),
         ("texts sent", str(delivery["sent"]),
          f"{delivery['delivered']} delivered, {delivery['failed']} failed, {delivery['held']} held, "
          f"{delivery['segments']} segments"),

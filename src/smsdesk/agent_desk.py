@@ -341,6 +341,11 @@ class AgentDesk:
                     Conversation.updated_at.set(now),
                 ],
             )
+        work.publish(
+            DomainEvent(
+                EventType.POSSIBLE_OPT_OUT_CLEARED, now, customer.number, customer.open_conversation, {"agent": agent}
+            )
+        )
         try:
             self._repository.commit(work)
         except WriteConflict:

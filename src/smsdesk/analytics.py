@@ -25,15 +25,19 @@ from smsdesk.clock import from_iso
 from smsdesk.events import EventType
 
 # The groups of counters: one item per group and day.
-VOLUME, RESPONSE, RESOLUTION, CSAT, ESCALATIONS, OPT_OUTS, DELIVERY = (
-    "volume", "response", "resolution", "csat", "escalations", "opt_outs", "delivery",
+VOLUME, RESPONSE, RESOLUTION, CSAT, ESCALATIONS, OPT_OUTS, DELIVERY, POSSIBLE_OPT_OUTS = (
+    "volume", "response", "resolution", "csat", "escalations", "opt_outs", "delivery", "possible_opt_outs",
 )
-GROUPS = (VOLUME, RESPONSE, RESOLUTION, CSAT, ESCALATIONS, OPT_OUTS, DELIVERY)
+GROUPS = (VOLUME, RESPONSE, RESOLUTION, CSAT, ESCALATIONS, OPT_OUTS, DELIVERY, POSSIBLE_OPT_OUTS)
+# Read from the first day on, not only the period's: how many wait at its end is a running sum.
+RUNNING_GROUPS = (POSSIBLE_OPT_OUTS,)
+EPOCH = date(2000, 1, 1)
 # The events that count (the analytics function's stream filter names the same).
 COUNTED_EVENTS = (
     EventType.COMPLAINT_RECEIVED, EventType.AGENT_REPLIED, EventType.SLA_BREACHED,
     EventType.CONVERSATION_RESOLVED, EventType.CONVERSATION_REOPENED, EventType.SATISFACTION_RECORDED,
     EventType.CONVERSATION_ESCALATED, EventType.CONSENT_REVOKED, EventType.MESSAGE_FAILED,
+    EventType.POSSIBLE_OPT_OUT_RAISED, EventType.POSSIBLE_OPT_OUT_CLEARED, EventType.CONSENT_GRANTED,
 )
 SURVEY_PURPOSE = "satisfaction_survey"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -114,11 +118,21 @@ class Counting:
             case EventType.CONVERSATION_ESCALATED:
                 return [Count(ESCALATIONS, day, f"reason:{reason}", 1) for reason in detail.get("reasons") or []]
             case EventType.CONSENT_REVOKED:
-                return [
+                counts = [
                     Count(OPT_OUTS, day, "total", 1),
                     Count(OPT_OUTS, day, f"source:{detail.get('source') or 'unknown'}", 1),
                     Count(OPT_OUTS, day, f"reason:{detail.get('reason') or 'not_given'}", 1),
                 ]
+                if detail.get("possible_opt_out"):  # it ended a possible opt-out's wait
+                    how = "confirmed" if detail.get("source") == "agent" else "by_customer"
+                    counts += _possible_opt_out_ended(day, how)
+                return counts
+            case EventType.CONSENT_GRANTED:
+                return _possible_opt_out_ended(day, "by_customer") if detail.get("possible_opt_out") else []
+            case EventType.POSSIBLE_OPT_OUT_RAISED:
+                return [Count(POSSIBLE_OPT_OUTS, day, "raised", 1), Count(POSSIBLE_OPT_OUTS, day, "waiting", 1)]
+            case EventType.POSSIBLE_OPT_OUT_CLEARED:
+                return _possible_opt_out_ended(day, "cleared")
             case EventType.MESSAGE_FAILED:
                 code = detail.get("error_code")
                 return [Count(DELIVERY, day, "failed", 1), Count(DELIVERY, day, f"failed:{code or 'none'}", 1)]
@@ -166,6 +180,11 @@ class Counting:
                 counts.append(Count(CSAT, day, "surveys_sent", 1))
             return counts
         return []
+
+
+def _possible_opt_out_ended(day: date, how: str) -> list[Count]:
+    """An agent confirmed the opt-out or cleared it, or the customer decided (STOP, START)."""
+    return [Count(POSSIBLE_OPT_OUTS, day, how, 1), Count(POSSIBLE_OPT_OUTS, day, "waiting", -1)]
 
 
 def _minutes(start: datetime, end: datetime) -> float:
@@ -272,6 +291,8 @@ def summary(days: Days, period: Period) -> dict[str, Any]:
     volume, response, resolution = (_sum(days, g, period) for g in (VOLUME, RESPONSE, RESOLUTION))
     csat, delivery = _sum(days, CSAT, period), _sum(days, DELIVERY, period)
     escalations, opt_outs = _sum(days, ESCALATIONS, period), _sum(days, OPT_OUTS, period)
+    possible = _sum(days, POSSIBLE_OPT_OUTS, period)
+    waiting = sum(c.get("waiting", 0) for d, c in (days.get(POSSIBLE_OPT_OUTS) or {}).items() if d <= period.last)
     scores = {str(s): int(csat.get(f"score:{s}", 0)) for s in range(1, 6)}
     responses = sum(scores.values())
     met, missed = response.get("sla_met", 0), response.get("sla_missed", 0)
@@ -313,6 +334,13 @@ def summary(days: Days, period: Period) -> dict[str, Any]:
             "by_reason": _labelled(opt_outs, "reason:"),
             "by_source": _labelled(opt_outs, "source:"),
         },
+        "possible_opt_outs": {
+            "raised": int(possible.get("raised", 0)),
+            "confirmed": int(possible.get("confirmed", 0)),
+            "cleared": int(possible.get("cleared", 0)),
+            "by_customer": int(possible.get("by_customer", 0)),
+            "waiting": max(0, int(waiting)),
+        },
         "delivery": {
             "sent": int(delivery.get("sent", 0)),
             "delivered": int(delivery.get("delivered", 0)),
@@ -350,7 +378,8 @@ SERIES_COLUMNS = (
     "first_response_business_median", "first_response_business_p90", "sla_met_share", "sla_breaches",
     "resolutions", "resolution_median", "resolution_p90", "resolution_business_median", "resolution_business_p90",
     "resolved_share", "reopened", "repeat_customers", "csat_surveys_sent", "csat_responses", "csat_average",
-    "csat_satisfied_share", "opt_outs", "escalations", "sent", "delivered", "failed", "held", "segments",
+    "csat_satisfied_share", "opt_outs", "possible_opt_outs_raised", "possible_opt_outs_waiting",
+    "escalations", "sent", "delivered", "failed", "held", "segments",
 )
 
 
@@ -371,7 +400,9 @@ def series(days: Days, period: Period, group_by: str) -> list[dict[str, Any]]:
             "resolved_share": s["resolved_share"], "reopened": s["reopened"], "repeat_customers": s["repeat_customers"],
             "csat_surveys_sent": s["csat"]["surveys_sent"], "csat_responses": s["csat"]["responses"],
             "csat_average": s["csat"]["average"], "csat_satisfied_share": s["csat"]["satisfied_share"],
-            "opt_outs": s["opt_outs"]["total"], "escalations": sum(s["escalations"].values()),
+            "opt_outs": s["opt_outs"]["total"], "possible_opt_outs_raised": s["possible_opt_outs"]["raised"],
+            "possible_opt_outs_waiting": s["possible_opt_outs"]["waiting"],
+            "escalations": sum(s["escalations"].values()),
             **{k: s["delivery"][k] for k in ("sent", "delivered", "failed", "held", "segments")},
             "by_category": s["by_category"],  # JSON only (the report's stacked bars), not a CSV column
         })

@@ -21,7 +21,7 @@ from smsdesk.aws.table_stream import StreamFact
 from smsdesk.clock import Clock, to_iso
 from smsdesk.events import EventType
 from smsdesk.repository import ConversationRepository, WriteConflict
-from smsdesk.table import ConsentRecord, Conversation, Message
+from smsdesk.table import ConsentRecord, Conversation, Customer, Message
 
 MAX_ITEMS_PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: one is the ledger
 HELD_IF_SENT_LATER_THAN = timedelta(minutes=1)  # a rebuild's sign that a text was held
@@ -112,7 +112,11 @@ class AnalyticsReader:
         return Period.parse(first, last, today=today, default_days=since_days or 30)
 
     def days(self, period: Period) -> analytics.Days:
-        raw = self._repository.analytics_days(analytics.GROUPS, period.first.isoformat(), period.last.isoformat())
+        daily = [g for g in analytics.GROUPS if g not in analytics.RUNNING_GROUPS]
+        raw = self._repository.analytics_days(daily, period.first.isoformat(), period.last.isoformat())
+        raw |= self._repository.analytics_days(
+            analytics.RUNNING_GROUPS, analytics.EPOCH.isoformat(), period.last.isoformat()
+        )
         return {group: {date.fromisoformat(d): c for d, c in by_day.items()} for group, by_day in raw.items()}
 
     def report(self, period: Period, group_by: str = "day") -> dict:
@@ -141,9 +145,11 @@ class AnalyticsRebuild:
 
     def rebuild(self) -> int:
         """Replace every counter; return how many counter items were written."""
-        conversations, consent, messages = [], [], []
+        conversations, consent, messages, held = [], [], [], []
         for item in self._repository.iterate_table():
-            if isinstance(item, Conversation):
+            if isinstance(item, Customer) and item.consent_hold:
+                held.append(item)
+            elif isinstance(item, Conversation):
                 conversations.append(item)
             elif isinstance(item, ConsentRecord):
                 consent.append(item)
@@ -152,6 +158,7 @@ class AnalyticsRebuild:
         counts = [c for conversation_counts in self._conversations(conversations) for c in conversation_counts]
         counts += [c for record in consent for c in self._opt_out(record)]
         counts += [c for message in messages for c in self._message(message)]
+        counts += [c for customer in held for c in self._possible_opt_out(customer)]
         items = {(group, day.isoformat()): n for (group, day), n in analytics.totals(counts).items()}
         self._repository.clear_analytics(analytics.GROUPS)
         self._repository.replace_analytics(items)
@@ -198,6 +205,12 @@ class AnalyticsRebuild:
         return self._counting.event(EventType.CONSENT_REVOKED, {
             "occurred_at": to_iso(record.recorded_at), "source": record.source, "reason": record.reason,
         })
+
+    def _possible_opt_out(self, customer: Customer) -> list[Count]:
+        """A possible opt-out still waiting, raised on the day of the customer's last text (those
+        decided since are not on record: a rebuild counts only the ones still waiting)."""
+        raised = customer.last_inbound_at or customer.created_at
+        return self._counting.event(EventType.POSSIBLE_OPT_OUT_RAISED, {"occurred_at": to_iso(raised)})
 
     def _message(self, m: Message) -> list[Count]:
         counts = []

@@ -66,6 +66,7 @@ def opt_out(
     if previous == "opted_out":
         return  # already out: the evidence is kept, nothing else changes, nothing is re-sent
     confirmation = "pending" if confirmation_needed else "not_needed"
+    held = bool(customer.consent_hold)
     _change(work, customer, "opted_out", evidence, now, opt_out_confirmation=confirmation)
     work.publish(
         DomainEvent(
@@ -79,6 +80,8 @@ def opt_out(
                 "keyword": evidence.keyword,
                 "message_sid": evidence.message_sid,
                 "confirmation": confirmation,
+                # Only when it ends a possible opt-out's hold (the event's shape is otherwise unchanged).
+                **({"possible_opt_out": True} if held else {}),
             },
         )
     )
@@ -86,6 +89,7 @@ def opt_out(
 
 def opt_in(work: UnitOfWork, customer: Customer, evidence: ConsentEvidence, now: datetime) -> None:
     previous = customer.consent
+    held = bool(customer.consent_hold)
     work.put_new("consent_record", _record(customer.number, "opt_in", evidence, now, previous))
     _change(work, customer, "subscribed", evidence, now, opt_out_confirmation=None)
     work.publish(
@@ -95,7 +99,7 @@ def opt_in(work: UnitOfWork, customer: Customer, evidence: ConsentEvidence, now:
             customer.number,
             customer.open_conversation,
             {"source": str(evidence.source), "keyword": evidence.keyword, "message_sid": evidence.message_sid,
-             "previous": previous},
+             "previous": previous, **({"possible_opt_out": True} if held else {})},
         )
     )
 

@@ -33,6 +33,10 @@ class EventType(StrEnum):
     OPT_IN_REQUESTED = "OptInRequested"  # an opt-in in words: answered with how to confirm it
     CONSENT_REVOKED = "ConsentRevoked"  # recorded before the webhook answered; source, reason
     CONSENT_GRANTED = "ConsentGranted"
+    # A text that may be an opt-out: held for a person (consent events that end the hold say so
+    # with ``possible_opt_out: true``; an agent's "not an opt-out" is PossibleOptOutCleared)
+    POSSIBLE_OPT_OUT_RAISED = "PossibleOptOutRaised"
+    POSSIBLE_OPT_OUT_CLEARED = "PossibleOptOutCleared"
     CONVERSATION_ESCALATED = "ConversationEscalated"  # urgent: legal, safety, anger, repeat
     CONVERSATION_ACKNOWLEDGED = "ConversationAcknowledged"  # reply_by promised
     AGENT_REPLIED = "AgentReplied"

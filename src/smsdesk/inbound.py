@@ -176,6 +176,12 @@ class InboundService:
             # Maybe an opt-out, maybe not: no automatic reply, the conversation is flagged, and
             # nothing is sent to the number until an agent confirms the opt-out or clears it.
             hold = [Customer.consent_hold.set("possible_opt_out"), Customer.consent_version.add(1)]
+            if not customer.consent_hold:  # a second such text while one waits raises nothing new
+                work.publish(
+                    DomainEvent(EventType.POSSIBLE_OPT_OUT_RAISED, now, sms.sender,
+                                open_conversation.reference if open_conversation else None,
+                                {"message_sid": sms.message_sid})
+                )
             if is_new_customer:
                 customer.consent_hold, customer.consent_version = "possible_opt_out", (customer.consent_version or 0) + 1
             else:

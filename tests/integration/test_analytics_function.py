@@ -11,8 +11,16 @@ from typing import Any
 
 import pytest
 
+from smsdesk.agent_desk import AgentDesk
+from smsdesk.analytics import Counting
+from smsdesk.analytics_store import AnalyticsRebuild
+from smsdesk.follow_ups import FollowUpRunner
+from smsdesk.inbound import InboundService, Outcome
 from smsdesk_local.event_sources import matches
 from tests.integration.conftest import CUSTOMER, ENVIRON
+from tests.integration.test_conversations_over_time import SUPERVISOR, resolved_at_night_with_the_survey_held
+from tests.integration.test_inbound import KEYWORDS, sms
+from tests.integration.test_reading_customers import maybe_an_opt_out
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
     agent_api,
     agent_request,
@@ -144,3 +152,60 @@ def test_the_csv_has_a_row_per_day(inbound, analytics, stream, agent_api):
 def test_an_agent_who_is_not_a_supervisor_cannot_read_the_analytics(agent_api, path):
     answer = agent_api.http(agent_request("GET", path, query="from=2026-11-23&to=2026-11-23", route=path))
     assert answer.status == 403 and "supervisors" in json.loads(answer.body)["title"]
+
+
+# ------------------------------------------------------------------ the domain's own services, same stream
+
+THIRD = "+13125550199"
+
+
+@pytest.fixture
+def desk(repository, gateway, follow_ups, clock, business):
+    return AgentDesk(repository, gateway, follow_ups, clock, business)
+
+
+def test_possible_opt_outs_count_raised_decided_and_still_waiting(
+    repository, clock, desk, analytics, stream, agent_api, business
+):
+    texts = InboundService(repository, clock, auto_reply_keywords=KEYWORDS, classifier=maybe_an_opt_out)
+    for n, sender in enumerate([CUSTOMER, OTHER, THIRD]):
+        texts.receive(sms("the replacement part still has not come", sid=10 + n, sender=sender))
+    texts.receive(sms("the replacement part still has not come", sid=20))  # the same one again: not a new one
+    desk.clear_possible_opt_out(OTHER, agent="dana@acme.example")
+    desk.record_opt_out(THIRD, actor=SUPERVISOR, reason="confirmed a possible opt-out")
+    assert analytics.invoke(stream.batch()) == {"batchItemFailures": []}
+    expected = {"raised": 3, "confirmed": 1, "cleared": 1, "by_customer": 0, "waiting": 1}
+    assert metrics(agent_api)["possible_opt_outs"] == expected
+    # The next day nothing new happened: the one still waiting waits at the end of that day too.
+    assert metrics(agent_api, "from=2026-11-24&to=2026-11-24")["possible_opt_outs"]["waiting"] == 1
+    # The customer's own STOP settles the last one.
+    texts.receive(sms("STOP", sid=30))
+    assert analytics.invoke(stream.batch()) == {"batchItemFailures": []}
+    assert metrics(agent_api)["possible_opt_outs"] == expected | {"by_customer": 1, "waiting": 0}
+
+
+def test_a_rebuild_counts_the_possible_opt_outs_still_waiting(repository, clock, desk, agent_api, business):
+    texts = InboundService(repository, clock, auto_reply_keywords=KEYWORDS, classifier=maybe_an_opt_out)
+    texts.receive(sms("the replacement part still has not come", sid=10))
+    texts.receive(sms("the replacement part still has not come", sid=11, sender=OTHER))
+    desk.clear_possible_opt_out(OTHER, agent="dana@acme.example")
+    AnalyticsRebuild(repository, Counting(business.hours)).rebuild()
+    assert metrics(agent_api)["possible_opt_outs"]["waiting"] == 1
+
+
+def test_a_5_while_the_survey_is_still_held_is_no_score_and_no_survey_sent(
+    repository, gateway, follow_ups, clock, business, desk, analytics, stream, agent_api
+):
+    """Reported: a customer's "5" was recorded as a satisfaction score while their survey was
+    still held for the night. Not so since surveys count from Twilio's acceptance (issue 11)."""
+    texts = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+    runner = FollowUpRunner(repository, gateway, follow_ups, clock, business)
+    resolved_at_night_with_the_survey_held(texts, desk, runner, clock)
+    assert texts.receive(sms("5", sid=2)).outcome is Outcome.ADDED_TO_CONVERSATION
+    assert analytics.invoke(stream.batch()) == {"batchItemFailures": []}
+    figures = metrics(agent_api, "from=2026-11-23&to=2026-11-25")
+    assert figures["csat"] == {
+        "surveys_sent": 0, "responses": 0, "response_rate": None, "average": None, "satisfied_share": None,
+        "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+    }
+    assert figures["delivery"]["held"] == 1 and figures["reopened"] == 1  # the "5" reopened the case

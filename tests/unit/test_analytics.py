@@ -109,6 +109,31 @@ def test_repeat_customers_are_counted_once_in_any_period():
     assert analytics.repeat_customers(days, Period(TUESDAY, TUESDAY)) == 0
 
 
+def test_possible_opt_outs_are_raised_decided_and_still_waiting_at_the_end_of_each_period():
+    counting = Counting(HOURS)
+    counts = []
+    for n, when in enumerate(["2026-11-20T10:00-05:00", "2026-11-23T09:00-05:00", "2026-11-23T10:00-05:00",
+                              "2026-11-23T11:00-05:00"]):
+        counts += counting.event("PossibleOptOutRaised", {**event("x", when)[1], "event_id": f"raised-{n}"})
+    counts += counting.event(*event("PossibleOptOutCleared", "2026-11-23T12:00-05:00", agent="dana@acme.example"))
+    counts += counting.event(*event("ConsentRevoked", "2026-11-24T09:00-05:00", source="agent", possible_opt_out=True))
+    counts += counting.event(
+        *event("ConsentRevoked", "2026-11-24T10:00-05:00", source="keyword", possible_opt_out=True)
+    )
+    counts += counting.event(*event("ConsentRevoked", "2026-11-24T11:00-05:00", source="keyword"))  # nothing held
+    counts += counting.event(*event("ConsentGranted", "2026-11-24T12:00-05:00", source="keyword"))  # nothing held
+    days = days_of(counts)
+    monday = analytics.summary(days, Period(MONDAY, MONDAY))["possible_opt_outs"]
+    # Friday's is still waiting on Monday night: the period's end counts what waits from before it.
+    assert monday == {"raised": 3, "confirmed": 0, "cleared": 1, "by_customer": 0, "waiting": 3}
+    tuesday = analytics.summary(days, Period(TUESDAY, TUESDAY))["possible_opt_outs"]
+    assert tuesday == {"raised": 0, "confirmed": 1, "cleared": 0, "by_customer": 1, "waiting": 1}
+    both = analytics.summary(days, Period(MONDAY, TUESDAY))
+    assert both["possible_opt_outs"]["waiting"] == 1 and both["opt_outs"]["total"] == 3
+    rows = analytics.series(days, Period(MONDAY, TUESDAY), "day")
+    assert [row["possible_opt_outs_waiting"] for row in rows] == [3, 1]
+
+
 def test_outbound_texts_count_when_twilio_takes_them_and_when_delivered():
     counting = Counting(HOURS)
     taken = {

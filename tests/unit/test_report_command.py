@@ -8,6 +8,7 @@ import pytest
 
 from smsdesk import analytics
 from smsdesk.analytics import Period
+from smsdesk.business_hours import BusinessHours
 from smsdesk_cli.report import period_query, table
 
 TODAY = date(2026, 11, 29)
@@ -40,3 +41,18 @@ def test_an_empty_period_prints_dashes_not_errors():
     assert "- / -" in lines["first response (median / p90)"]
     assert lines["CSAT average"].split()[2] == "-"
     assert lines["complaints"].split()[1] == "0"
+
+
+def test_the_table_shows_the_possible_opt_outs_still_waiting():
+    counting = analytics.Counting(BusinessHours.parse("Mon-Fri 09:00-17:00", "America/New_York", ""))
+    raised = [
+        counting.event("PossibleOptOutRaised", {"occurred_at": f"2026-11-2{d}T15:00:00Z", "event_id": str(d)})
+        for d in (3, 4)
+    ]
+    cleared = counting.event("PossibleOptOutCleared", {"occurred_at": "2026-11-25T15:00:00Z", "agent": "dana"})
+    days: dict = {}
+    for (group, day), counters in analytics.totals([c for cs in [*raised, cleared] for c in cs]).items():
+        days.setdefault(group, {})[day] = counters
+    lines = {line.split("  ")[0]: line for line in table(analytics.summary(days, Period(TODAY, TODAY))).splitlines()}
+    row = lines["possible opt-outs waiting"]
+    assert row.split()[3] == "1" and "0 raised; agents confirmed 0, cleared 0" in row  # raised before the period
