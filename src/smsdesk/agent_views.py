@@ -117,6 +117,11 @@ def customer_profile(customer: Customer) -> dict[str, Any]:
     return {
         "number": customer.number,
         "name": customer.name,
+        "language": customer.language,
+        "language_chosen_by": customer.language_chosen_by,
+        "time_zone": customer.time_zone,  # set by an agent; else quiet hours go by the number
+        "profile_changed_by": customer.profile_changed_by,
+        "profile_changed_at": _iso(customer.profile_changed_at),
         "consent": customer.consent,
         "consent_changed_at": _iso(customer.consent_changed_at),
         "consent_source": customer.consent_source,

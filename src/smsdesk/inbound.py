@@ -128,8 +128,9 @@ class InboundService:
             is_new_customer = False
 
         classification = self._classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
-        if classification.language and classification.language != customer.language:
-            # Replies go out in the language the customer writes in; an unclear text keeps the last.
+        if classification.language and classification.language != customer.language and not customer.language_chosen_by:
+            # Replies go out in the language the customer writes in; an unclear text keeps the last,
+            # and a language an agent chose for them stays.
             if is_new_customer:
                 customer.language = classification.language
             else:
