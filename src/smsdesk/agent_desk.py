@@ -322,7 +322,7 @@ class AgentDesk:
         customer = self._repository.customer(e164, consistent=True) if e164 else None
         if customer is None:
             raise ConversationNotFound(number)
-        actions, said = profile_actions(changes, actor.label)
+        actions, said = profile_actions(changes, customer, actor.label)
         if not actions:
             return customer
         now = self._clock.now()
@@ -397,8 +397,9 @@ class CustomerChanges:
     time_zone: str | None = UNCHANGED
 
 
-def profile_actions(changes: CustomerChanges, agent: str) -> tuple[list, str]:
-    """The updates a panel edit makes and how the thread says it; bad input raises, all or nothing."""
+def profile_actions(changes: CustomerChanges, customer: Customer, agent: str) -> tuple[list, str]:
+    """The updates a panel edit makes and how the thread says it (a field given as it already is
+    changes nothing); bad input raises, all or nothing."""
     actions, said = [], []
     if changes.name != UNCHANGED:
         name = redact_card_numbers(" ".join((changes.name or "").split()))
@@ -406,23 +407,27 @@ def profile_actions(changes: CustomerChanges, agent: str) -> tuple[list, str]:
             raise InvalidRequest(f"the name is longer than {MAX_NAME_LENGTH} characters")
         if any(not ch.isprintable() for ch in name):
             raise InvalidRequest("the name has characters that cannot be shown")
-        actions.append(Customer.name.set(name) if name else Customer.name.remove())
-        said.append(f"name {name!r}" if name else "name cleared")
+        if name != (customer.name or ""):
+            actions.append(Customer.name.set(name) if name else Customer.name.remove())
+            said.append(f"name {name!r}" if name else "name cleared")
     if changes.language != UNCHANGED:
         language = (changes.language or "").strip().lower()
         if language and language not in LANGUAGES:
             raise InvalidRequest(f"unsupported language {language!r}; one of {', '.join(sorted(LANGUAGES))}")
-        if language:  # chosen: detection no longer changes it
+        if language and (language != customer.language or not customer.language_chosen_by):
+            # chosen: detection no longer changes it
             actions += [Customer.language.set(language), Customer.language_chosen_by.set(agent)]
-        else:  # back to detecting it from their texts
+            said.append(f"language {language}")
+        elif not language and customer.language_chosen_by:  # back to detecting it from their texts
             actions.append(Customer.language_chosen_by.remove())
-        said.append(f"language {language}" if language else "language detected from their texts")
+            said.append("language detected from their texts")
     if changes.time_zone != UNCHANGED:
         zone = (changes.time_zone or "").strip()
         if zone and not is_time_zone(zone):
             raise InvalidRequest(f"{zone!r} is not a time zone: use an IANA name like America/New_York")
-        actions.append(Customer.time_zone.set(zone) if zone else Customer.time_zone.remove())
-        said.append(f"time zone {zone}" if zone else "time zone from their number")
+        if zone != (customer.time_zone or ""):
+            actions.append(Customer.time_zone.set(zone) if zone else Customer.time_zone.remove())
+            said.append(f"time zone {zone}" if zone else "time zone from their number")
     return actions, ", ".join(said)
 
 

@@ -14,6 +14,7 @@ from smsdesk.conversations import OPTED_OUT_NOTE
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.send_gateway import SendResult
 from smsdesk.table import Conversation, Customer, Message
+from smsdesk.templates import LANGUAGES
 
 
 def _iso(value) -> str | None:  # noqa: ANN001
@@ -122,6 +123,7 @@ def customer_profile(customer: Customer) -> dict[str, Any]:
         "time_zone": customer.time_zone,  # set by an agent; else quiet hours go by the number
         "profile_changed_by": customer.profile_changed_by,
         "profile_changed_at": _iso(customer.profile_changed_at),
+        "languages": sorted(LANGUAGES),  # what the panel offers
         "consent": customer.consent,
         "consent_changed_at": _iso(customer.consent_changed_at),
         "consent_source": customer.consent_source,

@@ -166,6 +166,17 @@ def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, superv
     button(agent, "Assign to me").click()
     wait_for(agent, lambda d: "assigned to agent@smsdesk.local" in d.find_element("id", "c-meta").text, "assigned")
 
+    # The customer panel: the agent learns the customer's name; the panel and thread show it and who set it.
+    assert "not known" in agent.find_element("id", "customer-details").text
+    by_label(agent, "Customer name").send_keys("Karen Lopez")
+    Select(by_label(agent, "Language")).select_by_visible_text("es")
+    button(agent, "Save customer").click()
+    wait_for(agent, lambda d: "Karen Lopez" in d.find_element("id", "customer-details").text, "the name in the panel")
+    panel = agent.find_element("id", "customer-details").text
+    assert "es (chosen)" in panel and "by agent@smsdesk.local" in panel
+    wait_for(agent, lambda d: "customer details: name 'Karen Lopez', language es" in d.find_element("id", "thread").text,
+             "the change in the thread")
+    assert by_label(agent, "Customer name").get_attribute("value") == "Karen Lopez"
     shoot(agent, "conversation")
 
     # A second agent (a supervisor, on a phone) sees the assignment.
