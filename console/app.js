@@ -184,6 +184,16 @@ async function loadConversation(reference) {
     ["Details changed", profile.profile_changed_by ? `by ${profile.profile_changed_by.replace(/^agent:/, "")}, ${when(profile.profile_changed_at)}` : "never"],
   ];
   fillCustomerForm(c.customer, profile);
+  const past = c.past_conversations || [];
+  $("past-conversations").replaceChildren(...(past.length ? past : [null]).map((p) => {
+    const item = document.createElement("li");
+    if (!p) { item.textContent = "none"; return item; }
+    const link = document.createElement("a");
+    link.href = `#${encodeURIComponent(p.reference)}`;
+    link.textContent = p.reference;
+    item.append(link, ` · ${p.category} · ${p.status.replace(/_/g, " ")} · ${when(p.opened_at)} · CSAT ${p.csat_score ? `${p.csat_score} / 5` : "none"}`);
+    return item;
+  }));
   $("customer-details").replaceChildren(...details.flatMap(([k, v]) => {
     const dt = document.createElement("dt"); dt.textContent = k;
     const dd = document.createElement("dd"); dd.textContent = v;

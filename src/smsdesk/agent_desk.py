@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 MAX_NOTE_LENGTH = 2000
 MAX_EMAIL_LENGTH = 254
+PAST_SHOWN = 10  # the customer's other conversations the panel lists
 MAX_NAME_LENGTH = 60  # a customer's name as the panel keeps it (the texts shorten it further)
 # The console's views of the queue: which queue, and which of its conversations.
 INBOX_VIEWS = ("open", "urgent", "mine", "unassigned", "resolved")
@@ -61,6 +62,8 @@ class ConversationView:
     conversation: Conversation
     messages: list[Message]
     customer: Customer | None
+    # The customer's other conversations, newest first, for the panel's history (with their CSAT).
+    past: list[Conversation] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,10 @@ class AgentDesk:
         conversation, messages = self._repository.conversation_with_messages(reference)
         if conversation is None:
             raise ConversationNotFound(reference)
-        return ConversationView(conversation, messages, self._repository.customer(conversation.customer))
+        customer = self._repository.customer(conversation.customer)
+        others = [r for r in (customer.conversations if customer else None) or [] if r != reference][-PAST_SHOWN:]
+        past = sorted(self._repository.conversations(others), key=lambda c: c.opened_at, reverse=True)
+        return ConversationView(conversation, messages, customer, past)
 
     # ------------------------------------------------------------------ acting
 

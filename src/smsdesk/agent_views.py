@@ -97,6 +97,11 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "customer_name": customer.name if customer else None,
         "consent": customer.consent if customer else None,
         "customer_profile": customer_profile(customer) if customer else None,
+        "past_conversations": [
+            {"reference": p.reference, "status": p.status, "category": p.category, "opened_at": _iso(p.opened_at),
+             "resolved_at": _iso(p.resolved_at), "csat_score": p.csat_score}
+            for p in view.past
+        ],
         "consent_hold": customer.consent_hold if customer else None,
         "language": customer.language if customer else None,
         "agent_note": CRISIS_NOTE if "self_harm" in (c.escalation_reasons or []) else None,

@@ -37,6 +37,7 @@ from smsdesk.classification import (
 from smsdesk.clock import Clock, from_iso, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
 from smsdesk.conversations import (
+    KEPT_CONVERSATIONS,
     REOPEN_WINDOW,
     REPEAT_WINDOW,
     Status,
@@ -349,6 +350,7 @@ class InboundService:
             customer.conversation_count = 1
             customer.last_conversation_opened_at = now
             customer.recent_complaints = [to_iso(now)]
+            customer.conversations = [reference]
         else:
             previous = customer.open_conversation
             work.update(
@@ -360,6 +362,7 @@ class InboundService:
                     Customer.last_conversation_opened_at.set(now),
                     *([Customer.previous_conversation_opened_at.set(last_opened)] if last_opened else []),
                     Customer.recent_complaints.set([*recent, to_iso(now)]),
+                    Customer.conversations.set([*(customer.conversations or [])[-(KEPT_CONVERSATIONS - 1):], reference]),
                 ],
                 Customer.open_conversation == previous if previous else Customer.open_conversation.does_not_exist(),
             )

@@ -148,6 +148,8 @@ class Customer(TableItem, discriminator="customer"):
     previous_conversation_opened_at = UTCDateTimeAttribute(null=True)
     # When their recent complaints opened (ISO instants, the last 30 days): the third is urgent.
     recent_complaints = ListAttribute(of=UnicodeAttribute, default=list)
+    # The references of their conversations, oldest first (the last 50): the panel's history.
+    conversations = ListAttribute(of=UnicodeAttribute, default=list)
     # Proactive messages sent in the last 24 h (ISO instants), for the per-number cap.
     proactive_sent = ListAttribute(of=UnicodeAttribute, default=list)
 

@@ -537,3 +537,19 @@ def test_an_agent_set_time_zone_wins_over_the_numbers(complaint, agent_api, repo
     assert (chosen.zones, chosen.known) == ((ZoneInfo("Asia/Tokyo"),), True)
     agent_api.http(customer_request({"time_zone": None}))  # back to the number's
     assert repository.customer(CUSTOMER).time_zone is None
+
+
+def test_the_customer_panel_lists_their_past_conversations_with_csat(complaint, agent_api, repository, text, clock):
+    agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "refunded"}))
+    first = repository.conversation(complaint)
+    first.update(actions=[type(first).csat_score.set(4)])  # as the survey's answer records it
+    clock.advance(timedelta(days=20))
+    text("My second order never arrived either, please help", sid=2)
+    second = repository.customer(CUSTOMER).open_conversation
+    assert second != complaint
+
+    view = agent_api.http(conversation_request("GET", second)).json()
+    assert [(p["reference"], p["status"], p["csat_score"]) for p in view["past_conversations"]] == [
+        (complaint, "closed", 4)  # a new complaint 20 days on closes the resolved one for good
+    ]
+    assert agent_api.http(conversation_request("GET", complaint)).json()["past_conversations"][0]["reference"] == second
