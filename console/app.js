@@ -179,13 +179,40 @@ async function loadConversation(reference) {
     ["Consent", profile.consent ? `${profile.consent.replace(/_/g, " ")}${profile.consent_source ? ` (${profile.consent_source}, ${when(profile.consent_changed_at)})` : ""}` : ""],
     ["Conversations", String(profile.conversation_count ?? "")], ["Customer since", when(profile.customer_since)],
     ["CSAT", c.csat_score ? `${c.csat_score} / 5` : "none yet"],
+    ["Language", profile.language ? `${profile.language}${profile.language_chosen_by ? " (chosen)" : " (detected)"}` : "not known"],
+    ["Time zone", profile.time_zone || "from their number"],
+    ["Details changed", profile.profile_changed_by ? `by ${profile.profile_changed_by.replace(/^agent:/, "")}, ${when(profile.profile_changed_at)}` : "never"],
   ];
+  fillCustomerForm(c.customer, profile);
+  const past = c.past_conversations || [];
+  $("past-conversations").replaceChildren(...(past.length ? past : [null]).map((p) => {
+    const item = document.createElement("li");
+    if (!p) { item.textContent = "none"; return item; }
+    const link = document.createElement("a");
+    link.href = `#${encodeURIComponent(p.reference)}`;
+    link.textContent = p.reference;
+    item.append(link, ` · ${p.category} · ${p.status.replace(/_/g, " ")} · ${when(p.opened_at)} · CSAT ${p.csat_score ? `${p.csat_score} / 5` : "none"}`);
+    return item;
+  }));
   $("customer-details").replaceChildren(...details.flatMap(([k, v]) => {
     const dt = document.createElement("dt"); dt.textContent = k;
     const dd = document.createElement("dd"); dd.textContent = v;
     return [dt, dd];
   }));
   markSeen(c.reference, c.updated_at);
+}
+
+// The panel's form is filled when another customer opens or their details changed, never while
+// the agent is typing (the conversation is polled every few seconds).
+function fillCustomerForm(number, profile) {
+  const version = `${number} ${profile.profile_changed_at || ""}`;
+  if (state.customerForm === version) return;
+  state.customerForm = version;
+  const language = $("customer-language");
+  if (language.options.length === 1) language.append(...(profile.languages || []).map((code) => new Option(code, code)));
+  $("customer-name").value = profile.name || "";
+  language.value = profile.language_chosen_by ? profile.language : "";
+  $("customer-zone").value = profile.time_zone || "";
 }
 
 function openFromHash() {
@@ -272,6 +299,13 @@ function wire() {
     const note = $("resolution").value.trim();
     act(() => api("POST", `/conversations/${encodeURIComponent(state.open)}/resolve`, note ? { note } : {}),
       () => { $("resolution").value = ""; });
+  });
+  $("customer-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const number = state.customerForm.split(" ")[0];
+    const changes = { name: $("customer-name").value.trim(), language: $("customer-language").value || null,
+      time_zone: $("customer-zone").value.trim() || null };
+    act(() => api("PATCH", `/customers/${encodeURIComponent(number)}`, changes));
   });
   $("reopen").addEventListener("click", () =>
     act(() => api("POST", `/conversations/${encodeURIComponent(state.open)}/reopen`, {})));

@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from pydantic import BaseModel, ConfigDict, Field
 
 from smsdesk import agent_views, templates
-from smsdesk.agent_desk import AgentDesk, InvalidRequest
+from smsdesk.agent_desk import AgentDesk, CustomerChanges, InvalidRequest
 from smsdesk.agents import Actor, NotAllowed, Unidentified, actor_from_claims
 
 
@@ -65,6 +65,15 @@ class AssignRequest(BaseModel):
 class NoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: Annotated[str, Field(description="An internal note: in the thread for agents, never texted.")]
+
+
+class CustomerRequest(BaseModel):
+    """The customer panel's edit: only the fields given change; an empty name or null clears."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str | None, Field(max_length=200, description="How acknowledgements and surveys greet them.")] = None
+    language: Annotated[str | None, Field(max_length=10, description="A supported language code (en, es, fr, ...).")] = None
+    time_zone: Annotated[str | None, Field(max_length=64, description="An IANA zone; wins over the number's.")] = None
 
 
 def actor() -> Actor:
@@ -147,6 +156,16 @@ def record_opt_out(
     # The resolver matches the raw path; API Gateway's own parameter is decoded the same way.
     desk.record_opt_out(unquote(number), actor=actor(), reason=request.reason if request else None)
     return Response(204, None, "")  # no content: no body, no content type
+
+
+@app.patch("/customers/<number>")
+def update_customer(
+    number: Annotated[str, Path(description="E.164, the + encoded as %2B")],
+    request: Annotated[CustomerRequest, Body()],
+) -> Response[dict]:
+    given = {field: getattr(request, field) for field in request.model_fields_set}
+    customer = desk.update_customer(unquote(number), CustomerChanges(**given), actor=actor())
+    return answer(200, agent_views.customer_profile(customer))
 
 
 @app.post("/conversations/<reference>/assign")

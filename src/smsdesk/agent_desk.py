@@ -28,6 +28,8 @@ from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.send_gateway import MAX_SEGMENTS, Outbound, Outcome, Purpose, SendGateway, SendResult
 from smsdesk.sms_segments import count_segments
 from smsdesk.table import Conversation, Customer, Message, conversation_pk, customer_pk
+from smsdesk.templates import LANGUAGES
+from smsdesk.time_zones import is_time_zone
 
 if TYPE_CHECKING:
     from smsdesk.config import BusinessSettings
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 MAX_NOTE_LENGTH = 2000
 MAX_EMAIL_LENGTH = 254
+PAST_SHOWN = 10  # the customer's other conversations the panel lists
+MAX_NAME_LENGTH = 60  # a customer's name as the panel keeps it (the texts shorten it further)
 # The console's views of the queue: which queue, and which of its conversations.
 INBOX_VIEWS = ("open", "urgent", "mine", "unassigned", "resolved")
 INBOX_LIMIT = 100
@@ -58,6 +62,8 @@ class ConversationView:
     conversation: Conversation
     messages: list[Message]
     customer: Customer | None
+    # The customer's other conversations, newest first, for the panel's history (with their CSAT).
+    past: list[Conversation] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +114,10 @@ class AgentDesk:
         conversation, messages = self._repository.conversation_with_messages(reference)
         if conversation is None:
             raise ConversationNotFound(reference)
-        return ConversationView(conversation, messages, self._repository.customer(conversation.customer))
+        customer = self._repository.customer(conversation.customer)
+        others = [r for r in (customer.conversations if customer else None) or [] if r != reference][-PAST_SHOWN:]
+        past = sorted(self._repository.conversations(others), key=lambda c: c.opened_at, reverse=True)
+        return ConversationView(conversation, messages, customer, past)
 
     # ------------------------------------------------------------------ acting
 
@@ -311,6 +320,26 @@ class AgentDesk:
         )
 
 
+    def update_customer(self, number: str, changes: CustomerChanges, *, actor: Actor) -> Customer:
+        """The customer panel's edit: name, language, time zone (each only when given; an empty
+        name or a null clears it). Validated whole before anything is written; recorded with who
+        changed it, on the customer and in their open conversation's thread."""
+        e164 = e164_from_agent(number)
+        customer = self._repository.customer(e164, consistent=True) if e164 else None
+        if customer is None:
+            raise ConversationNotFound(number)
+        actions, said = profile_actions(changes, customer, actor.label)
+        if not actions:
+            return customer
+        now = self._clock.now()
+        actions += [Customer.profile_changed_by.set(actor.label), Customer.profile_changed_at.set(now)]
+        work = UnitOfWork().update("customer", customer, actions)
+        conversation = self._repository.conversation(customer.open_conversation) if customer.open_conversation else None
+        if conversation is not None:
+            work.put_new("activity", activity(conversation, actor.label, f"customer details: {said}", now))
+        self._repository.commit(work)
+        return self._repository.customer(e164, consistent=True) or customer
+
     def clear_possible_opt_out(self, number: str, *, agent: str) -> None:
         """The agent read the text that may have been an opt-out and decided it is not one: texts
         to the number may go again. (Confirming it is :meth:`record_opt_out`.)"""
@@ -365,6 +394,52 @@ class AgentDesk:
             self._repository.commit(work)
         except WriteConflict:
             raise InvalidTransition(f"{reference} changed meanwhile; try again") from None
+
+
+UNCHANGED = "\0unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChanges:
+    """What an agent changes in the customer panel; ``UNCHANGED`` leaves a field as it is."""
+
+    name: str | None = UNCHANGED
+    language: str | None = UNCHANGED
+    time_zone: str | None = UNCHANGED
+
+
+def profile_actions(changes: CustomerChanges, customer: Customer, agent: str) -> tuple[list, str]:
+    """The updates a panel edit makes and how the thread says it (a field given as it already is
+    changes nothing); bad input raises, all or nothing."""
+    actions, said = [], []
+    if changes.name != UNCHANGED:
+        name = redact_card_numbers(" ".join((changes.name or "").split()))
+        if len(name) > MAX_NAME_LENGTH:
+            raise InvalidRequest(f"the name is longer than {MAX_NAME_LENGTH} characters")
+        if any(not ch.isprintable() for ch in name):
+            raise InvalidRequest("the name has characters that cannot be shown")
+        if name != (customer.name or ""):
+            actions.append(Customer.name.set(name) if name else Customer.name.remove())
+            said.append(f"name {name!r}" if name else "name cleared")
+    if changes.language != UNCHANGED:
+        language = (changes.language or "").strip().lower()
+        if language and language not in LANGUAGES:
+            raise InvalidRequest(f"unsupported language {language!r}; one of {', '.join(sorted(LANGUAGES))}")
+        if language and (language != customer.language or not customer.language_chosen_by):
+            # chosen: detection no longer changes it
+            actions += [Customer.language.set(language), Customer.language_chosen_by.set(agent)]
+            said.append(f"language {language}")
+        elif not language and customer.language_chosen_by:  # back to detecting it from their texts
+            actions.append(Customer.language_chosen_by.remove())
+            said.append("language detected from their texts")
+    if changes.time_zone != UNCHANGED:
+        zone = (changes.time_zone or "").strip()
+        if zone and not is_time_zone(zone):
+            raise InvalidRequest(f"{zone!r} is not a time zone: use an IANA name like America/New_York")
+        if zone != (customer.time_zone or ""):
+            actions.append(Customer.time_zone.set(zone) if zone else Customer.time_zone.remove())
+            said.append(f"time zone {zone}" if zone else "time zone from their number")
+    return actions, ", ".join(said)
 
 
 def in_view(conversation: Conversation, view: str, actor: Actor) -> bool:

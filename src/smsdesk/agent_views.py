@@ -14,6 +14,7 @@ from smsdesk.conversations import OPTED_OUT_NOTE
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.send_gateway import SendResult
 from smsdesk.table import Conversation, Customer, Message
+from smsdesk.templates import LANGUAGES
 
 
 def _iso(value) -> str | None:  # noqa: ANN001
@@ -96,6 +97,11 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "customer_name": customer.name if customer else None,
         "consent": customer.consent if customer else None,
         "customer_profile": customer_profile(customer) if customer else None,
+        "past_conversations": [
+            {"reference": p.reference, "status": p.status, "category": p.category, "opened_at": _iso(p.opened_at),
+             "resolved_at": _iso(p.resolved_at), "csat_score": p.csat_score}
+            for p in view.past
+        ],
         "consent_hold": customer.consent_hold if customer else None,
         "language": customer.language if customer else None,
         "agent_note": CRISIS_NOTE if "self_harm" in (c.escalation_reasons or []) else None,
@@ -117,6 +123,12 @@ def customer_profile(customer: Customer) -> dict[str, Any]:
     return {
         "number": customer.number,
         "name": customer.name,
+        "language": customer.language,
+        "language_chosen_by": customer.language_chosen_by,
+        "time_zone": customer.time_zone,  # set by an agent; else quiet hours go by the number
+        "profile_changed_by": customer.profile_changed_by,
+        "profile_changed_at": _iso(customer.profile_changed_at),
+        "languages": sorted(LANGUAGES),  # what the panel offers
         "consent": customer.consent,
         "consent_changed_at": _iso(customer.consent_changed_at),
         "consent_source": customer.consent_source,

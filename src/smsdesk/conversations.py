@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from smsdesk.classification import Classification
 
 REPEAT_WINDOW = timedelta(days=30)
+KEPT_CONVERSATIONS = 50  # the references a customer keeps, for the console's history
 OPTED_OUT_NOTE = "No automatic replies: the customer has opted out of texts."
 REOPEN_WINDOW = timedelta(days=7)  # default: a text later than this after resolution is a new case
 SUMMARY_LENGTH = 160

@@ -37,6 +37,7 @@ from smsdesk.classification import (
 from smsdesk.clock import Clock, from_iso, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
 from smsdesk.conversations import (
+    KEPT_CONVERSATIONS,
     REOPEN_WINDOW,
     REPEAT_WINDOW,
     Status,
@@ -128,8 +129,9 @@ class InboundService:
             is_new_customer = False
 
         classification = self._classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
-        if classification.language and classification.language != customer.language:
-            # Replies go out in the language the customer writes in; an unclear text keeps the last.
+        if classification.language and classification.language != customer.language and not customer.language_chosen_by:
+            # Replies go out in the language the customer writes in; an unclear text keeps the last,
+            # and a language an agent chose for them stays.
             if is_new_customer:
                 customer.language = classification.language
             else:
@@ -354,6 +356,7 @@ class InboundService:
             customer.conversation_count = 1
             customer.last_conversation_opened_at = now
             customer.recent_complaints = [to_iso(now)]
+            customer.conversations = [reference]
         else:
             previous = customer.open_conversation
             work.update(
@@ -365,6 +368,7 @@ class InboundService:
                     Customer.last_conversation_opened_at.set(now),
                     *([Customer.previous_conversation_opened_at.set(last_opened)] if last_opened else []),
                     Customer.recent_complaints.set([*recent, to_iso(now)]),
+                    Customer.conversations.set([*(customer.conversations or [])[-(KEPT_CONVERSATIONS - 1):], reference]),
                 ],
                 Customer.open_conversation == previous if previous else Customer.open_conversation.does_not_exist(),
             )

@@ -152,6 +152,11 @@ class ConversationRepository:
         messages.sort(key=lambda m: (m.created_at, m.key))
         return conversation, messages
 
+    def conversations(self, references: Iterable[str]) -> list[Conversation]:
+        """Several conversations in one round trip (BatchGetItem), in no particular order."""
+        keys = [(conversation_pk(reference), "CONVERSATION") for reference in dict.fromkeys(references)]
+        return list(Conversation.batch_get(keys)) if keys else []
+
     def message(self, pk: str, key: str, *, consistent: bool = True) -> Message | None:
         try:
             return Message.get(pk, f"MESSAGE#{key}", consistent_read=consistent)

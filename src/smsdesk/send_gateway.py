@@ -260,7 +260,7 @@ class SendGateway:
         from smsdesk.time_zones import time_zones_for_number
 
         assert self._proactive is not None
-        return time_zones_for_number(customer.number, customer.from_state, fallback=self._proactive.default_zone)
+        return time_zones_for_number(customer.number, customer.from_state, fallback=self._proactive.default_zone, chosen=customer.time_zone)
 
     def _next_allowed(self, customer: Customer, now: datetime) -> datetime:
         from smsdesk.quiet_hours import next_send_time

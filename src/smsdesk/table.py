@@ -133,6 +133,12 @@ class Customer(TableItem, discriminator="customer"):
     consent_hold = UnicodeAttribute(null=True)
     # The language the customer writes in (detected per text, kept when a text is unclear).
     language = UnicodeAttribute(null=True)
+    # What an agent set in the console's customer panel wins over what smsdesk guessed: a chosen
+    # language is no longer replaced by detection; a chosen IANA zone replaces the number's zones.
+    language_chosen_by = UnicodeAttribute(null=True)
+    time_zone = UnicodeAttribute(null=True)
+    profile_changed_by = UnicodeAttribute(null=True)  # agent:<e-mail> of the last panel edit
+    profile_changed_at = UTCDateTimeAttribute(null=True)
     # Conversations
     open_conversation = UnicodeAttribute(null=True)
     conversation_count = NumberAttribute(default=0)
@@ -142,6 +148,8 @@ class Customer(TableItem, discriminator="customer"):
     previous_conversation_opened_at = UTCDateTimeAttribute(null=True)
     # When their recent complaints opened (ISO instants, the last 30 days): the third is urgent.
     recent_complaints = ListAttribute(of=UnicodeAttribute, default=list)
+    # The references of their conversations, oldest first (the last 50): the panel's history.
+    conversations = ListAttribute(of=UnicodeAttribute, default=list)
     # Proactive messages sent in the last 24 h (ISO instants), for the per-number cap.
     proactive_sent = ListAttribute(of=UnicodeAttribute, default=list)
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from smsdesk.phone_numbers import is_e164
 
@@ -119,13 +119,18 @@ class CustomerZones:
     known: bool
 
 
-def customer_zones(e164: str, from_state: str | None = None, *, fallback: ZoneInfo) -> CustomerZones:
+def customer_zones(
+    e164: str, from_state: str | None = None, *, fallback: ZoneInfo, chosen: str | None = None
+) -> CustomerZones:
     """The zones the customer behind ``e164`` may be in (never empty), and whether that is known.
 
-    Anything unusable (not E.164, an unknown state) falls through to the next source, and
-    finally to the business's zone, ``fallback``, which is not the customer's known zone.
-    This never raises.
+    A zone an agent ``chosen`` for the customer wins over any guess. Anything unusable (not
+    E.164, an unknown state) falls through to the next source, and finally to the business's
+    zone, ``fallback``, which is not the customer's known zone. This never raises.
     """
+    agent_zone = _load((chosen,)) if chosen else ()
+    if agent_zone:
+        return CustomerZones(agent_zone, known=True)
     if isinstance(e164, str) and is_e164(e164):
         zones = _zones_from_number(e164) or _zones_from_state(from_state)
         if zones:
@@ -133,9 +138,16 @@ def customer_zones(e164: str, from_state: str | None = None, *, fallback: ZoneIn
     return CustomerZones((fallback,), known=False)
 
 
-def time_zones_for_number(e164: str, from_state: str | None = None, *, fallback: ZoneInfo) -> tuple[ZoneInfo, ...]:
+def time_zones_for_number(
+    e164: str, from_state: str | None = None, *, fallback: ZoneInfo, chosen: str | None = None
+) -> tuple[ZoneInfo, ...]:
     """The zones the customer behind ``e164`` may be in: never empty, primary zone first."""
-    return customer_zones(e164, from_state, fallback=fallback).zones
+    return customer_zones(e164, from_state, fallback=fallback, chosen=chosen).zones
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA zone name (America/New_York), as an agent may set for a customer."""
+    return name in available_timezones()
 
 
 def _zones_from_number(e164: str) -> tuple[ZoneInfo, ...]:

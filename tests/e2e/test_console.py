@@ -1,7 +1,8 @@
 """The agent console in a real browser (headless Debian Chromium through Selenium), against the
 local stack: sign in, see a texted complaint arrive, open it, reply with a canned response,
 note, assign, resolve; the customer got the reply; a second agent sees the assignment; a
-signed-out request is refused. Screenshots of each page go to docs/console/ (the README shows them).
+signed-out request is refused. Screenshots of each page go to .local/screenshots/ (ignored by git);
+with SMSDESK_SCREENSHOTS=docs they replace the committed ones in docs/console/ (the README shows them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tests.e2e.conftest import MONDAY_10AM_NEW_YORK, RunningStack, start_local_s
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("console")]
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 15  # the console polls every 3 s
 
 
@@ -96,10 +97,16 @@ def queue_entry(driver, reference: str):  # noqa: ANN001, ANN201
     return found[0] if found and found[0].is_displayed() else None
 
 
+def screenshots_folder() -> Path:
+    """docs/console/ only when asked (SMSDESK_SCREENSHOTS=docs), so a test run leaves the tree clean."""
+    return ROOT / "docs" / "console" if os.environ.get("SMSDESK_SCREENSHOTS") == "docs" else ROOT / ".local" / "screenshots"
+
+
 def shoot(driver, name: str) -> None:  # noqa: ANN001
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    folder = screenshots_folder()
+    folder.mkdir(parents=True, exist_ok=True)
     driver.execute_script("window.scrollTo(0, 0)")
-    driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    driver.save_screenshot(str(folder / f"{name}.png"))
 
 
 def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, supervisor, capsys):
@@ -158,6 +165,18 @@ def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, superv
     wait_for(agent, lambda d: "Regular customer; ship express." in d.find_element("id", "thread").text, "the note")
     button(agent, "Assign to me").click()
     wait_for(agent, lambda d: "assigned to agent@smsdesk.local" in d.find_element("id", "c-meta").text, "assigned")
+
+    # The customer panel: the agent learns the customer's name; the panel and thread show it and who set it.
+    assert "not known" in agent.find_element("id", "customer-details").text
+    by_label(agent, "Customer name").send_keys("Karen Lopez")
+    Select(by_label(agent, "Language")).select_by_visible_text("es")
+    button(agent, "Save customer").click()
+    wait_for(agent, lambda d: "Karen Lopez" in d.find_element("id", "customer-details").text, "the name in the panel")
+    panel = agent.find_element("id", "customer-details").text
+    assert "es (chosen)" in panel and "by agent@smsdesk.local" in panel
+    wait_for(agent, lambda d: "customer details: name 'Karen Lopez', language es" in d.find_element("id", "thread").text,
+             "the change in the thread")
+    assert by_label(agent, "Customer name").get_attribute("value") == "Karen Lopez"
     shoot(agent, "conversation")
 
     # A second agent (a supervisor, on a phone) sees the assignment.

@@ -75,6 +75,23 @@ def test_a_los_angeles_customer_is_texted_at_5_30_pm_pacific_when_new_york_is_cl
     assert [m["To"] for m in twilio.sent] == [LOS_ANGELES_CUSTOMER]
 
 
+def test_a_time_zone_an_agent_set_wins_over_the_numbers_for_quiet_hours(
+    repository, gateway, follow_ups, clock, business, twilio
+):
+    from smsdesk.agent_desk import CustomerChanges
+    from smsdesk.agents import Actor
+
+    clock.set(datetime(2026, 11, 25, 1, 30, tzinfo=UTC))  # 17:30 in Los Angeles, 01:30 in London
+    a_customer(clock, LOS_ANGELES_CUSTOMER)
+    desk = AgentDesk(repository, gateway, follow_ups, clock, business)
+    desk.update_customer(LOS_ANGELES_CUSTOMER, CustomerChanges(time_zone="Europe/London"), actor=Actor("ana@acme.example"))
+
+    result = gateway.send(text(Purpose.SATISFACTION_SURVEY, "survey", to=LOS_ANGELES_CUSTOMER))
+    assert result.outcome is Outcome.HELD  # the customer moved to London: it is the middle of their night
+    assert result.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 08:00 in London
+    assert twilio.sent == []
+
+
 # ---------------------------------------------------------------- agent replies: proactive unless just asked
 
 

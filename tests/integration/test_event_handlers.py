@@ -474,3 +474,82 @@ def test_the_openapi_document_has_exactly_the_routes_the_template_gives_the_agen
     document = json.loads(OPENAPI.read_text())
     documented = {(method, path) for path, item in document["paths"].items() for method in item}
     assert documented == in_template
+
+
+def customer_request(body, **kwargs):  # noqa: ANN001, ANN003, ANN201
+    return agent_request("PATCH", f"/customers/{CUSTOMER}", route="/customers/{number}", params={"number": CUSTOMER},
+                         body=body, **kwargs)
+
+
+def test_an_agent_edits_the_customer_panel_and_the_next_acknowledgement_uses_it(
+    complaint, agent_api, repository, text, twilio, clock, acknowledgement, cloud
+):
+    answer = agent_api.http(customer_request({"name": "  Karen   Lopez ", "language": "es", "time_zone": "Europe/Madrid"}))
+
+    assert answer.status == 200
+    profile = answer.json()
+    assert (profile["name"], profile["language"], profile["time_zone"]) == ("Karen Lopez", "es", "Europe/Madrid")
+    assert profile["profile_changed_by"] == "agent:dana@acme.example"
+    _, messages = repository.conversation_with_messages(complaint)
+    assert ("agent:dana@acme.example", "customer details: name 'Karen Lopez', language es, time zone Europe/Madrid") in [
+        (m.author, m.body) for m in messages if m.direction == "activity"
+    ]
+
+    # Bad input is refused in words and changes nothing, not even the valid fields beside it.
+    for body, title in [
+        ({"name": "Kim", "time_zone": "Mars/Olympus"}, "'Mars/Olympus' is not a time zone: use an IANA name like America/New_York"),
+        ({"language": "xx"}, "unsupported language 'xx'"),
+        ({"name": "K" * 61}, "the name is longer than 60 characters"),
+        ({"nickname": "K"}, "nickname: Extra inputs are not permitted"),
+    ]:
+        refused = agent_api.http(customer_request(body))
+        assert (refused.status, refused.content_type) == (400, "application/problem+json")
+        assert refused.json()["title"].startswith(title)
+    assert repository.customer(CUSTOMER).name == "Karen Lopez"
+
+    # A card number typed as a name is never kept.
+    assert "4111" not in agent_api.http(customer_request({"name": "4111 1111 1111 1111"})).json()["name"]
+    agent_api.http(customer_request({"name": "Karen"}))
+
+    # The customer writes in English: the language the agent chose stays; the next complaint's
+    # acknowledgement greets them by name, in Spanish.
+    agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "refunded"}))
+    clock.advance(timedelta(days=20))
+    text("My second order never arrived either, please help", sid=2)
+    assert repository.customer(CUSTOMER).language == "es"
+    second = repository.customer(CUSTOMER).open_conversation
+    [event] = [e for e in cloud.rules.delivered("AcknowledgementFunction") if e["detail"].get("conversation") == second]
+    assert acknowledgement.invoke(event)["outcome"] == "sent"
+    assert bodies_to(twilio)[-1].startswith("Hola Karen, le escribe Acme Outdoor")
+
+
+def test_an_agent_set_time_zone_wins_over_the_numbers(complaint, agent_api, repository):
+    from zoneinfo import ZoneInfo
+
+    from smsdesk.time_zones import customer_zones
+
+    customer = repository.customer(CUSTOMER)
+    guessed = customer_zones(customer.number, customer.from_state, fallback=ZoneInfo("UTC"), chosen=customer.time_zone)
+    assert ZoneInfo("Asia/Tokyo") not in guessed.zones
+    agent_api.http(customer_request({"time_zone": "Asia/Tokyo"}))
+    customer = repository.customer(CUSTOMER)
+    chosen = customer_zones(customer.number, customer.from_state, fallback=ZoneInfo("UTC"), chosen=customer.time_zone)
+    assert (chosen.zones, chosen.known) == ((ZoneInfo("Asia/Tokyo"),), True)
+    agent_api.http(customer_request({"time_zone": None}))  # back to the number's
+    assert repository.customer(CUSTOMER).time_zone is None
+
+
+def test_the_customer_panel_lists_their_past_conversations_with_csat(complaint, agent_api, repository, text, clock):
+    agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "refunded"}))
+    first = repository.conversation(complaint)
+    first.update(actions=[type(first).csat_score.set(4)])  # as the survey's answer records it
+    clock.advance(timedelta(days=20))
+    text("My second order never arrived either, please help", sid=2)
+    second = repository.customer(CUSTOMER).open_conversation
+    assert second != complaint
+
+    view = agent_api.http(conversation_request("GET", second)).json()
+    assert [(p["reference"], p["status"], p["csat_score"]) for p in view["past_conversations"]] == [
+        (complaint, "closed", 4)  # a new complaint 20 days on closes the resolved one for good
+    ]
+    assert agent_api.http(conversation_request("GET", complaint)).json()["past_conversations"][0]["reference"] == second
