@@ -36,6 +36,7 @@ SOURCES = [
     ROOT / "data/classifier/train-en.jsonl",
     ROOT / "data/classifier/train-multi.jsonl",
     ROOT / "data/classifier/own.jsonl",
+    ROOT / "data/classifier/round2.jsonl",
     ROOT / "tests/unit/classification_cases.jsonl",
     ROOT / "tests/unit/shared_corpus_intents_dev.jsonl",
     ROOT / "tests/unit/shared_corpus_intents_more.jsonl",

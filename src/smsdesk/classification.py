@@ -594,7 +594,7 @@ _REPLY_REQUEST = re.compile(r"\b(?:text|call|message|msg|get|write|ring|answer) 
 # an opt-out at OPT_OUT_SURE or above; between OPT_OUT_POSSIBLE and OPT_OUT_SURE a person decides.
 OPT_OUT_SURE = 0.5
 OPT_OUT_POSSIBLE = 0.3
-OPT_OUT_SURE_SHORT = 0.8  # three words or fewer
+OPT_OUT_SURE_SHORT = 0.6  # three words or fewer (decisions 19)
 OPT_IN_SURE = 0.5
 HELP_SURE = 0.5
 ESCALATE_SURE = 0.55

@@ -201,7 +201,9 @@ class FollowUpRunner:
                 purpose=Purpose.SLA_UPDATE,
                 key=sla_update_key(conversation.reopened_count),
                 conversation=reference,
-                compose=lambda customer: templates.sla_update(name=customer.name, reference=reference),
+                compose=lambda customer: templates.sla_update(
+                    name=customer.name, reference=reference, language=templates.language_of(customer.language)
+                ),
             )
         )
         return FollowUpResult(FollowUp.SLA_CHECK, "breached", result)

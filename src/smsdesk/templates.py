@@ -3,21 +3,22 @@
 The house style: professional and warm, plain words, no slang, no emoji, no exclamation marks,
 the business named where the law or clarity asks for it. In English every template fits one GSM-7 segment
 (160 characters) with realistic values and never needs more than two with the longest allowed
-ones (business name 30, contact 40, a long name); ``tests/unit/test_templates.py`` renders each
-with both and counts. Customers who write in Spanish, French, Portuguese, Chinese or Vietnamese
-are answered in their language (the same texts, written for each; their segment counts are
-measured per language in the same test). Values that come from customers (their name) are cleaned to GSM-7 so one
+ones (business name 30, contact 40, a long name, an 8-character reference, a promise with a
+date and a zone); ``tests/unit/test_templates.py`` renders each with both and counts. Customers who
+write in Spanish, French, Portuguese, Chinese or Vietnamese are answered in their language (the
+same texts, written for each, measured the same way; a greeting that would push a text past two
+segments is dropped, see ``_within_two_segments``). Values that come from customers (their name) are cleaned to GSM-7 so one
 accented letter cannot double the cost of the message.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from smsdesk.sms_segments import GSM7_BASIC
+from smsdesk.sms_segments import GSM7_BASIC, count_segments
 
 if TYPE_CHECKING:
     from smsdesk.config import BusinessSettings, InboundSettings
@@ -72,13 +73,31 @@ def acknowledgement(
     language: str = "en",
 ) -> str:
     """The first answer to a new complaint: sorry, the reference, and when a human will reply."""
-    text = _TEXTS[language]["acknowledgement"].format(
-        hello=_hello(name, language), business=business, issue=issue_phrase(category, language),
-        reference=reference, reply_by=reply_by,
-    )
-    if offer_call:
-        text += _TEXTS[language]["offer_call"]
-    return text
+
+    texts = _TEXTS[language]
+
+    def render(key: str, greeted: str | None) -> Callable[[], str]:
+        def text() -> str:
+            said = texts[key].format(
+                hello=_hello(greeted, language), business=business, issue=issue_phrase(category, language),
+                reference=reference, reply_by=reply_by,
+            )
+            return said + texts["offer_call"] if offer_call else said
+
+        return text
+
+    shorter = [render("acknowledgement_short", None)] if "acknowledgement_short" in texts else []
+    return _within_two_segments(render("acknowledgement", name), render("acknowledgement", None), *shorter)
+
+
+def _within_two_segments(*renders: Callable[[], str]) -> str:
+    """The first text that fits two segments, richest first (greeting by name, then without it,
+    then a language's shorter wording): long values in a UCS-2 language (a 20-letter name, a
+    30-letter business, a dated promise) must not make a third segment. The last one otherwise."""
+    for render in renders[:-1]:
+        if count_segments(text := render()).segments <= 2:
+            return text
+    return renders[-1]()
 
 
 def help_reply(*, business: str, contact: str, language: str = "en") -> str:
@@ -130,7 +149,12 @@ def refund_reply(*, open_case: bool, language: str = "en") -> str:
 
 
 def hours_reply(*, business: str, hours: str, language: str = "en") -> str:
-    return _TEXTS[language]["hours"].format(business=business, hours=hours)
+    """The hours; with "answered when we open" unless a long schedule leaves no room for it."""
+    texts = _TEXTS[language]
+    return _within_two_segments(
+        lambda: texts["hours"].format(business=business, hours=hours),
+        lambda: texts["hours_short"].format(business=business, hours=hours),
+    )
 
 
 def status_reply(*, reference: str | None, status: str | None, reply_by: str | None, language: str = "en") -> str:
@@ -154,17 +178,23 @@ def call_requested(*, reference: str | None, language: str = "en") -> str:
 
 
 def satisfaction_survey(*, business: str, name: str | None, reference: str, language: str = "en") -> str:
-    return _TEXTS[language]["survey"].format(hello=_hello(name, language), business=business, reference=reference)
+    survey = _TEXTS[language]["survey"]
+    return _within_two_segments(
+        lambda: survey.format(hello=_hello(name, language), business=business, reference=reference),
+        lambda: survey.format(hello=_hello(None, language), business=business, reference=reference),
+    )
 
 
 def satisfaction_thanks(*, score: int, language: str = "en") -> str:
     return _TEXTS[language]["thanks_low" if score <= 2 else "thanks"]
 
 
-def sla_update(*, name: str | None, reference: str) -> str:
-    return (
-        f"{_hello(name)} we haven't forgotten you. Your case {reference} is taking longer than "
-        "we promised; a member of our team will reply as soon as possible."
+def sla_update(*, name: str | None, reference: str, language: str = "en") -> str:
+    """The promised reply time passed: "we haven't forgotten you"."""
+    sla = _TEXTS[language]["sla"]
+    return _within_two_segments(
+        lambda: sla.format(hello=_hello(name, language), reference=reference),
+        lambda: sla.format(hello=_hello(None, language), reference=reference),
     )
 
 
@@ -197,7 +227,8 @@ _DAYS = {
 _PROMISES = {  # today, tomorrow, a weekday, a date (day/month); {t} is the 24-hour clock
     "es": ("hoy antes de las {t}", "mañana antes de las {t}", "{day} antes de las {t}", "el {d}/{m} antes de las {t}"),
     "fr": ("avant {t} aujourd'hui", "avant {t} demain", "avant {t} {day}", "avant {t} le {d}/{m}"),
-    "pt": ("hoje até as {t}", "amanhã até as {t}", "{day} até as {t}", "até {t} de {d}/{m}"),
+    # Portuguese names tomorrow and the weekdays by date: "amanhã", "terça", "sábado" are UCS-2.
+    "pt": ("hoje até as {t}", "até as {t} de {d}/{m}", "até as {t} de {d}/{m}", "até as {t} de {d}/{m}"),
     "zh": ("在今天{t}前", "在明天{t}前", "在{day}{t}前", "在{m}月{d}日{t}前"),
     "vi": ("trước {t} hôm nay", "trước {t} ngày mai", "trước {t} {day}", "trước {t} ngày {d}/{m}"),
 }
@@ -207,13 +238,14 @@ def promise_in(language: str, local: datetime, days: int) -> str:
     """When a person will reply, in ``language`` (not English: business_hours words that)."""
     clock = f"{local.hour}:{local.minute:02d}" if language != "fr" else f"{local.hour}h{local.minute:02d}"
     today, tomorrow, weekday, date = _PROMISES[language]
+    values = {"t": clock, "d": local.day, "m": local.month, "day": _DAYS[language][local.weekday()]}
     if days == 0:
-        return today.format(t=clock)
+        return today.format(**values)
     if days == 1:
-        return tomorrow.format(t=clock)
+        return tomorrow.format(**values)
     if 1 < days <= 6:
-        return weekday.format(t=clock, day=_DAYS[language][local.weekday()])
-    return date.format(t=clock, d=local.day, m=local.month)
+        return weekday.format(**values)
+    return date.format(**values)
 
 
 # -- the texts, by language -------------------------------------------------------------------
@@ -230,8 +262,8 @@ _CATEGORY_PHRASES_BY_LANGUAGE = {
            "product": "le problème avec votre produit", "service": "votre expérience avec nous",
            "account": "le problème avec votre compte", "default": "le problème signalé"},
     "pt": {"order": "o problema com seu pedido", "delivery": "o problema com sua entrega",
-           "billing": "o problema de cobrança", "product": "o problema com seu produto",
-           "service": "sua experiência conosco", "account": "o problema com sua conta",
+           "billing": "o problema no pagamento", "product": "o problema com seu produto",
+           "service": "o atendimento recebido", "account": "o problema com sua conta",
            "default": "o problema relatado"},
     "zh": {"order": "您的订单出了问题", "delivery": "您的配送出了问题", "billing": "账单出了问题",
            "product": "您的产品出了问题", "service": "给您带来不好的体验", "account": "您的账户出了问题",
@@ -255,6 +287,7 @@ _TEXTS: dict[str, dict] = {
         "refund": DEFAULT_KEYWORD_REPLIES["REFUND"],
         "refund_open": " Your complaint stays open.",
         "hours": "{business} support hours: {hours}. Texts sent outside these hours are answered when we open.",
+        "hours_short": "{business} support hours: {hours}.",
         "status_none": "We have no open case for this number. Text us your question and we will help.",
         "status": "Your case {reference} {words}.",
         "status_words": {"open": "is open", "acknowledged": "is waiting for our team",
@@ -268,6 +301,8 @@ _TEXTS: dict[str, dict] = {
         "How did we do? Reply 1 (poor) to 5 (great).",
         "thanks": "Thank you for your feedback.",
         "thanks_low": "Thank you for telling us. We're sorry we fell short; a member of our team will follow up.",
+        "sla": "{hello} we haven't forgotten you. Your case {reference} is taking longer than we promised; "
+        "a member of our team will reply as soon as possible.",
     },
     "es": {
         "acknowledgement": "{hello} le escribe {business}. Lamentamos {issue}. Su referencia es {reference}. "
@@ -284,6 +319,7 @@ _TEXTS: dict[str, dict] = {
         "Le confirmaremos dentro de 2 jornadas laborables.",
         "refund_open": " Su queja sigue abierta.",
         "hours": "Horario de {business}: {hours}. Los mensajes fuera de horario se responden cuando abrimos.",
+        "hours_short": "Horario de {business}: {hours}.",
         "status_none": "No tenemos casos abiertos para este celular. Si tiene una pregunta, responda a este mensaje "
         "y le ayudaremos.",
         "status": "Su caso {reference} {words}.",
@@ -298,6 +334,8 @@ _TEXTS: dict[str, dict] = {
         "thanks": "Gracias por su respuesta.",
         "thanks_low": "Gracias por su respuesta. Lamentamos no haber estado a la altura; "
         "le contactaremos pronto.",
+        "sla": "{hello} no le hemos olvidado. Su caso {reference} se ha retrasado respecto a lo prometido; "
+        "le responderemos lo antes posible.",
     },
     "fr": {
         "acknowledgement": "{hello} ici {business}. Nous sommes désolés pour {issue}. Votre référence : {reference}. "
@@ -313,6 +351,7 @@ _TEXTS: dict[str, dict] = {
         "Nous confirmerons sous 2 jours ouvrés.",
         "refund_open": " Votre réclamation reste ouverte.",
         "hours": "Horaires de {business} : {hours}. Les messages hors de ces horaires sont traités à l'ouverture.",
+        "hours_short": "Horaires de {business} : {hours}.",
         "status_none": "Nous n'avons aucun dossier ouvert pour ce numéro. Écrivez-nous votre question, "
         "nous vous aiderons.",
         "status": "Votre dossier {reference} {words}.",
@@ -327,6 +366,8 @@ _TEXTS: dict[str, dict] = {
         "thanks": "Merci pour votre avis.",
         "thanks_low": "Merci de nous l'avoir dit. Nous sommes désolés ; un membre de notre équipe "
         "vous recontactera.",
+        "sla": "{hello} nous ne vous oublions pas. Votre dossier {reference} prend plus de temps que prévu ; "
+        "nous vous répondrons dès que possible.",
     },
     "pt": {
         "acknowledgement": "{hello} aqui é {business}. Lamentamos {issue}. Protocolo {reference}. "
@@ -343,11 +384,12 @@ _TEXTS: dict[str, dict] = {
         "Confirmaremos em até 2 dias úteis.",
         "refund_open": " Sua reclamação continua aberta.",
         "hours": "Atendimento {business}: {hours}. Respondemos as mensagens fora do expediente quando abrirmos.",
+        "hours_short": "Atendimento {business}: {hours}.",
         "status_none": "Nenhum caso aberto para este celular. Envie sua pergunta e vamos ajudar.",
         "status": "Seu caso {reference} {words}.",
-        "status_words": {"open": "está aberto", "acknowledged": "aguarda nossa equipe",
+        "status_words": {"open": "segue aberto", "acknowledged": "aguarda nossa equipe",
                          "waiting_on_agent": "aguarda nossa equipe", "waiting_on_customer": "aguarda sua resposta",
-                         "resolved": "foi resolvido", "closed": "está encerrado"},
+                         "resolved": "foi resolvido", "closed": "foi encerrado"},
         "will_reply": " Responderemos {reply_by}.",
         "call": "Obrigado. Nossa equipe vai ligar para este celular{where} durante o expediente.",
         "call_about": " sobre o caso {reference}",
@@ -355,6 +397,8 @@ _TEXTS: dict[str, dict] = {
         "Avalie nosso atendimento: responda de 1 (ruim) a 5 (excelente).",
         "thanks": "Obrigado pela sua resposta.",
         "thanks_low": "Obrigado por nos avisar. Lamentamos; nossa equipe vai entrar em contato.",
+        "sla": "{hello} seguimos com seu caso {reference}, que levou mais tempo que o prometido. "
+        "Responderemos o quanto antes.",
     },
     "zh": {
         "acknowledgement": "{hello}这里是{business}。很抱歉{issue}。您的编号是{reference}，我们将{reply_by}回复您。",
@@ -366,6 +410,7 @@ _TEXTS: dict[str, dict] = {
         "refund": "如需退款，请回复订单号和原因。我们将在2个工作日内确认。",
         "refund_open": "您的投诉仍在处理中。",
         "hours": "{business}客服时间：{hours}。非工作时间的短信将在上班后回复。",
+        "hours_short": "{business}客服时间：{hours}。",
         "status_none": "此号码没有未结案件。请发送您的问题，我们会帮助您。",
         "status": "您的案件{reference}{words}。",
         "status_words": {"open": "处理中", "acknowledged": "正等待我们的团队处理",
@@ -377,20 +422,23 @@ _TEXTS: dict[str, dict] = {
         "survey": "{hello}这里是{business}。您的问题已解决（编号{reference}）。请回复1（差）到5（很好）为我们打分。",
         "thanks": "感谢您的反馈。",
         "thanks_low": "感谢您的反馈。很抱歉让您失望，我们的团队会跟进。",
+        "sla": "{hello}我们没有忘记您。您的案件{reference}处理时间超出了承诺，我们会尽快回复您。",
     },
     "vi": {
         "acknowledgement": "{hello} {business} xin lỗi về {issue}. Mã hồ sơ: {reference}. "
         "Nhân viên sẽ trả lời {reply_by}.",
-        "offer_call": " Trả lời CALL nếu muốn chúng tôi gọi lại.",
+        "acknowledgement_short": "{business} xin lỗi về sự cố. Mã: {reference}. Sẽ trả lời {reply_by}.",
+        "offer_call": " Trả lời CALL để được gọi lại.",
         "help": "{business}: {contact}. Có thể tính phí tin nhắn. Trả lời STOP để hủy.",
-        "opt_out_confirmation": "Đã hủy nhận tin từ {business}. Trả lời START để đăng ký lại.",
+        "opt_out_confirmation": "Đã hủy nhận tin từ {business}. Trả lời START để nhận lại.",
         "opt_in_confirmation": "Bạn đã đăng ký lại tin nhắn từ {business}. Có thể tính phí. "
         "Trả lời HELP để được hỗ trợ, STOP để hủy.",
-        "opt_in_instructions": "Để nhận lại tin nhắn từ {business}, hãy trả lời START.",
-        "refund": "Để hoàn tiền, hãy gửi mã đơn và lý do. Chúng tôi xác nhận trong 2 ngày làm việc.",
-        "refund_open": " Khiếu nại của bạn vẫn đang được xử lý.",
-        "hours": "Giờ hỗ trợ của {business}: {hours}. Tin nhắn ngoài giờ sẽ được trả lời khi chúng tôi mở cửa.",
-        "status_none": "Số này không có hồ sơ nào đang mở. Hãy nhắn câu hỏi, chúng tôi sẽ hỗ trợ.",
+        "opt_in_instructions": "Để nhận lại tin từ {business}, hãy trả lời START.",
+        "refund": "Để hoàn tiền, hãy gửi mã đơn và lý do. Sẽ xác nhận trong 2 ngày làm việc.",
+        "refund_open": " Khiếu nại của bạn vẫn đang mở.",
+        "hours": "Giờ hỗ trợ {business}: {hours}. Tin nhắn ngoài giờ sẽ được trả lời khi mở cửa.",
+        "hours_short": "Giờ hỗ trợ {business}: {hours}.",
+        "status_none": "Số này không có hồ sơ đang mở. Hãy nhắn câu hỏi, chúng tôi sẽ hỗ trợ.",
         "status": "Hồ sơ {reference} {words}.",
         "status_words": {"open": "đang mở", "acknowledged": "đang chờ nhân viên xử lý",
                          "waiting_on_agent": "đang chờ nhân viên xử lý", "waiting_on_customer": "đang chờ bạn trả lời",
@@ -402,6 +450,8 @@ _TEXTS: dict[str, dict] = {
         "Hãy trả lời 1 (kém) đến 5 (rất tốt).",
         "thanks": "Cảm ơn bạn đã đánh giá.",
         "thanks_low": "Cảm ơn bạn. Rất tiếc vì chưa làm tốt; nhân viên sẽ liên hệ lại.",
+        "sla": "{hello} chúng tôi không quên bạn. Hồ sơ {reference} bị chậm hơn dự kiến; "
+        "nhân viên sẽ trả lời sớm nhất có thể.",
     },
 }
 LANGUAGES = frozenset(_TEXTS)

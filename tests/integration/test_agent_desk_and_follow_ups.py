@@ -222,6 +222,18 @@ def test_a_missed_promise_flags_the_conversation_and_tells_the_customer_once(
     assert "we haven't forgotten you" in twilio.sent[-1]["Body"]
 
 
+def test_a_missed_promise_is_told_in_the_language_the_customer_writes_in(
+    inbound, responder, runner, repository, twilio, clock
+):
+    reference = inbound.receive(sms("Mi pedido llegó roto y nadie contesta el teléfono", sid=1)).conversation
+    responder.acknowledge(reference)
+    clock.advance(timedelta(hours=2))
+    for payload in due_schedules(clock):
+        runner.run(payload)
+    body = twilio.sent[-1]["Body"]
+    assert body.startswith("Hola, no le hemos olvidado.") and reference in body
+
+
 def test_a_kept_promise_changes_nothing(inbound, responder, desk, runner, repository, twilio, clock):
     reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
     responder.acknowledge(reference)
