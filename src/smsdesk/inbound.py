@@ -145,13 +145,9 @@ class InboundService:
             if classification.complaint_too:
                 # "Stop texting me and refund my money": opted out, and the complaint is kept.
                 note = "The customer opted out in this text: no automatic replies. The complaint is kept for an agent."
-                if open_conversation is not None:
-                    return self._add_to_conversation(
-                        work, customer, open_conversation, sms, text, classification, now, note=note, opted_out=True
-                    )
-                return self._open(
-                    work, customer, sms, text, classification, now, collisions, is_new_customer, note=note,
-                    opted_out=True,
+                return self._keep_for_agent(
+                    work, customer, open_conversation, sms, text, classification, now, collisions, is_new_customer,
+                    note=note, opted_out=True,
                 )
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
             return self._commit(work, Outcome.OPTED_OUT, customer.open_conversation, result)
@@ -189,13 +185,9 @@ class InboundService:
             else:
                 work.update("customer", customer, hold)
             note = "Possible opt-out: no automatic reply; nothing is sent until an agent confirms the opt-out or clears it."
-            if open_conversation is not None:
-                return self._add_to_conversation(
-                    work, customer, open_conversation, sms, text, classification, now, note=note, possible_opt_out=True
-                )
-            return self._open(
-                work, customer, sms, text, classification, now, collisions, is_new_customer, note=note,
-                possible_opt_out=True,
+            return self._keep_for_agent(
+                work, customer, open_conversation, sms, text, classification, now, collisions, is_new_customer,
+                note=note, possible_opt_out=True,
             )
 
         score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, self._reopen_window) else None
@@ -282,6 +274,34 @@ class InboundService:
         self._store(work, conversation_pk(conversation.reference), sms, text, now, "satisfaction", conversation.reference)
         record_satisfaction(work, customer, conversation, score, now, sms.message_sid)
         return self._commit(work, Outcome.SATISFACTION, conversation.reference, c)
+
+    def _keep_for_agent(
+        self,
+        work: UnitOfWork,
+        customer: Customer,
+        open_conversation: Conversation | None,
+        sms: InboundSms,
+        text: str,
+        c: Classification,
+        now: datetime,
+        collisions: int,
+        is_new_customer: bool,
+        *,
+        note: str,
+        opted_out: bool = False,
+        possible_opt_out: bool = False,
+    ) -> Received:
+        """A text no automatic reply may answer, kept for an agent with its note: added to the open
+        conversation, or opening one."""
+        if open_conversation is not None:
+            return self._add_to_conversation(
+                work, customer, open_conversation, sms, text, c, now,
+                note=note, opted_out=opted_out, possible_opt_out=possible_opt_out,
+            )
+        return self._open(
+            work, customer, sms, text, c, now, collisions, is_new_customer,
+            note=note, opted_out=opted_out, possible_opt_out=possible_opt_out,
+        )
 
     def _add_to_conversation(
         self,
