@@ -39,7 +39,7 @@ PORT ?= 3000
 # with their hashes (src/Makefile installs them with hash checking).
 EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-header --format requirements-txt --quiet
 
-.PHONY: help install browser test local bench mutate lint requirements build deploy validate clean check-python train train-dev evaluate
+.PHONY: help install browser test local bench mutate lint fmt requirements build deploy validate clean check-python train train-dev evaluate
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -74,6 +74,10 @@ test: install $(CHROMIUM) ## run the whole test suite (browser tests included), 
 	$(UV) run cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 	$(CHECKOV)
+
+fmt: install ## format the Python code with ruff (and apply ruff's safe lint fixes)
+	$(UV) run ruff format src functions infrastructure tests training benchmarks
+	$(UV) run ruff check --fix --quiet src functions infrastructure tests training benchmarks || true
 
 local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS account, no Docker; START=<ISO time> sets its clock)
 	$(UV) run python -m smsdesk_local --port $(PORT) $(if $(START),--start $(START))

@@ -31,12 +31,24 @@ def arguments(argv: list[str]) -> tuple[list[str], Options]:
         "--rounds", type=int, default=defaults.cold_start_rounds, help="cold start: processes per function"
     )
     parser.add_argument("--messages", type=int, default=defaults.warm_messages, help="warm webhook: measured messages")
-    parser.add_argument("--burst", type=int, default=defaults.burst_complaints, metavar="N",
-                        help="burst: complaints, from N different numbers")
-    parser.add_argument("--from-source", action="store_true",
-                        help="cold start as a layer without .pyc would be: every module compiled from source")
-    parser.add_argument("--build", choices=["auto", "always", "never"], default=defaults.build,
-                        help="package size: run `make build` when stale (auto), always, or never")
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=defaults.burst_complaints,
+        metavar="N",
+        help="burst: complaints, from N different numbers",
+    )
+    parser.add_argument(
+        "--from-source",
+        action="store_true",
+        help="cold start as a layer without .pyc would be: every module compiled from source",
+    )
+    parser.add_argument(
+        "--build",
+        choices=["auto", "always", "never"],
+        default=defaults.build,
+        help="package size: run `make build` when stale (auto), always, or never",
+    )
     parsed = parser.parse_args(argv)
     if unknown := [name for name in parsed.names if name not in BENCHMARKS]:
         parser.error(f"no benchmark named {', '.join(unknown)} (there are: {', '.join(BENCHMARKS)})")
@@ -62,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         try:
             outcome = run_in_a_fresh_process(name, options)
-        except Exception as error:  # noqa: BLE001 — one benchmark failing must not hide the others
+        except Exception as error:
             traceback.print_exc(file=sys.stderr)
             errors[name] = f"{type(error).__name__}: {error}"
             rows.append(Row(module.TITLE, "(could not run)", "error", ok=False, note=errors[name].splitlines()[0]))

@@ -61,7 +61,7 @@ def _send_all(texting: Texting, senders: list[str]) -> tuple[Counter[int], float
     return statuses, first, time.perf_counter()
 
 
-def _table_items(stack: Any) -> list[dict[str, Any]]:  # noqa: ANN401
+def _table_items(stack: Any) -> list[dict[str, Any]]:
     """The conversations and messages in the table, read with the stand-in's unmetered client."""
     dynamodb = stack.cloud.client("dynamodb")
     table = stack.cloud.physical("ConversationTable", None)
@@ -125,7 +125,7 @@ def check(senders: list[str], items: list[dict[str, Any]], texts: list[dict[str,
     }
 
 
-def _invocations(stack: Any) -> dict[str, tuple[int, float]]:  # noqa: ANN401
+def _invocations(stack: Any) -> dict[str, tuple[int, float]]:
     return {f.logical_id: (f.invocations, f.billed_ms) for f in stack.functions.values()}
 
 
@@ -181,16 +181,24 @@ def run(options: Options) -> Outcome:
     unrecorded = outcome["acknowledged"] - outcome["acknowledgements_delivered"]
     holds = not (outcome["lost"] or outcome["duplicates"] or outcome["reference_mismatches"] or unrecorded)
     rows = [
-        Row(TITLE, f"{count} complaints, {count} numbers, 1 in {RATE_LIMIT_EVERY} Twilio creates 429",
+        Row(
+            TITLE,
+            f"{count} complaints, {count} numbers, 1 in {RATE_LIMIT_EVERY} Twilio creates 429",
             f"{outcome['lost']} lost, {outcome['duplicates']} duplicates"
             + (f", {unrecorded} statuses lost" if unrecorded else ""),
-            target="0 lost, 0 duplicates", ok=holds,
+            target="0 lost, 0 duplicates",
+            ok=holds,
             note=f"{outcome['stored']} stored, {outcome['acknowledged']} acknowledged "
             f"({outcome['acknowledgements_delivered']} recorded delivered), "
-            f"{rate_limited} 429s, {webhook_retries} webhook retries, {dead} dead letters"),
-        Row(TITLE, "throughput", f"{per_second:.1f} complaints/s",
+            f"{rate_limited} 429s, {webhook_retries} webhook retries, {dead} dead letters",
+        ),
+        Row(
+            TITLE,
+            "throughput",
+            f"{per_second:.1f} complaints/s",
             note=f"first POST to settled {total_seconds:.0f} s: POSTs accepted in {posts_seconds:.0f} s "
-            f"({count / posts_seconds:.0f}/s), settled {total_seconds - posts_seconds:.0f} s later"),
+            f"({count / posts_seconds:.0f}/s), settled {total_seconds - posts_seconds:.0f} s later",
+        ),
     ]
     details = {
         "senders": SENDERS,

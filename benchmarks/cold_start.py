@@ -148,7 +148,7 @@ def _run(subject: _Subject, cache: Path, *, guard: bool = False, write: bool = F
     """One fresh process importing the subject: the import's wall and CPU ms (measured inside)
     and the whole process's wall ms."""
     started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 — our own interpreter, our own code
+    done = subprocess.run(
         [sys.executable, "-c", subject.code(guard=guard)],
         env=_child_env(subject, cache, write=write),
         cwd=subject.folder,
@@ -185,7 +185,7 @@ _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)\s*$")
 
 def _import_costs(subject: _Subject, cache: Path) -> dict[str, int]:
     """Self time (µs) of every module the subject imports, from ``python -X importtime``."""
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", subject.code()],
         env=_child_env(subject, cache, write=False),
         cwd=subject.folder,
@@ -317,8 +317,10 @@ def run(options: Options) -> Outcome:
                 f"the machine was busy (load {load:.1f} on {os.cpu_count()} CPUs when this started): the medians are "
                 "noisy; min_ratio and cpu_ratio (in the note column and the JSON) move less"
             )
-        mode = "as deployed: every module precompiled (src/Makefile)" if options.bytecode else (
-            "--from-source: only the standard library precompiled, the layer compiled from source"
+        mode = (
+            "as deployed: every module precompiled (src/Makefile)"
+            if options.bytecode
+            else ("--from-source: only the standard library precompiled, the layer compiled from source")
         )
         return Outcome(
             results={"cold_start": results},

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -35,7 +34,6 @@ import uuid
 from collections import defaultdict
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 from benchmarks import stack
 from benchmarks.cold_start import _LAYER_ONLY, _not_in_the_layer
@@ -103,15 +101,11 @@ dynamodb.transact_write_items(TransactItems=[
 
 
 def _code(folder: Path, body: str, payload: Path, blocked: set[str]) -> str:
-    return _CHILD.format(
-        layer=_LAYER_ONLY.format(blocked=blocked), folder=str(folder), payload=str(payload), body=body
-    )
+    return _CHILD.format(layer=_LAYER_ONLY.format(blocked=blocked), folder=str(folder), payload=str(payload), body=body)
 
 
 def _run(code: str, env: dict[str, str], cwd: Path) -> float:
-    done = subprocess.run(  # noqa: S603 — our own interpreter, our own code
-        [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"a cold webhook sample failed: {done.stderr.strip().splitlines()[-1:]}")
     return float(ast.literal_eval(done.stderr.strip().splitlines()[-1]))
@@ -137,7 +131,9 @@ def run(options: Options) -> Outcome:
             handler_env = function.environment(**lambda_env)
             floor_env = stack.base_environment(**lambda_env)
             peer_env = stack.base_environment(
-                **lambda_env, POWERTOOLS_SERVICE_NAME="peer", POWERTOOLS_METRICS_NAMESPACE="peer",
+                **lambda_env,
+                POWERTOOLS_SERVICE_NAME="peer",
+                POWERTOOLS_METRICS_NAMESPACE="peer",
                 AWS_LAMBDA_FUNCTION_NAME="peer",
             )
             table = handler_env["TABLE_NAME"]
@@ -153,13 +149,17 @@ def run(options: Options) -> Outcome:
             payload = scratch / "payload.json"
 
             def sample(name: str, *, timed: bool = True) -> None:
-                trace = f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+                trace = (
+                    f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+                )
                 if name == "floor":
                     number, items = floor.prepare()
                     key = {"pk": {"S": f"CUSTOMER#{number}"}, "sk": {"S": "PROFILE"}}
-                    payload.write_text(json.dumps(
-                        {"secret_id": handler_env["TWILIO_SECRET_ID"], "table": table, "key": key, "items": items}
-                    ))
+                    payload.write_text(
+                        json.dumps(
+                            {"secret_id": handler_env["TWILIO_SECRET_ID"], "table": table, "key": key, "items": items}
+                        )
+                    )
                     code, env, cwd = _code(scratch, _FLOOR, payload, layer_blocked), floor_env, scratch
                 else:
                     payload.write_text(json.dumps({"event": complaints.next()[0]}))
@@ -182,7 +182,9 @@ def run(options: Options) -> Outcome:
             for name in ("floor", "smsdesk", "peer"):  # untimed: writes the bytecode cache
                 sample(name, timed=False)
             for round_number in range(options.cold_start_rounds):
-                print(f"  cold webhook: round {round_number + 1}/{options.cold_start_rounds}", file=sys.stderr, flush=True)
+                print(
+                    f"  cold webhook: round {round_number + 1}/{options.cold_start_rounds}", file=sys.stderr, flush=True
+                )
                 for name in ("floor", "smsdesk", "peer"):
                     sample(name)
     finally:

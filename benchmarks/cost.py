@@ -35,7 +35,7 @@ ANALYTICS_TARGET_USD_PER_10K = 0.10  # what the analytics may add (issue 12)
 MONDAY_10AM_NEW_YORK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
-def _lifecycle(stack: Any, texting: Texting, numbers: list[str]) -> None:  # noqa: ANN401
+def _lifecycle(stack: Any, texting: Texting, numbers: list[str]) -> None:
     for number in numbers:
         texting.text(number, "My order arrived broken and the box was soaked")
     stack.settle()
@@ -49,7 +49,7 @@ def _lifecycle(stack: Any, texting: Texting, numbers: list[str]) -> None:  # noq
     stack.advance("3d")  # whatever else was scheduled has run
 
 
-def _snapshot(stack: Any) -> dict[str, Any]:  # noqa: ANN401
+def _snapshot(stack: Any) -> dict[str, Any]:
     return {
         "invocations": {f.logical_id: f.invocations for f in stack.functions.values()},
         "durations_ms": {f.logical_id: f.durations_ms for f in stack.functions.values()},
@@ -94,8 +94,11 @@ def run(options: Options) -> Outcome:
     # The analytics' share, inside the figures above: its function, and its own DynamoDB units
     # (items keyed ANALYTICS#, metered apart); it reads the stream (free) and sends no event.
     analytics_usd = (
-        (prices.lambda_cost(invocations[ANALYTICS], typical_ms[ANALYTICS], after["memory"][ANALYTICS])
-         if invocations.get(ANALYTICS) else 0.0)
+        (
+            prices.lambda_cost(invocations[ANALYTICS], typical_ms[ANALYTICS], after["memory"][ANALYTICS])
+            if invocations.get(ANALYTICS)
+            else 0.0
+        )
         + units["analytics_dynamodb_write_units"] * prices.DYNAMODB_WRITE_REQUEST_UNITS.per_unit
         + units["analytics_dynamodb_read_units"] * prices.DYNAMODB_READ_REQUEST_UNITS.per_unit
     )
@@ -108,20 +111,42 @@ def run(options: Options) -> Outcome:
         "analytics_usd_per_10k_complaints": round(analytics_per_10k, 4),
     }
     rows = [
-        Row(TITLE, "AWS API requests", f"{aws_requests:.1f} per complaint",
-            note=", ".join(f"{op} {c / n:.1f}" for (_, op), c in requests.most_common(6))),
-        Row(TITLE, "platform", f"{api_requests / n:.1f} API req, {sum(invocations.values()) / n:.1f} invocations",
-            note=f"{schedules / n:.1f} schedules fired, {units['eventbridge_events'] / n:.1f} events"),
-        Row(TITLE, "DynamoDB units", f"{units['dynamodb_write_units'] / n:.1f} WRU, {units['dynamodb_read_units'] / n:.1f} RRU",
-            note="per complaint, from the items' sizes"),
-        Row(TITLE, "USD per 10,000 complaints", f"${total_per_10k:.3f}", target=f"<= ${TARGET_USD_PER_10K:.2f}",
+        Row(
+            TITLE,
+            "AWS API requests",
+            f"{aws_requests:.1f} per complaint",
+            note=", ".join(f"{op} {c / n:.1f}" for (_, op), c in requests.most_common(6)),
+        ),
+        Row(
+            TITLE,
+            "platform",
+            f"{api_requests / n:.1f} API req, {sum(invocations.values()) / n:.1f} invocations",
+            note=f"{schedules / n:.1f} schedules fired, {units['eventbridge_events'] / n:.1f} events",
+        ),
+        Row(
+            TITLE,
+            "DynamoDB units",
+            f"{units['dynamodb_write_units'] / n:.1f} WRU, {units['dynamodb_read_units'] / n:.1f} RRU",
+            note="per complaint, from the items' sizes",
+        ),
+        Row(
+            TITLE,
+            "USD per 10,000 complaints",
+            f"${total_per_10k:.3f}",
+            target=f"<= ${TARGET_USD_PER_10K:.2f}",
             ok=total_per_10k <= TARGET_USD_PER_10K,
-            note=", ".join(f"{k} ${v:.3f}" for k, v in sorted(per_10k.items(), key=lambda kv: -kv[1]))),
-        Row(TITLE, "of which the analytics", f"${analytics_per_10k:.4f}", target=f"<= ${ANALYTICS_TARGET_USD_PER_10K:.2f}",
+            note=", ".join(f"{k} ${v:.3f}" for k, v in sorted(per_10k.items(), key=lambda kv: -kv[1])),
+        ),
+        Row(
+            TITLE,
+            "of which the analytics",
+            f"${analytics_per_10k:.4f}",
+            target=f"<= ${ANALYTICS_TARGET_USD_PER_10K:.2f}",
             ok=analytics_per_10k <= ANALYTICS_TARGET_USD_PER_10K,
             note=f"{invocations.get(ANALYTICS, 0) / n:.2f} invocations, "
-                 f"{units['analytics_dynamodb_write_units'] / n:.2f} WRU, "
-                 f"{units['analytics_dynamodb_read_units'] / n:.2f} RRU per complaint"),
+            f"{units['analytics_dynamodb_write_units'] / n:.2f} WRU, "
+            f"{units['analytics_dynamodb_read_units'] / n:.2f} RRU per complaint",
+        ),
     ]
     details = {
         "complaints": n,
@@ -149,4 +174,3 @@ def run(options: Options) -> Outcome:
         + ", ".join(prices.unconfirmed()),
     ]
     return Outcome(results, rows, details, notes)
-

@@ -19,7 +19,7 @@ from benchmarks.report import Options, Outcome
 def _run(name: str, options: Options, sender: Connection) -> None:
     try:
         sender.send(("ok", importlib.import_module(f"benchmarks.{name}").run(options)))
-    except BaseException as error:  # noqa: BLE001 — reported by the parent, with its traceback
+    except BaseException as error:
         sender.send(("error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}"))
     finally:
         sender.close()

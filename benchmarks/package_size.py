@@ -54,7 +54,7 @@ def _stale() -> bool:
 
 def _build() -> None:
     print("  package size: make build (sam build) ...", file=sys.stderr, flush=True)
-    done = subprocess.run(["make", "build"], cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S607
+    done = subprocess.run(["make", "build"], cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         output = (done.stdout + done.stderr).strip().splitlines()
         raise BuildFailed(f"make build exited {done.returncode}:\n" + "\n".join(output[-15:]))
@@ -84,8 +84,14 @@ def run(options: Options) -> Outcome:
         total_mb = (own + layer) / MB
         results[function.logical_id] = rounded(total_mb, 2)
         rows.append(
-            Row(TITLE, function.logical_id, f"{total_mb:.1f} MB", target=f"<= {LIMIT_MB} MB", ok=total_mb <= LIMIT_MB,
-                note=f"function {own / 1024:.0f} KB + layer {layer / MB:.1f} MB, unzipped")
+            Row(
+                TITLE,
+                function.logical_id,
+                f"{total_mb:.1f} MB",
+                target=f"<= {LIMIT_MB} MB",
+                ok=total_mb <= LIMIT_MB,
+                note=f"function {own / 1024:.0f} KB + layer {layer / MB:.1f} MB, unzipped",
+            )
         )
     return Outcome(
         results={"package_mb": results},

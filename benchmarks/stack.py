@@ -71,7 +71,7 @@ _CloudFormationLoader.add_multi_constructor("!", _tag)
 
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 — a SafeLoader
+    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
 
 
 @dataclass(frozen=True, slots=True)

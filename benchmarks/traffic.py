@@ -68,9 +68,9 @@ class Texting:
         }
         status = 0
         for _ in range(attempts):
-            request = urllib.request.Request(self._url, data=urlencode(params).encode(), headers=headers)  # noqa: S310
+            request = urllib.request.Request(self._url, data=urlencode(params).encode(), headers=headers)
             try:
-                with urllib.request.urlopen(request, timeout=15) as answer:  # noqa: S310 — the local stack
+                with urllib.request.urlopen(request, timeout=15) as answer:
                     return answer.status
             except urllib.error.HTTPError as error:
                 status = error.code

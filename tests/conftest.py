@@ -16,10 +16,10 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-import botocore.loaders  # noqa: E402 — after the environment above
-import botocore.session  # noqa: E402
+import botocore.loaders
+import botocore.session
 
-from tests.support.privacy import pytest_runtest_makereport  # noqa: E402, F401 — the privacy check, on every test
+from tests.support.privacy import pytest_runtest_makereport  # noqa: F401 — the privacy check, on every test
 
 # pynamodb gives each connection its own botocore Session, and every Session parses the service
 # models again; bind_table() (each test, each function's cold start) drops the connections. One

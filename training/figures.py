@@ -110,8 +110,10 @@ def report(rows: list[dict], out: TextIO = sys.stdout) -> Figures:
     print(f"{figures.total} texts", file=out)
     print("intent      n     recall  precision", file=out)
     for intent in INTENTS:
-        print(f"{intent:<10} {figures.count(intent):>4}   {_f(figures.recall(intent))}  "
-              f"{_f(figures.precision(intent))}", file=out)
+        print(
+            f"{intent:<10} {figures.count(intent):>4}   {_f(figures.recall(intent))}  {_f(figures.precision(intent))}",
+            file=out,
+        )
     print("language    n  opt-out (recall)  opt-in  help  complaint", file=out)
     for language in sorted(figures.by_language):
         cells = []
@@ -119,17 +121,32 @@ def report(rows: list[dict], out: TextIO = sys.stdout) -> Figures:
             n = figures.count(intent, language)
             cells.append(f"{figures.by_language[language][(intent, intent)]}/{n}")
         total = sum(figures.by_language[language].values())
-        print(f"{language:<6} {total:>6}  " + "  ".join(f"{c:>8}" for c in cells)
-              + f"   ({_f(figures.recall('opt_out', language))})", file=out)
+        print(
+            f"{language:<6} {total:>6}  "
+            + "  ".join(f"{c:>8}" for c in cells)
+            + f"   ({_f(figures.recall('opt_out', language))})",
+            file=out,
+        )
     print(f"non-English opt-out recall {_f(figures.non_english_opt_out_recall())}", file=out)
     print(f"opt-outs found or held for an agent (possible opt-out) {_f(figures.opt_out_recall_with_held())}", file=out)
-    print(f"escalation recall {_f(figures.escalation_recall)} ({figures.escalated_found}/{figures.escalated}); "
-          f"false escalations per 100 ordinary complaints {_f(figures.false_escalations_per_100)} "
-          f"({figures.false_escalations}/{figures.ordinary})", file=out)
-    print("escalation by reason: " + ", ".join(
-        f"{reason} {c['found']}/{c['found'] + c['missed']}" for reason, c in sorted(figures.reasons.items())), file=out)
-    print(f"possible opt-out: {dict(figures.possible_opt_outs)}; share of complaints "
-          f"{_f(figures.possible_opt_out_share_of_complaints)}", file=out)
+    print(
+        f"escalation recall {_f(figures.escalation_recall)} ({figures.escalated_found}/{figures.escalated}); "
+        f"false escalations per 100 ordinary complaints {_f(figures.false_escalations_per_100)} "
+        f"({figures.false_escalations}/{figures.ordinary})",
+        file=out,
+    )
+    print(
+        "escalation by reason: "
+        + ", ".join(
+            f"{reason} {c['found']}/{c['found'] + c['missed']}" for reason, c in sorted(figures.reasons.items())
+        ),
+        file=out,
+    )
+    print(
+        f"possible opt-out: {dict(figures.possible_opt_outs)}; share of complaints "
+        f"{_f(figures.possible_opt_out_share_of_complaints)}",
+        file=out,
+    )
     if figures.language_known:
         print(f"language detected right {figures.language_right}/{figures.language_known}", file=out)
     return figures

@@ -70,8 +70,14 @@ def load(paths: list[Path]) -> list[dict]:
 def corpus_digest(rows: list[dict]) -> str:
     """Of the labelled texts and the training settings: the shipped file records it, and a test
     checks it against the corpus in the repository (weights trained on another corpus fail)."""
-    settings = {"seed": SEED, "epochs": EPOCHS, "l2": L2, "min_texts": MIN_TEXTS, "prune": PRUNE,
-                "bits": text_model.FEATURE_BITS}
+    settings = {
+        "seed": SEED,
+        "epochs": EPOCHS,
+        "l2": L2,
+        "min_texts": MIN_TEXTS,
+        "prune": PRUNE,
+        "bits": text_model.FEATURE_BITS,
+    }
     payload = json.dumps([settings, rows], sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(payload).hexdigest()
 
@@ -135,7 +141,9 @@ def build(rows: list[dict]) -> dict[str, dict]:
     feats = [{f: v for f, v in fs.items() if seen[f] >= MIN_TEXTS} for fs in feats]
     heads = {}
     intents = ["opt_out", "opt_in", "help", "complaint"]
-    heads["intent"] = train_head([(f, r["intent"]) for f, r in zip(feats, rows) if r["intent"] in intents], intents, SEED)
+    heads["intent"] = train_head(
+        [(f, r["intent"]) for f, r in zip(feats, rows) if r["intent"] in intents], intents, SEED
+    )
     # Hangul, Han, Arabic and Cyrillic are told by their script: the model tells the Latin ones apart.
     latin = [(f, r["language"]) for f, r in zip(feats, rows) if r.get("language") in LATIN_LANGUAGES]
     heads["language"] = train_head(latin, sorted({language for _, language in latin}), SEED + 1)
@@ -176,9 +184,19 @@ def main() -> int:
                 c = classify(row["text"])
                 wrong_escalation = row["intent"] == "complaint" and c.escalate != bool(row.get("escalate"))
                 if str(c.intent) != row["intent"] or wrong_escalation or c.possible_opt_out:
-                    print(json.dumps({"label": row["intent"], "got": str(c.intent), "p": c.confidence,
-                                      "esc": [row.get("reason"), [str(r) for r in c.escalation_reasons]],
-                                      "possible": c.possible_opt_out, "text": row["text"]}, ensure_ascii=False))
+                    print(
+                        json.dumps(
+                            {
+                                "label": row["intent"],
+                                "got": str(c.intent),
+                                "p": c.confidence,
+                                "esc": [row.get("reason"), [str(r) for r in c.escalation_reasons]],
+                                "possible": c.possible_opt_out,
+                                "text": row["text"],
+                            },
+                            ensure_ascii=False,
+                        )
+                    )
         return 0
     data = text_model.encode(build(rows), {"corpus_sha256": corpus_digest(rows), "texts": len(rows)})
     args.output.write_bytes(data)

@@ -13,8 +13,8 @@ from smsdesk.auto_replies import AutoResponder
 from smsdesk.events import EventType
 from smsdesk.follow_ups import ReplyPromises
 from smsdesk.observability import build_logger, build_metrics
-from smsdesk.send_gateway import describe
 from smsdesk.runtime import business_settings, messaging_runtime
+from smsdesk.send_gateway import describe
 
 logger = build_logger()
 metrics = build_metrics()

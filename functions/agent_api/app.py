@@ -21,8 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from smsdesk import agent_views, templates
 from smsdesk.agent_desk import AgentDesk, CustomerChanges, InvalidRequest
 from smsdesk.agents import Actor, NotAllowed, Unidentified, actor_from_claims
-
-
 from smsdesk.analytics import Counting, InvalidPeriod
 from smsdesk.analytics_store import AnalyticsReader
 from smsdesk.errors import ConversationNotFound, InvalidTransition, TransientSendFailure
@@ -71,8 +69,12 @@ class CustomerRequest(BaseModel):
     """The customer panel's edit: only the fields given change; an empty name or null clears."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str | None, Field(max_length=200, description="How acknowledgements and surveys greet them.")] = None
-    language: Annotated[str | None, Field(max_length=10, description="A supported language code (en, es, fr, ...).")] = None
+    name: Annotated[str | None, Field(max_length=200, description="How acknowledgements and surveys greet them.")] = (
+        None
+    )
+    language: Annotated[
+        str | None, Field(max_length=10, description="A supported language code (en, es, fr, ...).")
+    ] = None
     time_zone: Annotated[str | None, Field(max_length=64, description="An IANA zone; wins over the number's.")] = None
 
 
@@ -112,7 +114,9 @@ def list_conversations(
     status: Annotated[str, Query(description="active (default), a status, or unacknowledged")] = "active",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    view: Annotated[str | None, Query(description="the console's views: open, urgent, mine, unassigned, resolved")] = None,
+    view: Annotated[
+        str | None, Query(description="the console's views: open, urgent, mine, unassigned, resolved")
+    ] = None,
     q: Annotated[str | None, Query(description="with view: a reference, number or words to search for")] = None,
 ) -> Response[dict]:
     if view is not None:
@@ -188,7 +192,12 @@ def canned_responses() -> Response[dict]:
     return answer(200, agent_views.canned_responses(templates.CANNED_RESPONSES))
 
 
-First = Annotated[str | None, Query(alias="from", description="The first day, YYYY-MM-DD, in the business's time zone (default: 30 days before to).")]
+First = Annotated[
+    str | None,
+    Query(
+        alias="from", description="The first day, YYYY-MM-DD, in the business's time zone (default: 30 days before to)."
+    ),
+]
 Last = Annotated[str | None, Query(alias="to", description="The last day, YYYY-MM-DD (default: today).")]
 GroupBy = Annotated[Literal["day", "week", "month"], Query(description="How the series is cut (ISO weeks).")]
 

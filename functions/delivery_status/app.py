@@ -49,8 +49,12 @@ def lambda_handler(event, context):
     recorded = recorder.record(callback)
     logger.info(
         "status callback",
-        extra={"sid": callback.message_sid, "status": callback.status, "code": callback.error_code,
-               "outcome": recorded.outcome},
+        extra={
+            "sid": callback.message_sid,
+            "status": callback.status,
+            "code": callback.error_code,
+            "outcome": recorded.outcome,
+        },
     )
     if recorded.outcome is Recorded.UNKNOWN_MESSAGE:
         return http_api.problem(503, "message not known yet; retry")

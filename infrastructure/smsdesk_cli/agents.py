@@ -14,15 +14,22 @@ from typing import Any, TextIO
 AGENTS, SUPERVISORS = "agents", "supervisors"
 
 
-def add_agent(cognito: Any, pool_id: str, email: str, *, supervisor: bool = False,  # noqa: ANN401
-              password: str | None = None) -> None:
+def add_agent(
+    cognito: Any,
+    pool_id: str,
+    email: str,
+    *,
+    supervisor: bool = False,
+    password: str | None = None,
+) -> None:
     """Create the user (the username is the e-mail address) and put them in their groups."""
     email = email.strip().lower()
     if "@" not in email or " " in email:
         raise ValueError(f"{email!r} is not an e-mail address")
     options: dict[str, Any] = {"MessageAction": "SUPPRESS"} if password else {"DesiredDeliveryMediums": ["EMAIL"]}
     cognito.admin_create_user(
-        UserPoolId=pool_id, Username=email,
+        UserPoolId=pool_id,
+        Username=email,
         UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
         **options,
     )
@@ -32,27 +39,31 @@ def add_agent(cognito: Any, pool_id: str, email: str, *, supervisor: bool = Fals
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
 
 
-def list_agents(cognito: Any, pool_id: str) -> list[dict[str, Any]]:  # noqa: ANN401
-    supervisors = {u["Username"] for u in _paged(cognito.list_users_in_group, "Users", UserPoolId=pool_id, GroupName=SUPERVISORS)}
+def list_agents(cognito: Any, pool_id: str) -> list[dict[str, Any]]:
+    supervisors = {
+        u["Username"] for u in _paged(cognito.list_users_in_group, "Users", UserPoolId=pool_id, GroupName=SUPERVISORS)
+    }
     rows = []
     for user in _paged(cognito.list_users, "Users", UserPoolId=pool_id):
-        rows.append({
-            "email": user["Username"],
-            "role": "supervisor" if user["Username"] in supervisors else "agent",
-            "status": user.get("UserStatus", ""),
-            "enabled": user.get("Enabled", True),
-        })
+        rows.append(
+            {
+                "email": user["Username"],
+                "role": "supervisor" if user["Username"] in supervisors else "agent",
+                "status": user.get("UserStatus", ""),
+                "enabled": user.get("Enabled", True),
+            }
+        )
     return sorted(rows, key=lambda row: row["email"])
 
 
-def remove_agent(cognito: Any, pool_id: str, email: str) -> None:  # noqa: ANN401
+def remove_agent(cognito: Any, pool_id: str, email: str) -> None:
     """Sign them out everywhere, then delete them: their past actions keep their name."""
     email = email.strip().lower()
     cognito.admin_user_global_sign_out(UserPoolId=pool_id, Username=email)
     cognito.admin_delete_user(UserPoolId=pool_id, Username=email)
 
 
-def _paged(call: Any, key: str, **kwargs: Any) -> list[dict[str, Any]]:  # noqa: ANN401
+def _paged(call: Any, key: str, **kwargs: Any) -> list[dict[str, Any]]:
     found, token = [], None
     while True:
         page = call(**kwargs, **({"NextToken": token} if token else {}))
@@ -65,8 +76,17 @@ def _paged(call: Any, key: str, **kwargs: Any) -> list[dict[str, Any]]:  # noqa:
 # ---------------------------------------------------------------------- the commands
 
 
-def command(cognito: Any, pool_id: str, action: str, email: str | None, *, supervisor: bool,  # noqa: ANN401
-            local: bool, out: TextIO, err: TextIO) -> int:
+def command(
+    cognito: Any,
+    pool_id: str,
+    action: str,
+    email: str | None,
+    *,
+    supervisor: bool,
+    local: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     from botocore.exceptions import ClientError
 
     try:

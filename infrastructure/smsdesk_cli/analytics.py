@@ -33,7 +33,11 @@ def rebuild(stack: Stack, *, stack_name: str | None, region: str | None, out: Te
         info = stack.local_info()  # the local stack, unless --stack names a deployed one
         table, region = info["table"], info["region"]
         business = info["business"]
-        hours_spec, zone, holidays = business["BusinessHours"], business["BusinessTimeZone"], business.get("Holidays", "")
+        hours_spec, zone, holidays = (
+            business["BusinessHours"],
+            business["BusinessTimeZone"],
+            business.get("Holidays", ""),
+        )
         TableItem.Meta.host = info["aws_endpoint"]
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(name, "local")  # the local stand-in accepts any

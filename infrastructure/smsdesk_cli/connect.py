@@ -36,7 +36,7 @@ def stack_settings(stack_name: str, region: str | None) -> dict[str, str]:
     return settings
 
 
-def twilio_client(secret_name: str, region: str | None) -> Any:  # noqa: ANN401
+def twilio_client(secret_name: str, region: str | None) -> Any:
     from botocore.session import get_session
     from twilio.rest import Client
 

@@ -27,7 +27,7 @@ def console_config(outputs: dict[str, str], region: str) -> dict[str, Any]:
     }
 
 
-def publish(s3: Any, outputs: dict[str, str], region: str, out: TextIO) -> int:  # noqa: ANN401
+def publish(s3: Any, outputs: dict[str, str], region: str, out: TextIO) -> int:
     bucket = outputs["ConsoleBucketName"]
     files = sorted(p for p in CONSOLE.rglob("*") if p.is_file())
     for path in files:
@@ -36,8 +36,13 @@ def publish(s3: Any, outputs: dict[str, str], region: str, out: TextIO) -> int: 
         cache = "no-cache" if kind == "text/html" else "max-age=60"
         s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=kind, CacheControl=cache)
     config = json.dumps(console_config(outputs, region), indent=2).encode()
-    s3.put_object(Bucket=bucket, Key="config.json", Body=config, ContentType="application/json", CacheControl="no-cache")
-    print(f"published {len(files)} files and config.json to s3://{bucket}; the console: {outputs.get('ConsoleUrl', '')}", file=out)
+    s3.put_object(
+        Bucket=bucket, Key="config.json", Body=config, ContentType="application/json", CacheControl="no-cache"
+    )
+    print(
+        f"published {len(files)} files and config.json to s3://{bucket}; the console: {outputs.get('ConsoleUrl', '')}",
+        file=out,
+    )
     return 0
 
 

@@ -59,8 +59,13 @@ def show(stack: Stack, reference: str, *, as_json: bool, out: TextIO, err: TextI
     name = f" ({c['customer_name']})" if c.get("customer_name") else ""
     print(f"{c['reference']}  {c['status']}  {c['priority']}  {c['category']}", file=out)
     print(f"customer   {c['customer']}{name}  consent: {c.get('consent')}", file=out)
-    for label, key in (("opened", "opened_at"), ("reply by", "reply_by"), ("first reply", "first_response_at"),
-                       ("resolved", "resolved_at"), ("closed", "closed_at")):
+    for label, key in (
+        ("opened", "opened_at"),
+        ("reply by", "reply_by"),
+        ("first reply", "first_response_at"),
+        ("resolved", "resolved_at"),
+        ("closed", "closed_at"),
+    ):
         if c.get(key):
             print(f"{label:<10} {c[key]}", file=out)
     if c.get("reopened_count"):
@@ -68,10 +73,19 @@ def show(stack: Stack, reference: str, *, as_json: bool, out: TextIO, err: TextI
     if c.get("sla_breached"):
         print(f"{'SLA':<10} breached (no agent reply by the promised time)", file=out)
     if c.get("possible_opt_out"):
-        print(f"{'consent':<10} POSSIBLE OPT-OUT: nothing is sent until you decide "
-              f"(smsdesk opt-out {c['customer']} / smsdesk not-an-opt-out {c['customer']})", file=out)
-    for label, key in (("escalated", "escalation_reasons"), ("for you", "agent_note"), ("note", "resolution_note"),
-                       ("csat", "csat_score"), ("automatic", "auto_reply_note"), ("language", "language")):
+        print(
+            f"{'consent':<10} POSSIBLE OPT-OUT: nothing is sent until you decide "
+            f"(smsdesk opt-out {c['customer']} / smsdesk not-an-opt-out {c['customer']})",
+            file=out,
+        )
+    for label, key in (
+        ("escalated", "escalation_reasons"),
+        ("for you", "agent_note"),
+        ("note", "resolution_note"),
+        ("csat", "csat_score"),
+        ("automatic", "auto_reply_note"),
+        ("language", "language"),
+    ):
         if c.get(key):
             value = ", ".join(c[key]) if isinstance(c[key], list) else c[key]
             print(f"{label:<10} {value}", file=out)
@@ -96,7 +110,9 @@ def show(stack: Stack, reference: str, *, as_json: bool, out: TextIO, err: TextI
 def reply(stack: Stack, reference: str, text: str, *, out: TextIO, err: TextIO) -> int:
     # One key per command run: if the request is retried, the API sends the text once.
     answer = stack.agent(
-        "POST", f"/conversations/{quote(reference)}/replies", payload={"text": text},
+        "POST",
+        f"/conversations/{quote(reference)}/replies",
+        payload={"text": text},
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
     if answer.status >= 400 and answer.status != 409:

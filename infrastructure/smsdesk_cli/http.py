@@ -48,9 +48,9 @@ def request(
     headers: dict[str, str] | None = None,
     timeout: float = 90.0,
 ) -> Answer:
-    call = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310 — http(s) only
+    call = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(call, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(call, timeout=timeout) as response:
             return Answer(response.status, _parse(response.read(), response.headers.get("Content-Type", "")))
     except urllib.error.HTTPError as error:
         return Answer(error.code, _parse(error.read(), error.headers.get("Content-Type", "")))
@@ -58,7 +58,7 @@ def request(
         raise StackError(f"cannot reach {urlsplit(url).netloc}: {getattr(error, 'reason', error)}") from None
 
 
-def _parse(payload: bytes, content_type: str) -> Any:  # noqa: ANN401
+def _parse(payload: bytes, content_type: str) -> Any:
     if "json" in content_type and payload:
         try:
             return json.loads(payload)
@@ -163,14 +163,21 @@ class Stack:
             client = self.local_info()["machine_client"]
             client_id, secret, url = client["client_id"], client["client_secret"], client["token_url"]
         else:
-            client_id, secret, url = (os.environ.get(k, "") for k in
-                                      ("SMSDESK_CLIENT_ID", "SMSDESK_CLIENT_SECRET", "SMSDESK_TOKEN_URL"))
+            client_id, secret, url = (
+                os.environ.get(k, "") for k in ("SMSDESK_CLIENT_ID", "SMSDESK_CLIENT_SECRET", "SMSDESK_TOKEN_URL")
+            )
             if not (client_id and secret and url):
-                raise StackError("set SMSDESK_CLIENT_ID, SMSDESK_CLIENT_SECRET and SMSDESK_TOKEN_URL "
-                                 "(the stack's AutomationClientId and AutomationTokenUrl; README), or use --user")
+                raise StackError(
+                    "set SMSDESK_CLIENT_ID, SMSDESK_CLIENT_SECRET and SMSDESK_TOKEN_URL "
+                    "(the stack's AutomationClientId and AutomationTokenUrl; README), or use --user"
+                )
         basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-        answer = request("POST", url, body=b"grant_type=client_credentials",
-                         headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"})
+        answer = request(
+            "POST",
+            url,
+            body=b"grant_type=client_credentials",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"},
+        )
         if not answer.ok or not isinstance(answer.body, dict):
             raise StackError(f"the token endpoint refused the machine client: {answer.body}")
         return str(answer.body["access_token"])
@@ -187,16 +194,26 @@ class Stack:
             if not client_id:
                 raise StackError("set SMSDESK_CONSOLE_CLIENT_ID (the stack's ConsoleClientId) to sign in as a person")
         password = os.environ.get("SMSDESK_PASSWORD") or getpass.getpass(f"password for {self.user}: ")
-        payload = {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
-                   "AuthParameters": {"USERNAME": self.user, "PASSWORD": password}}
-        answer = request("POST", endpoint, body=json.dumps(payload).encode(), headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
-        })
+        payload = {
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": client_id,
+            "AuthParameters": {"USERNAME": self.user, "PASSWORD": password},
+        }
+        answer = request(
+            "POST",
+            endpoint,
+            body=json.dumps(payload).encode(),
+            headers={
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+            },
+        )
         result = answer.body.get("AuthenticationResult") if isinstance(answer.body, dict) else None
         if not answer.ok or not result:
             reason = answer.body.get("message") if isinstance(answer.body, dict) else answer.body
-            raise StackError(f"could not sign in as {self.user}: {reason or 'a new password is needed (use the console)'}")
+            raise StackError(
+                f"could not sign in as {self.user}: {reason or 'a new password is needed (use the console)'}"
+            )
         return str(result["AccessToken"])
 
 

@@ -21,12 +21,16 @@ def _parser() -> argparse.ArgumentParser:
         epilog="The local stack runs with `make local`. For a deployed stack pass its AgentApiUrl output as --api.",
     )
     parser.add_argument(
-        "--api", default=os.environ.get("SMSDESK_API", DEFAULT_API),
+        "--api",
+        default=os.environ.get("SMSDESK_API", DEFAULT_API),
         help=f"the stack's API URL (default: $SMSDESK_API or {DEFAULT_API})",
     )
     parser.add_argument("--region", help="the deployed API's region (default: read from its URL)")
-    parser.add_argument("--user", default=os.environ.get("SMSDESK_USER"),
-                        help="act as this agent (e-mail; password from $SMSDESK_PASSWORD or asked), not as a system")
+    parser.add_argument(
+        "--user",
+        default=os.environ.get("SMSDESK_USER"),
+        help="act as this agent (e-mail; password from $SMSDESK_PASSWORD or asked), not as a system",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     text = commands.add_parser("text", help="text the business number as a customer would (local stack)")
@@ -45,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("conversations", help="list conversations: open first, urgent first")
     listing.add_argument(
-        "--status", default="open",
+        "--status",
+        default="open",
         help="open (everything not resolved), resolved, closed, or one status: acknowledged, waiting_on_agent...",
     )
     listing.add_argument("--limit", type=int, default=100)
@@ -74,8 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     agents.add_argument("action", choices=["add", "list", "remove"])
     agents.add_argument("email", nargs="?", help="the agent's e-mail address (their username)")
     agents.add_argument("--supervisor", action="store_true", help="with add: also in the supervisors group")
-    agents.add_argument("--pool-id", default=os.environ.get("SMSDESK_USER_POOL_ID"),
-                        help="a deployed stack's AgentUserPoolId (default: $SMSDESK_USER_POOL_ID; locally found)")
+    agents.add_argument(
+        "--pool-id",
+        default=os.environ.get("SMSDESK_USER_POOL_ID"),
+        help="a deployed stack's AgentUserPoolId (default: $SMSDESK_USER_POOL_ID; locally found)",
+    )
 
     console = commands.add_parser("console", help="publish the console's files to a deployed stack's bucket")
     console.add_argument("action", choices=["publish"])
@@ -144,14 +152,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa: ANN001
+def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:
     from smsdesk_cli import desk, texting
 
     match args.command:
         case "text":
             return texting.text(
-                stack, args.sender, args.body, from_state=args.from_state, media=args.media,
-                wait=not args.no_wait, out=out,
+                stack,
+                args.sender,
+                args.body,
+                from_state=args.from_state,
+                media=args.media,
+                wait=not args.no_wait,
+                out=out,
             )
         case "outbox":
             return texting.outbox(stack, to=args.to, as_json=args.json, limit=args.limit, out=out)
@@ -178,8 +191,16 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa:
             from smsdesk_cli import report
 
             return report.run(
-                stack, since=args.since, first=args.first, last=args.last, group_by=args.group_by,
-                as_json=args.json, csv_file=args.csv, html_file=args.html, out=out, err=err,
+                stack,
+                since=args.since,
+                first=args.first,
+                last=args.last,
+                group_by=args.group_by,
+                as_json=args.json,
+                csv_file=args.csv,
+                html_file=args.html,
+                out=out,
+                err=err,
             )
         case "analytics":
             from smsdesk_cli import analytics
@@ -190,7 +211,7 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa:
     raise AssertionError(args.command)
 
 
-def _agents(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa: ANN001
+def _agents(args: argparse.Namespace, stack: Stack, out, err) -> int:
     import boto3
 
     from smsdesk_cli.agents import command
@@ -199,13 +220,26 @@ def _agents(args: argparse.Namespace, stack: Stack, out, err) -> int:  # noqa: A
         cognito, pool_id = boto3.client("cognito-idp", region_name=args.region), args.pool_id
     elif stack.is_local:
         info = stack.local_info()
-        cognito = boto3.client("cognito-idp", endpoint_url=info["aws_endpoint"], region_name=info["user_pool"]["region"],
-                               aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 — moto's
+        cognito = boto3.client(
+            "cognito-idp",
+            endpoint_url=info["aws_endpoint"],
+            region_name=info["user_pool"]["region"],
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
         pool_id = info["user_pool"]["id"]
     else:
         raise StackError("pass --pool-id (the stack's AgentUserPoolId output)")
-    return command(cognito, pool_id, args.action, args.email, supervisor=args.supervisor, local=stack.is_local and not args.pool_id,
-                   out=out, err=err)
+    return command(
+        cognito,
+        pool_id,
+        args.action,
+        args.email,
+        supervisor=args.supervisor,
+        local=stack.is_local and not args.pool_id,
+        out=out,
+        err=err,
+    )
 
 
 if __name__ == "__main__":

@@ -18,10 +18,30 @@ from typing import Any, TextIO
 from smsdesk_cli.http import Stack, problem
 
 SUMMARY_KEYS = (
-    "from", "to", "complaints", "by_category", "by_weekday_hour", "first_responses", "first_response_minutes",
-    "first_response_minutes_business", "sla_met_share", "sla_met", "sla_missed", "sla_breaches", "resolutions",
-    "resolution_minutes", "resolution_minutes_business", "resolved_share", "reopened", "reopen_rate",
-    "repeat_customers", "csat", "escalations", "opt_outs", "possible_opt_outs", "delivery",
+    "from",
+    "to",
+    "complaints",
+    "by_category",
+    "by_weekday_hour",
+    "first_responses",
+    "first_response_minutes",
+    "first_response_minutes_business",
+    "sla_met_share",
+    "sla_met",
+    "sla_missed",
+    "sla_breaches",
+    "resolutions",
+    "resolution_minutes",
+    "resolution_minutes_business",
+    "resolved_share",
+    "reopened",
+    "reopen_rate",
+    "repeat_customers",
+    "csat",
+    "escalations",
+    "opt_outs",
+    "possible_opt_outs",
+    "delivery",
 )
 _SINCE = re.compile(r"^(?P<n>\d{1,3})(?P<unit>[dw])$")
 
@@ -47,8 +67,17 @@ def period_query(since: str | None, first: str | None, last: str | None, today: 
 
 
 def run(
-    stack: Stack, *, since: str | None, first: str | None, last: str | None, group_by: str, as_json: bool,
-    csv_file: str | None, html_file: str | None, out: TextIO, err: TextIO,
+    stack: Stack,
+    *,
+    since: str | None,
+    first: str | None,
+    last: str | None,
+    group_by: str,
+    as_json: bool,
+    csv_file: str | None,
+    html_file: str | None,
+    out: TextIO,
+    err: TextIO,
 ) -> int:
     try:
         query = period_query(since, first, last, _today(stack))
@@ -83,7 +112,7 @@ def _today(stack: Stack) -> date:
     """Today as the stack sees it (the local clock travels), in UTC."""
     if stack.is_local:
         return date.fromisoformat(stack.local_info()["clock"][:10])
-    return date.today()  # noqa: DTZ011 — a deployed stack runs on the real clock
+    return date.today()
 
 
 # ---------------------------------------------------------------------- the terminal table
@@ -114,27 +143,45 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     csat, delivery, opt_outs, possible = r["csat"], r["delivery"], r["opt_outs"], r["possible_opt_outs"]
     rows = [
         ("complaints", str(r["complaints"]), _counts(r["by_category"])),
-        ("first response (median / p90)", f"{_minutes(frt['median'])} / {_minutes(frt['p90'])}",
-         f"business time {_minutes(frt_b['median'])} / {_minutes(frt_b['p90'])}; {r['first_responses']} replied"),
-        ("reply-by promise met", _percent(r["sla_met_share"]),
-         f"{r['sla_met']} met, {r['sla_missed']} late; {r['sla_breaches']} breach alerts"),
-        ("resolution (median / p90)", f"{_minutes(res['median'])} / {_minutes(res['p90'])}",
-         f"business time {_minutes(res_b['median'])} / {_minutes(res_b['p90'])}; {r['resolutions']} resolved"),
+        (
+            "first response (median / p90)",
+            f"{_minutes(frt['median'])} / {_minutes(frt['p90'])}",
+            f"business time {_minutes(frt_b['median'])} / {_minutes(frt_b['p90'])}; {r['first_responses']} replied",
+        ),
+        (
+            "reply-by promise met",
+            _percent(r["sla_met_share"]),
+            f"{r['sla_met']} met, {r['sla_missed']} late; {r['sla_breaches']} breach alerts",
+        ),
+        (
+            "resolution (median / p90)",
+            f"{_minutes(res['median'])} / {_minutes(res['p90'])}",
+            f"business time {_minutes(res_b['median'])} / {_minutes(res_b['p90'])}; {r['resolutions']} resolved",
+        ),
         ("resolved (of opened)", _percent(r["resolved_share"]), ""),
         ("reopened", str(r["reopened"]), f"reopen rate {_percent(r['reopen_rate'])}"),
         ("repeat customers", str(r["repeat_customers"]), "2+ complaints in the period"),
-        ("CSAT average", "-" if csat["average"] is None else f"{csat['average']:.2f}",
-         f"{csat['responses']} of {csat['surveys_sent']} surveys answered; "
-         f"satisfied (4-5) {_percent(csat['satisfied_share'])}; "
-         + " ".join(f"{s}:{n}" for s, n in csat["distribution"].items())),
+        (
+            "CSAT average",
+            "-" if csat["average"] is None else f"{csat['average']:.2f}",
+            f"{csat['responses']} of {csat['surveys_sent']} surveys answered; "
+            f"satisfied (4-5) {_percent(csat['satisfied_share'])}; "
+            + " ".join(f"{s}:{n}" for s, n in csat["distribution"].items()),
+        ),
         ("escalations", str(sum(r["escalations"].values())), _counts(r["escalations"])),
         ("opt-outs", str(opt_outs["total"]), _counts(opt_outs["by_reason"])),
-        ("possible opt-outs waiting", str(possible["waiting"]),
-         f"{possible['raised']} raised; agents confirmed {possible['confirmed']}, cleared {possible['cleared']}; "
-         f"{possible['by_customer']} decided by the customer"),
-        ("texts sent", str(delivery["sent"]),
-         f"{delivery['delivered']} delivered, {delivery['failed']} failed, {delivery['held']} held, "
-         f"{delivery['segments']} segments"),
+        (
+            "possible opt-outs waiting",
+            str(possible["waiting"]),
+            f"{possible['raised']} raised; agents confirmed {possible['confirmed']}, cleared {possible['cleared']}; "
+            f"{possible['by_customer']} decided by the customer",
+        ),
+        (
+            "texts sent",
+            str(delivery["sent"]),
+            f"{delivery['delivered']} delivered, {delivery['failed']} failed, {delivery['held']} held, "
+            f"{delivery['segments']} segments",
+        ),
     ]
     return rows
 
@@ -164,7 +211,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
     labels = [row["from"][5:] if row["from"] == row["to"] else f"{row['from'][5:]}..{row['to'][5:]}" for row in series]
     found = []
 
-    def chart(title: str, draw) -> None:  # noqa: ANN001
+    def chart(title: str, draw) -> None:
         figure = Figure(figsize=(7, 3.2), dpi=100, layout="constrained")
         axes = figure.add_subplot()
         draw(axes)
@@ -172,7 +219,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
         axes.spines[["top", "right"]].set_visible(False)
         found.append((title, figure))
 
-    def volume(ax) -> None:  # noqa: ANN001
+    def volume(ax) -> None:
         bottom = [0] * len(series)
         for category in r["by_category"]:  # stacked, largest category first
             heights = [row["by_category"].get(category, 0) for row in series]
@@ -183,33 +230,34 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
         if r["by_category"]:
             ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
 
-    def categories(ax) -> None:  # noqa: ANN001
+    def categories(ax) -> None:
         items = list(r["by_category"].items())
         ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#3b6ea8")
         ax.set_xlabel("complaints")
 
-    def distribution(name: str):  # noqa: ANN202
-        def draw(ax) -> None:  # noqa: ANN001
+    def distribution(name: str):
+        def draw(ax) -> None:
             histogram = r["histograms"][name]
             ax.bar(range(len(histogram)), list(histogram.values()), color="#5a9e6f")
             _label_x(ax, [_minutes(float(k)) for k in histogram])
             ax.set_xlabel("minutes, calendar time (bucket upper bound)")
             ax.set_ylabel("conversations")
+
         return draw
 
-    def csat_trend(ax) -> None:  # noqa: ANN001
+    def csat_trend(ax) -> None:
         points = [(i, row["csat_average"]) for i, row in enumerate(series) if row["csat_average"] is not None]
         ax.plot([i for i, _ in points], [v for _, v in points], marker="o", color="#c0713a")
         ax.set_ylim(1, 5)
         _label_x(ax, labels)
         ax.set_ylabel("average score (1-5)")
 
-    def opt_outs(ax) -> None:  # noqa: ANN001
+    def opt_outs(ax) -> None:
         items = list(r["opt_outs"]["by_reason"].items())
         ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#a84b3b")
         ax.set_xlabel("opt-outs")
 
-    def heatmap(ax) -> None:  # noqa: ANN001
+    def heatmap(ax) -> None:
         grid = r["by_weekday_hour"]
         image = ax.imshow([grid[day] for day in grid], aspect="auto", cmap="Blues")
         ax.set_yticks(range(len(grid)), list(grid))
@@ -227,13 +275,18 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def _label_x(ax, labels: list[str]) -> None:  # noqa: ANN001
+def _label_x(ax, labels: list[str]) -> None:
     step = max(1, len(labels) // 12)
-    ax.set_xticks(range(0, len(labels), step), labels[::step], rotation=45 if len(labels) > 6 else 0,
-                  ha="right" if len(labels) > 6 else "center", fontsize=8)
+    ax.set_xticks(
+        range(0, len(labels), step),
+        labels[::step],
+        rotation=45 if len(labels) > 6 else 0,
+        ha="right" if len(labels) > 6 else "center",
+        fontsize=8,
+    )
 
 
-def _svg(figure: Any) -> str:  # noqa: ANN401
+def _svg(figure: Any) -> str:
     import matplotlib as mpl
 
     buffer = io.StringIO()
@@ -250,7 +303,7 @@ def html_page(r: dict[str, Any]) -> str:
         for name, value, note in summary_rows(r)
     )
     figures = "".join(
-        f'<figure><figcaption>{html.escape(title)}</figcaption>{svg}</figure>' for title, svg in charts(r)
+        f"<figure><figcaption>{html.escape(title)}</figcaption>{svg}</figure>" for title, svg in charts(r)
     )
     title = f"smsdesk report {r['from']} to {r['to']}"
     return f"""<!DOCTYPE html>
@@ -264,4 +317,3 @@ figure{{margin:2rem 0}}figcaption{{font-weight:600}}svg{{max-width:100%;height:a
 {figures}
 </body></html>
 """
-

@@ -47,7 +47,9 @@ def text(stack: Stack, sender: str, body: str, *, from_state: str | None, media:
     if from_state:
         params["FromState"] = from_state
     for index in range(media):
-        params[f"MediaUrl{index}"] = f"https://api.twilio.com/2010-04-01/Accounts/{twilio['account_sid']}/Messages/{sid}/Media/ME{secrets.token_hex(16)}"
+        params[f"MediaUrl{index}"] = (
+            f"https://api.twilio.com/2010-04-01/Accounts/{twilio['account_sid']}/Messages/{sid}/Media/ME{secrets.token_hex(16)}"
+        )
         params[f"MediaContentType{index}"] = "image/jpeg"
     signature = RequestValidator(twilio["auth_token"]).compute_signature(url, params)
     before = {m.sid for m in _client(info).messages.list(to=sender, limit=200)} if wait else set()
@@ -75,9 +77,11 @@ def text(stack: Stack, sender: str, body: str, *, from_state: str | None, media:
 
 
 def outbox(stack: Stack, *, to: str | None, as_json: bool, limit: int, out: TextIO) -> int:
-    messages = _client(stack.local_info()).messages.list(to=to, limit=limit) if to else _client(
-        stack.local_info()
-    ).messages.list(limit=limit)
+    messages = (
+        _client(stack.local_info()).messages.list(to=to, limit=limit)
+        if to
+        else _client(stack.local_info()).messages.list(limit=limit)
+    )
     for message in reversed(messages):  # oldest first
         row = {
             "to": message.to,
@@ -114,7 +118,7 @@ def clock(stack: Stack, advance: str | None, *, out: TextIO) -> int:
     return 0
 
 
-def _client(info: dict[str, Any]) -> Any:  # noqa: ANN401
+def _client(info: dict[str, Any]) -> Any:
     """The real twilio Client, its requests sent to the local stand-in."""
     from twilio.rest import Client
 

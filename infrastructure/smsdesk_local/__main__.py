@@ -23,7 +23,9 @@ def _parameters(text: str) -> dict[str, str]:
     try:
         items = shlex.split(text)
     except ValueError as error:  # an unclosed quote
-        raise argparse.ArgumentTypeError(f"{text!r}: {error} (quote values with spaces: BusinessName='Bike Barn')") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: {error} (quote values with spaces: BusinessName='Bike Barn')"
+        ) from None
     pairs = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -46,7 +48,9 @@ def _start(text: str) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="smsdesk_local", description="Run smsdesk locally: no AWS account, no Docker.")
+    parser = argparse.ArgumentParser(
+        prog="smsdesk_local", description="Run smsdesk locally: no AWS account, no Docker."
+    )
     parser.add_argument("--port", type=int, default=3000, help="the API's port (0: any free port)")
     parser.add_argument("--twilio-port", type=int, default=None, help="the Twilio stand-in's port (default: port+1)")
     parser.add_argument("--start", type=_start, default=None, help="where the local clock starts (ISO-8601)")
@@ -92,22 +96,26 @@ def main(argv: list[str] | None = None) -> int:
     logs = "shown here" if args.logs else f"{FUNCTION_LOG.relative_to(ROOT)} (--logs shows them here)"
     from smsdesk_cli.http import DEFAULT_API
 
-    point = "" if info["api"] == DEFAULT_API else f"\n  export SMSDESK_API={info['api']}   # this stack is not on the default port"
+    point = (
+        ""
+        if info["api"] == DEFAULT_API
+        else f"\n  export SMSDESK_API={info['api']}   # this stack is not on the default port"
+    )
     say(
-        f"""smsdesk is running locally on {info['api']}  (no AWS account, no Docker)
+        f"""smsdesk is running locally on {info["api"]}  (no AWS account, no Docker)
 
-  Twilio webhooks   POST {info['webhooks']['inbound']}
-                    POST {info['webhooks']['status']}
-  Agent console     {web['url']}
-    agent           {web['agent']['email']}  password {web['agent']['password']}
-    supervisor      {web['supervisor']['email']}  password {web['supervisor']['password']}
-  Agent API (JWT)   {', '.join(r for r in info['routes'] if not r.split()[1].startswith('/sms/'))}
-  Twilio stand-in   {twilio['api_base_url']}  (Messages API: create, fetch, list)
-    account SID     {twilio['account_sid']}
-    auth token      {twilio['auth_token']}
-    business number {twilio['number']}
-  AWS (moto)        {info['aws_endpoint']}
-  Local clock       {info['clock']}
+  Twilio webhooks   POST {info["webhooks"]["inbound"]}
+                    POST {info["webhooks"]["status"]}
+  Agent console     {web["url"]}
+    agent           {web["agent"]["email"]}  password {web["agent"]["password"]}
+    supervisor      {web["supervisor"]["email"]}  password {web["supervisor"]["password"]}
+  Agent API (JWT)   {", ".join(r for r in info["routes"] if not r.split()[1].startswith("/sms/"))}
+  Twilio stand-in   {twilio["api_base_url"]}  (Messages API: create, fetch, list)
+    account SID     {twilio["account_sid"]}
+    auth token      {twilio["auth_token"]}
+    business number {twilio["number"]}
+  AWS (moto)        {info["aws_endpoint"]}
+  Local clock       {info["clock"]}
   Function logs     {logs}
 
 Text it from another terminal:{point}

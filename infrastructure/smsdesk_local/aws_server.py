@@ -32,8 +32,8 @@ import sys
 import threading
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_to_bytes
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ class AwsFront:
     """In front of moto: meters what the functions use (the running cost), and validates what
     moto does not (EventBridge Scheduler accepts any ``at()`` text there)."""
 
-    def __init__(self, app: Any) -> None:  # noqa: ANN401
+    def __init__(self, app: Any) -> None:
         self._app = app
         self._lock = threading.Lock()
         self._dynamodb = threading.Lock()  # see smsdesk_local.moto_dynamodb
@@ -58,7 +58,7 @@ class AwsFront:
         # without listing every schedule on every poll.
         self.schedule_changes: queue.SimpleQueue[tuple[str, str, str]] = queue.SimpleQueue()
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:  # noqa: ANN401
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("PATH_INFO", "").startswith("/_smsdesk/"):
             return self._notes(environ, start_response)
         credential = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -73,14 +73,17 @@ class AwsFront:
                 payload = json.dumps({"message": problem}).encode()
                 start_response(
                     "400 Bad Request",
-                    [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ValidationException"),
-                     ("Content-Length", str(len(payload)))],
+                    [
+                        ("Content-Type", "application/json"),
+                        ("x-amzn-ErrorType", "ValidationException"),
+                        ("Content-Length", str(len(payload))),
+                    ],
                 )
                 return [payload]
         request_body = _read_body(environ) if metered and service in {"dynamodb", "events"} else b""
         status: list[str] = []
 
-        def respond(code: str, headers: Any, *args: Any) -> Any:  # noqa: ANN401
+        def respond(code: str, headers: Any, *args: Any) -> Any:
             status.append(code)
             return start_response(code, headers, *args)
 
@@ -107,7 +110,7 @@ class AwsFront:
             self.schedule_changes.put(change)  # after moto holds it: the runner reads it next
         return answer
 
-    def _notes(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:  # noqa: ANN401
+    def _notes(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         """The stack reads what the front noted: usage metered, schedules changed."""
         query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
         if environ["PATH_INFO"] == "/_smsdesk/usage":
@@ -205,7 +208,7 @@ class DynamoDbMeter:
             table = backend.get_table(table_name)
             hash_key, range_key = backend.get_keys_value(table, key_or_item)
             item = table.get_item(hash_key, range_key)
-        except Exception:  # noqa: BLE001 — a malformed request: moto answers it, nothing to meter
+        except Exception:
             return 0
         return item.size() if item is not None else 0
 
@@ -214,7 +217,7 @@ def _is_analytics(key: dict[str, Any]) -> bool:
     return str((key.get("pk") or {}).get("S", "")).startswith("ANALYTICS#")
 
 
-def _stream_records(request_body: bytes, start_response: Any) -> list[bytes]:  # noqa: ANN401
+def _stream_records(request_body: bytes, start_response: Any) -> list[bytes]:
     """DynamoDB Streams' GetRecords, answered from moto's stream as plain JSON.
 
     moto's model-driven serialiser took 5-7 ms a record (a second for a batch, under the lock
@@ -295,8 +298,6 @@ def due_time(expression: str, zone: str | None) -> datetime | None:
     return datetime.fromisoformat(match.group(1)).replace(tzinfo=ZoneInfo(zone or "UTC"))
 
 
-
-
 MAX_CHUNKED_BYTES = 10 * 1024 * 1024  # read (and drop) at most this much of a refused chunked body
 
 
@@ -321,7 +322,7 @@ def refuse_chunked(request: BaseHTTPRequestHandler) -> bool:
     return True
 
 
-def drain_chunked_body(stream: Any, limit: int) -> None:  # noqa: ANN401
+def drain_chunked_body(stream: Any, limit: int) -> None:
     """Read a chunked body to its last chunk and trailers (at most ``limit`` bytes of chunks)."""
     read = 0
     while read <= limit:
@@ -359,13 +360,23 @@ class KeepAliveWsgi(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path, _, query = self.path.partition("?")
         environ = {
-            "REQUEST_METHOD": self.command, "SCRIPT_NAME": "", "QUERY_STRING": query,
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "QUERY_STRING": query,
             "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(length),
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": str(self.server.server_address[1]),
-            "SERVER_PROTOCOL": self.request_version, "REMOTE_ADDR": self.client_address[0],
-            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(length),
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
         }
         for name, value in self.headers.items():
             key = "HTTP_" + name.upper().replace("-", "_")
@@ -374,7 +385,7 @@ class KeepAliveWsgi(BaseHTTPRequestHandler):
         answer: list[Any] = []
         chunks: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:  # noqa: ANN401
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answer[:] = [status, headers]
             return chunks.append
 
@@ -396,9 +407,9 @@ class KeepAliveWsgi(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve  # noqa: N815
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401 — one line per AWS call otherwise
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -46,7 +46,7 @@ class LocalCloud:
     # ------------------------------------------------------------------ the server
 
     def start(self) -> str:
-        self._server = subprocess.Popen(  # noqa: S603 — our own module
+        self._server = subprocess.Popen(
             [sys.executable, "-m", "smsdesk_local.aws_server", "--port", "0"],
             stdin=subprocess.PIPE,  # closed when this process ends: the server then exits too
             stdout=subprocess.PIPE,
@@ -85,11 +85,11 @@ class LocalCloud:
         """("created" | "deleted", group, name) for every schedule change since the last call."""
         return [tuple(change) for change in self._notes("schedule-changes")]
 
-    def _notes(self, what: str) -> Any:  # noqa: ANN401
-        with urllib.request.urlopen(f"{self.endpoint}/_smsdesk/{what}", timeout=30) as answer:  # noqa: S310
+    def _notes(self, what: str) -> Any:
+        with urllib.request.urlopen(f"{self.endpoint}/_smsdesk/{what}", timeout=30) as answer:
             return json.loads(answer.read())
 
-    def client(self, service: str) -> Any:  # noqa: ANN401
+    def client(self, service: str) -> Any:
         """A client for the stand-in's own calls (polling streams and queues, listing schedules),
         signed with their own access key so they are never counted as the functions' requests."""
         if service not in self._clients:
@@ -183,7 +183,7 @@ class LocalCloud:
         for parameter, value in secrets.items():
             self.client("secretsmanager").create_secret(Name=resolver.ref(parameter), SecretString=json.dumps(value))
 
-    def _create_table(self, dynamodb: Any, logical_id: str, props: dict[str, Any]) -> str:  # noqa: ANN401
+    def _create_table(self, dynamodb: Any, logical_id: str, props: dict[str, Any]) -> str:
         name = self.physical(logical_id, None)
         definition: dict[str, Any] = {
             "TableName": name,

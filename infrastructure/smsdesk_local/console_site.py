@@ -28,7 +28,11 @@ class ConsoleSite:
             return 301, {"Location": "/console/"}, b""
         name = path.removeprefix("/console/") or "index.html"
         if name == "config.json":
-            return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(self._config()).encode()
+            return (
+                200,
+                {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                json.dumps(self._config()).encode(),
+            )
         file = (CONSOLE / name).resolve()
         if not file.is_relative_to(CONSOLE.resolve()) or not file.is_file():
             return 404, {"Content-Type": "text/plain"}, b"Not Found"

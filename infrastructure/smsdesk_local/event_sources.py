@@ -65,7 +65,7 @@ class AsyncInvoker:
                 function.invoke(event)
                 self._report(function.logical_id, trigger, "ok", None)
                 return True
-            except Exception as failure:  # noqa: BLE001 — Lambda records any error and retries
+            except Exception as failure:
                 error = failure
                 self._report(function.logical_id, trigger, f"error (attempt {attempt}/{attempts}): {failure!r}", None)
         destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
@@ -83,7 +83,9 @@ class AsyncInvoker:
             "responsePayload": _error_payload(error) if error else None,
         }
         if destination:
-            self._cloud.client("sqs").send_message(QueueUrl=self._cloud.queue_url(destination), MessageBody=json.dumps(record))
+            self._cloud.client("sqs").send_message(
+                QueueUrl=self._cloud.queue_url(destination), MessageBody=json.dumps(record)
+            )
         self._report(function.logical_id, trigger, f"failed; sent to {destination or 'nowhere'}", None)
         return False
 
@@ -91,7 +93,7 @@ class AsyncInvoker:
 # ---------------------------------------------------------------------- DynamoDB stream
 
 
-def matches(pattern: Any, value: Any) -> bool:  # noqa: ANN401
+def matches(pattern: Any, value: Any) -> bool:
     """Lambda event filtering (the subset the template uses: values, prefix, exists, anything-but)."""
     if isinstance(pattern, dict):
         if not isinstance(value, dict):
@@ -111,7 +113,7 @@ def matches(pattern: Any, value: Any) -> bool:  # noqa: ANN401
     return pattern == value
 
 
-def _matches_one(rule: Any, value: Any) -> bool:  # noqa: ANN401
+def _matches_one(rule: Any, value: Any) -> bool:
     if not isinstance(rule, dict):
         return rule == value
     if "prefix" in rule:
@@ -132,9 +134,7 @@ class StreamTrigger:
         self._arn = stream_arn
         self._batch_size = int(mapping.get("BatchSize", 100))
         self._max_retries = int(mapping.get("MaximumRetryAttempts", -1))
-        self._filters = [
-            json.loads(f["Pattern"]) for f in (mapping.get("FilterCriteria") or {}).get("Filters", [])
-        ]
+        self._filters = [json.loads(f["Pattern"]) for f in (mapping.get("FilterCriteria") or {}).get("Filters", [])]
         self._on_failure = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         self._report = report
         self._iterators: dict[str, str | None] = {}
@@ -145,9 +145,12 @@ class StreamTrigger:
         delivered = 0
         for shard in shards:
             shard_id = shard["ShardId"]
-            iterator = self._iterators.get(shard_id) or self._streams.get_shard_iterator(
-                StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
+            iterator = (
+                self._iterators.get(shard_id)
+                or self._streams.get_shard_iterator(
+                    StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            )
             response = self._streams.get_records(ShardIterator=iterator)
             self._iterators[shard_id] = response.get("NextShardIterator") or iterator
             records = [self._lambda_record(r) for r in response["Records"]]
@@ -178,7 +181,7 @@ class StreamTrigger:
                 first = min(int(f["itemIdentifier"]) for f in failures)
                 remaining = [r for r in remaining if int(r["dynamodb"]["SequenceNumber"]) >= first]
                 outcome = f"{len(failures)} reported failures"
-            except Exception as error:  # noqa: BLE001 — the whole batch is retried
+            except Exception as error:
                 outcome = f"error: {error!r}"
             if 0 <= self._max_retries < attempts:
                 self._give_up(remaining, shard_id, attempts)
@@ -356,7 +359,7 @@ class ScheduleRunner:
                 error = None
                 self._report(function.logical_id, f"schedule {name}", "ok", None)
                 break
-            except Exception as failure:  # noqa: BLE001 — Scheduler retries any failure
+            except Exception as failure:
                 error = failure
                 self._report(function.logical_id, f"schedule {name}", f"error (attempt {attempt}): {failure!r}", None)
         if error is not None:

@@ -128,7 +128,7 @@ class LocalFunction:
             spec.loader.exec_module(module)
         self._module, self._entry = module, getattr(module, attribute)
 
-    def invoke(self, event: dict[str, Any]) -> Any:  # noqa: ANN401
+    def invoke(self, event: dict[str, Any]) -> Any:
         if self._entry is None:
             self.load()
         assert self._entry is not None

@@ -48,7 +48,7 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/problem+json")
 # The agent credentials the local stack accepts (printed at start; `smsdesk` uses them locally).
 LOCAL_AGENT_ACCESS_KEY = "AKIALOCALAGENT000000"
-LOCAL_AGENT_SECRET_KEY = "local-agent-secret-key"  # noqa: S105 — a local stand-in, not a secret
+LOCAL_AGENT_SECRET_KEY = "local-agent-secret-key"
 LOCAL_AGENT_ARN = f"arn:aws:iam::{ACCOUNT}:user/local-agent"
 _SIGV4 = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
@@ -107,13 +107,13 @@ class HttpGateway:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
 
-            def log_message(self, *args: Any) -> None:  # noqa: ANN401
+            def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 gateway._serve(self)
 
-            do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
+            do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler, bind_and_activate=False)
         self._server.daemon_threads = True
@@ -185,7 +185,7 @@ class HttpGateway:
         self.requests += 1
         try:
             result = route.function.invoke(event)
-        except Exception as error:  # noqa: BLE001 — API Gateway answers 500 for any function error
+        except Exception as error:
             self._report(route.function.logical_id, route.key, f"500 ({type(error).__name__})", None)
             return _send(request, 500, {"message": "Internal Server Error"})
         status, response_headers, payload = _http_response(result)
@@ -268,7 +268,7 @@ def api_gateway_event(
     return event
 
 
-def _http_response(result: Any) -> tuple[int, dict[str, str], bytes]:  # noqa: ANN401
+def _http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
     """A function's answer, read the way HTTP APIs read payload format 2.0."""
     if isinstance(result, dict) and "statusCode" in result:
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
@@ -357,4 +357,3 @@ def verify_sigv4(method: str, raw_path: str, headers: dict[str, str], body: byte
         key = _hmac(key, part)
     expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, match["signature"]) and match["region"] == REGION
-

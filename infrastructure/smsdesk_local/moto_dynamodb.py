@@ -26,7 +26,7 @@ class _TablesAreNotCopied:
     uncopied (this module does the rollback), anything else is deep-copied as before."""
 
     @staticmethod
-    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:  # noqa: ANN401
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         from moto.dynamodb.models.table import Table
 
         if isinstance(value, Table):
@@ -44,7 +44,7 @@ def install() -> None:
 
     original = DynamoDBBackend.transact_write_items
 
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:  # noqa: ANN401
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         saved = _snapshot(self, transact_items)
         try:
             original(self, transact_items)
@@ -57,7 +57,7 @@ def install() -> None:
     _installed = True
 
 
-def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: ANN401
+def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, Any]:
     items, streams = [], {}
     for entry in transact_items:
         for operation_type, operation in entry.items():
@@ -67,7 +67,7 @@ def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, A
             try:
                 key = operation["Item"] if operation_type == "Put" else operation["Key"]
                 hash_key, range_key = backend.get_keys_value(table, key)
-            except Exception:  # noqa: BLE001, S112 — a malformed operation: moto reports it, nothing to save
+            except Exception:
                 continue
             items.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
             if table.stream_shard is not None:

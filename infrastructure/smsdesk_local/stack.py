@@ -31,8 +31,8 @@ from typing import Any
 
 from smsdesk_local import template as cfn
 from smsdesk_local.cloud import LocalCloud
-from smsdesk_local.event_sources import AsyncInvoker, RuleTrigger, ScheduleRunner, StreamTrigger
 from smsdesk_local.console_site import ConsoleSite
+from smsdesk_local.event_sources import AsyncInvoker, RuleTrigger, ScheduleRunner, StreamTrigger
 from smsdesk_local.functions import LocalFunction
 from smsdesk_local.http_gateway import (
     HttpGateway,
@@ -47,9 +47,9 @@ LOCAL_SUPERVISOR_EMAIL = "supervisor@smsdesk.local"
 
 # The local Twilio account: the stand-in accepts these, the webhooks are signed with the token.
 LOCAL_ACCOUNT_SID = "AC" + "10ca1" + "0" * 27
-LOCAL_AUTH_TOKEN = "local-twilio-auth-token-0000"  # noqa: S105 — a local stand-in, not a secret
+LOCAL_AUTH_TOKEN = "local-twilio-auth-token-0000"
 LOCAL_API_KEY_SID = "SK" + "10ca1" + "0" * 27
-LOCAL_API_KEY_SECRET = "local-twilio-api-key-secret-0000"  # noqa: S105 — a local stand-in, not a secret
+LOCAL_API_KEY_SECRET = "local-twilio-api-key-secret-0000"
 # Parameters the template has no default for, and what differs locally.
 LOCAL_PARAMETERS = {
     "BusinessName": "Acme Outdoor",
@@ -75,7 +75,9 @@ Report = Callable[[str, str, str, float | None], None]
 
 
 class LocalStack:
-    def __init__(self, settings: LocalSettings, report: Report | None = None, say: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, settings: LocalSettings, report: Report | None = None, say: Callable[[str], None] = print
+    ) -> None:
         self.settings = settings
         self.clock = TravelClock(settings.start)
         self.template = cfn.load_template()
@@ -163,8 +165,17 @@ class LocalStack:
 
     def _build_functions(self, resolver: cfn.Resolver) -> None:
         local_environment = {
-            **{k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                          "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION")},
+            **{
+                k: os.environ[k]
+                for k in (
+                    "AWS_ENDPOINT_URL",
+                    "AWS_ACCESS_KEY_ID",
+                    "AWS_SECRET_ACCESS_KEY",
+                    "AWS_SESSION_TOKEN",
+                    "AWS_REGION",
+                    "AWS_DEFAULT_REGION",
+                )
+            },
             "TWILIO_API_BASE_URL": self.twilio.base_url,
         }
         os.environ.update(local_environment)  # what functions read after their cold start, too
@@ -194,7 +205,7 @@ class LocalStack:
         apis = cfn.resources(self.template, "AWS::Serverless::HttpApi")
         routes = []
         for route in cfn.http_routes(self.template):
-            auth = (apis.get(route.api, {}).get("Properties", {}).get("Auth") or {})
+            auth = apis.get(route.api, {}).get("Properties", {}).get("Auth") or {}
             default = auth.get("DefaultAuthorizer")
             jwt = (auth.get("Authorizers") or {}).get(default or "", {})
             authorizer = None
@@ -224,7 +235,11 @@ class LocalStack:
                 environment.load()
             self._rules.append(
                 RuleTrigger(
-                    self.cloud, environments, rule.name, resolver.resolve(rule.bus), resolver.resolve(rule.pattern),
+                    self.cloud,
+                    environments,
+                    rule.name,
+                    resolver.resolve(rule.bus),
+                    resolver.resolve(rule.pattern),
                     invoker,
                 )
             )
@@ -247,7 +262,7 @@ class LocalStack:
             try:
                 with self._pump_lock:
                     delivered = self._pump_once()
-            except Exception as error:  # noqa: BLE001 — keep the stack alive; say what broke
+            except Exception as error:
                 self._say(f"event sources: {error!r}")
                 delivered = 0
             if not delivered:
@@ -372,7 +387,9 @@ class LocalStack:
             "poll_seconds": 3,
         }
 
-    def _cognito_idp(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _cognito_idp(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         """The console's sign-in calls (InitiateAuth...), passed to moto's Cognito unsigned, as a
         browser calls cognito-idp.<region>.amazonaws.com."""
         import urllib.error
@@ -381,10 +398,14 @@ class LocalStack:
         if method != "POST":
             return 405, {"Content-Type": "application/json"}, b'{"message":"Method Not Allowed"}'
         forward = {k: headers[k] for k in ("content-type", "x-amz-target") if k in headers}
-        call = urllib.request.Request(f"{self.cloud.endpoint}/", data=body, method="POST", headers=forward)  # noqa: S310
+        call = urllib.request.Request(f"{self.cloud.endpoint}/", data=body, method="POST", headers=forward)
         try:
-            with urllib.request.urlopen(call, timeout=30) as answer:  # noqa: S310 — the local moto
-                return answer.status, {"Content-Type": answer.headers.get("Content-Type", "application/json")}, answer.read()
+            with urllib.request.urlopen(call, timeout=30) as answer:
+                return (
+                    answer.status,
+                    {"Content-Type": answer.headers.get("Content-Type", "application/json")},
+                    answer.read(),
+                )
         except urllib.error.HTTPError as error:
             return error.code, {"Content-Type": "application/x-amz-json-1.1"}, error.read()
 
@@ -394,7 +415,9 @@ class LocalStack:
 
         if method != "POST":
             return 405, {"Content-Type": "application/json"}, b'{"error":"invalid_request"}'
-        status, answer = self.user_pool.client_credentials(headers.get("authorization", ""), dict(parse_qsl(body.decode())))
+        status, answer = self.user_pool.client_credentials(
+            headers.get("authorization", ""), dict(parse_qsl(body.decode()))
+        )
         return status, {"Content-Type": "application/json"}, json.dumps(answer).encode()
 
     # ------------------------------------------------------------------ what the console shows

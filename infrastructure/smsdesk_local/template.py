@@ -46,7 +46,7 @@ _CloudFormationLoader.add_multi_constructor("!", _construct)
 
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 — a SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=_CloudFormationLoader)
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,14 @@ class Resolver:
             return self.parameters[name]
         return self.physical(name, None)
 
-    def resolve(self, value: Any) -> Any:  # noqa: PLR0911
+    def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict):
             return value
         if len(value) != 1:
             return {k: self.resolve(v) for k, v in value.items()}
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             return self.ref(arg)
         if key == "Fn::GetAtt":
@@ -204,9 +204,7 @@ def event_rules(template: dict[str, Any]) -> list[EventRule]:
 
 def environment(template: dict[str, Any], function: str) -> dict[str, Any]:
     """Globals.Function.Environment merged with the function's own (unresolved)."""
-    merged = dict(
-        (template.get("Globals", {}).get("Function", {}).get("Environment", {}) or {}).get("Variables", {})
-    )
+    merged = dict((template.get("Globals", {}).get("Function", {}).get("Environment", {}) or {}).get("Variables", {}))
     own = functions(template)[function]["Properties"].get("Environment", {}) or {}
     merged.update(own.get("Variables", {}))
     return merged

@@ -99,13 +99,13 @@ class TwilioStandIn:
             protocol_version = "HTTP/1.1"  # keep-alive, as api.twilio.com (the client reuses it)
             disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
 
-            def log_message(self, *args: Any) -> None:  # noqa: ANN401
+            def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 stand_in._serve(self, "GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 stand_in._serve(self, "POST")
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -231,9 +231,7 @@ class TwilioStandIn:
                 "date_updated": format_datetime(now),
                 "date_sent": None,
                 "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-                "subresource_uris": {
-                    "media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"
-                },
+                "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
                 "_created": now,
             }
             self.messages.append(message)
@@ -299,19 +297,19 @@ class TwilioStandIn:
                 with self._lock:
                     self._pending_callbacks -= 1
 
-    def _post_signed(self, url: str, params: dict[str, str], validator: Any) -> None:  # noqa: ANN401
+    def _post_signed(self, url: str, params: dict[str, str], validator: Any) -> None:
         from urllib.parse import urlencode
 
         data = urlencode(params).encode()
         signature = validator.compute_signature(url.split("#", 1)[0], params)
         for attempt in range(4):  # like a status callback URL with #rc=3
-            request = urllib.request.Request(  # noqa: S310 — a local http URL
+            request = urllib.request.Request(
                 url.split("#", 1)[0],
                 data=data,
                 headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
             )
             try:
-                with urllib.request.urlopen(request, timeout=30):  # noqa: S310
+                with urllib.request.urlopen(request, timeout=30):
                     return
             except urllib.error.HTTPError as error:
                 if error.code < 500:
@@ -348,10 +346,15 @@ def _public(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error(code: int, message: str, status: int) -> dict[str, Any]:
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
-def local_client(base_url: str, account_sid: str, auth_token: str) -> Any:  # noqa: ANN401
+def local_client(base_url: str, account_sid: str, auth_token: str) -> Any:
     """A real twilio Client whose requests go to the stand-in."""
     from twilio.rest import Client
 

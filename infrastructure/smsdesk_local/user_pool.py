@@ -31,7 +31,7 @@ from smsdesk_local.template import REGION, Resolver, resources
 
 # The local agent `make local` creates and prints (a password that meets the template's policy).
 LOCAL_AGENT_EMAIL = "agent@smsdesk.local"
-LOCAL_AGENT_PASSWORD = "Local-Agent-2026"  # noqa: S105 — a local stand-in, not a secret
+LOCAL_AGENT_PASSWORD = "Local-Agent-2026"
 TOKEN_LIFETIME_SECONDS = 3600
 
 
@@ -81,7 +81,7 @@ class JwtAuthorizer:
         return {name: _as_api_gateway_passes(value) for name, value in claims.items()}
 
 
-def _as_api_gateway_passes(value: Any) -> str:  # noqa: ANN401
+def _as_api_gateway_passes(value: Any) -> str:
     if isinstance(value, list):
         return "[" + " ".join(str(v) for v in value) + "]"
     if isinstance(value, bool):
@@ -92,7 +92,7 @@ def _as_api_gateway_passes(value: Any) -> str:  # noqa: ANN401
 class LocalUserPool:
     """The template's user pools on moto, with what ``make local`` and the gateway need of them."""
 
-    def __init__(self, cognito: Any, template: dict[str, Any]) -> None:  # noqa: ANN401 — a boto3 client
+    def __init__(self, cognito: Any, template: dict[str, Any]) -> None:
         self._cognito = cognito
         self._template = template
         self.ids: dict[str, str] = {}  # logical id -> pool id / client id
@@ -114,19 +114,32 @@ class LocalUserPool:
         for logical_id, resource in resources(self._template, "AWS::Cognito::UserPoolGroup").items():
             props = resource["Properties"]
             cognito.create_group(
-                UserPoolId=self._pool(props), GroupName=props["GroupName"],
-                Description=props.get("Description", ""), Precedence=int(props.get("Precedence", 0)),
+                UserPoolId=self._pool(props),
+                GroupName=props["GroupName"],
+                Description=props.get("Description", ""),
+                Precedence=int(props.get("Precedence", 0)),
             )
         for resource in resources(self._template, "AWS::Cognito::UserPoolResourceServer").values():
             props = resource["Properties"]
             cognito.create_resource_server(
-                UserPoolId=self._pool(props), Identifier=props["Identifier"], Name=props["Name"],
+                UserPoolId=self._pool(props),
+                Identifier=props["Identifier"],
+                Name=props["Name"],
                 Scopes=props.get("Scopes", []),
             )
         for logical_id, resource in resources(self._template, "AWS::Cognito::UserPoolClient").items():
             props = resource["Properties"]
-            options = {k: props[k] for k in ("ExplicitAuthFlows", "AllowedOAuthFlows", "AllowedOAuthScopes",
-                                             "AllowedOAuthFlowsUserPoolClient", "GenerateSecret") if k in props}
+            options = {
+                k: props[k]
+                for k in (
+                    "ExplicitAuthFlows",
+                    "AllowedOAuthFlows",
+                    "AllowedOAuthScopes",
+                    "AllowedOAuthFlowsUserPoolClient",
+                    "GenerateSecret",
+                )
+                if k in props
+            }
             client = cognito.create_user_pool_client(
                 UserPoolId=self._pool(props), ClientName=props.get("ClientName", logical_id), **options
             )["UserPoolClient"]
@@ -173,8 +186,10 @@ class LocalUserPool:
             client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
         except ValueError:
             client_id, secret = "", ""
-        if scheme.lower() != "basic" or client_id not in self.secrets or not secrets.compare_digest(
-            secret, self.secrets[client_id]
+        if (
+            scheme.lower() != "basic"
+            or client_id not in self.secrets
+            or not secrets.compare_digest(secret, self.secrets[client_id])
         ):
             return 400, {"error": "invalid_client"}
         described = self._cognito.describe_user_pool_client(
@@ -186,9 +201,16 @@ class LocalUserPool:
             return 400, {"error": "invalid_scope"}
         now = int(time.time())
         claims = {
-            "sub": client_id, "token_use": "access", "scope": " ".join(wanted), "auth_time": now,
-            "iss": self.issuer(self.pool_of_client[client_id]), "exp": now + TOKEN_LIFETIME_SECONDS, "iat": now,
-            "version": 2, "jti": str(uuid.uuid4()), "client_id": client_id,
+            "sub": client_id,
+            "token_use": "access",
+            "scope": " ".join(wanted),
+            "auth_time": now,
+            "iss": self.issuer(self.pool_of_client[client_id]),
+            "exp": now + TOKEN_LIFETIME_SECONDS,
+            "iat": now,
+            "version": 2,
+            "jti": str(uuid.uuid4()),
+            "client_id": client_id,
         }
         key = self._private  # one JWK: the private half of the JWKS
         token = jwt.encode(claims, jwt.PyJWK(key).key, algorithm="RS256", headers={"kid": key["kid"]})

@@ -201,12 +201,21 @@ class AgentDesk:
         ]
         actions.append(Conversation.resolution_note.set(note) if note else Conversation.resolution_note.remove())
         work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
-        work.put_new("activity", activity(conversation, author_label(agent), f"resolved: {note}" if note else "resolved", now))
+        work.put_new(
+            "activity", activity(conversation, author_label(agent), f"resolved: {note}" if note else "resolved", now)
+        )
         work.publish(
             DomainEvent(
-                EventType.CONVERSATION_RESOLVED, now, conversation.customer, reference,
-                {"agent": agent, "category": conversation.category,
-                 "opened_at": to_iso(conversation.opened_at), "note": note},
+                EventType.CONVERSATION_RESOLVED,
+                now,
+                conversation.customer,
+                reference,
+                {
+                    "agent": agent,
+                    "category": conversation.category,
+                    "opened_at": to_iso(conversation.opened_at),
+                    "note": note,
+                },
             )
         )
         self._commit_or_conflict(work, reference)
@@ -281,7 +290,8 @@ class AgentDesk:
         actions = [Conversation.updated_at.set(now)]
         actions.append(Conversation.assignee.set(assignee) if assignee else Conversation.assignee.remove())
         condition = (
-            Conversation.assignee.does_not_exist() if conversation.assignee is None
+            Conversation.assignee.does_not_exist()
+            if conversation.assignee is None
             else Conversation.assignee == conversation.assignee
         )
         work = UnitOfWork().update("conversation", conversation, actions, condition)
@@ -318,7 +328,6 @@ class AgentDesk:
             key=lambda c: c.updated_at,
             reverse=True,
         )
-
 
     def update_customer(self, number: str, changes: CustomerChanges, *, actor: Actor) -> Customer:
         """The customer panel's edit: name, language, time zone (each only when given; an empty
@@ -468,10 +477,18 @@ def activity(
     """A thread entry for agents only: an internal note, or who assigned, resolved, reopened."""
     key = f"{kind}-{key or uuid.uuid4().hex}"
     return Message(
-        conversation_pk(conversation.reference), f"MESSAGE#{key}",
-        key=key, direction=kind, customer=conversation.customer, conversation=conversation.reference,
-        body=text, purpose="internal_note" if kind == "note" else "activity", author=author,
-        created_at=at, updated_at=at, status="recorded",
+        conversation_pk(conversation.reference),
+        f"MESSAGE#{key}",
+        key=key,
+        direction=kind,
+        customer=conversation.customer,
+        conversation=conversation.reference,
+        body=text,
+        purpose="internal_note" if kind == "note" else "activity",
+        author=author,
+        created_at=at,
+        updated_at=at,
+        status="recorded",
     )
 
 
@@ -482,10 +499,15 @@ def author_label(agent: str) -> str:
 
 def _agent_replied(conversation: Conversation, agent: str, now: datetime) -> DomainEvent:
     return DomainEvent(
-        EventType.AGENT_REPLIED, now, conversation.customer, conversation.reference,
-        {"agent": agent, "first_response": conversation.first_response_at is None,
-         # for the analytics: first response time, and whether it kept the promise
-         "opened_at": to_iso(conversation.opened_at),
-         "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None},
+        EventType.AGENT_REPLIED,
+        now,
+        conversation.customer,
+        conversation.reference,
+        {
+            "agent": agent,
+            "first_response": conversation.first_response_at is None,
+            # for the analytics: first response time, and whether it kept the promise
+            "opened_at": to_iso(conversation.opened_at),
+            "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None,
+        },
     )
-

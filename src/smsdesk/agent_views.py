@@ -17,7 +17,7 @@ from smsdesk.table import Conversation, Customer, Message
 from smsdesk.templates import LANGUAGES
 
 
-def _iso(value) -> str | None:  # noqa: ANN001
+def _iso(value) -> str | None:
     return to_iso(value) if value is not None else None
 
 
@@ -72,7 +72,7 @@ def message_view(m: Message) -> dict[str, Any]:
     }
 
 
-def _auto_reply_note(c: Conversation, customer) -> str | None:  # noqa: ANN001
+def _auto_reply_note(c: Conversation, customer) -> str | None:
     """Said while it is true: the opted-out note until START; the others (a possible opt-out, a
     call asked for, an agent's decision) as written."""
     if c.auto_reply_note == OPTED_OUT_NOTE:
@@ -98,8 +98,14 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "consent": customer.consent if customer else None,
         "customer_profile": customer_profile(customer) if customer else None,
         "past_conversations": [
-            {"reference": p.reference, "status": p.status, "category": p.category, "opened_at": _iso(p.opened_at),
-             "resolved_at": _iso(p.resolved_at), "csat_score": p.csat_score}
+            {
+                "reference": p.reference,
+                "status": p.status,
+                "category": p.category,
+                "opened_at": _iso(p.opened_at),
+                "resolved_at": _iso(p.resolved_at),
+                "csat_score": p.csat_score,
+            }
             for p in view.past
         ],
         "consent_hold": customer.consent_hold if customer else None,

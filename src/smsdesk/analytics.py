@@ -26,7 +26,14 @@ from smsdesk.events import EventType
 
 # The groups of counters: one item per group and day.
 VOLUME, RESPONSE, RESOLUTION, CSAT, ESCALATIONS, OPT_OUTS, DELIVERY, POSSIBLE_OPT_OUTS = (
-    "volume", "response", "resolution", "csat", "escalations", "opt_outs", "delivery", "possible_opt_outs",
+    "volume",
+    "response",
+    "resolution",
+    "csat",
+    "escalations",
+    "opt_outs",
+    "delivery",
+    "possible_opt_outs",
 )
 GROUPS = (VOLUME, RESPONSE, RESOLUTION, CSAT, ESCALATIONS, OPT_OUTS, DELIVERY, POSSIBLE_OPT_OUTS)
 # Read from the first day on, not only the period's: how many wait at its end is a running sum.
@@ -34,10 +41,18 @@ RUNNING_GROUPS = (POSSIBLE_OPT_OUTS,)
 EPOCH = date(2000, 1, 1)
 # The events that count (the analytics function's stream filter names the same).
 COUNTED_EVENTS = (
-    EventType.COMPLAINT_RECEIVED, EventType.AGENT_REPLIED, EventType.SLA_BREACHED,
-    EventType.CONVERSATION_RESOLVED, EventType.CONVERSATION_REOPENED, EventType.SATISFACTION_RECORDED,
-    EventType.CONVERSATION_ESCALATED, EventType.CONSENT_REVOKED, EventType.MESSAGE_FAILED,
-    EventType.POSSIBLE_OPT_OUT_RAISED, EventType.POSSIBLE_OPT_OUT_CLEARED, EventType.CONSENT_GRANTED,
+    EventType.COMPLAINT_RECEIVED,
+    EventType.AGENT_REPLIED,
+    EventType.SLA_BREACHED,
+    EventType.CONVERSATION_RESOLVED,
+    EventType.CONVERSATION_REOPENED,
+    EventType.SATISFACTION_RECORDED,
+    EventType.CONVERSATION_ESCALATED,
+    EventType.CONSENT_REVOKED,
+    EventType.MESSAGE_FAILED,
+    EventType.POSSIBLE_OPT_OUT_RAISED,
+    EventType.POSSIBLE_OPT_OUT_CLEARED,
+    EventType.CONSENT_GRANTED,
 )
 SURVEY_PURPOSE = "satisfaction_survey"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -81,7 +96,7 @@ class Counting:
 
     # ------------------------------------------------------------------ domain events
 
-    def event(self, detail_type: str, detail: Mapping[str, Any]) -> list[Count]:  # noqa: C901, PLR0911
+    def event(self, detail_type: str, detail: Mapping[str, Any]) -> list[Count]:
         """The counts a domain event adds (none for events the analytics does not count)."""
         at = from_iso(detail["occurred_at"])
         day = self.day(at)
@@ -175,7 +190,10 @@ class Counting:
             return [Count(DELIVERY, self.day(from_iso(image["updated_at"])), "delivered", 1)]
         if image.get("sent_at") and image.get("twilio_sid") and int(image.get("status_rank") or 0) == 1:
             day = self.day(from_iso(image["sent_at"]))  # Twilio took it (the send gateway's record)
-            counts = [Count(DELIVERY, day, "sent", 1), Count(DELIVERY, day, "segments", int(image.get("segments") or 1))]
+            counts = [
+                Count(DELIVERY, day, "sent", 1),
+                Count(DELIVERY, day, "segments", int(image.get("segments") or 1)),
+            ]
             if image.get("purpose") == SURVEY_PURPOSE:
                 counts.append(Count(CSAT, day, "surveys_sent", 1))
             return counts
@@ -299,7 +317,9 @@ def summary(days: Days, period: Period) -> dict[str, Any]:
     heatmap = {WEEKDAYS[d]: [0] * 24 for d in range(7)}
     for day in period.days():
         for hour in range(24):
-            heatmap[WEEKDAYS[day.weekday()]][hour] += int(((days.get(VOLUME) or {}).get(day) or {}).get(f"hour:{hour}", 0))
+            heatmap[WEEKDAYS[day.weekday()]][hour] += int(
+                ((days.get(VOLUME) or {}).get(day) or {}).get(f"hour:{hour}", 0)
+            )
     return {
         "from": period.first.isoformat(),
         "to": period.last.isoformat(),
@@ -318,7 +338,9 @@ def summary(days: Days, period: Period) -> dict[str, Any]:
         "resolution_minutes_business": _durations(resolution, "res_business:"),
         "resolved_share": _share(resolution.get("resolved_of_opened", 0), volume.get("complaints", 0)),
         "reopened": int(resolution.get("reopened", 0)),
-        "reopen_rate": _share(resolution.get("reopened", 0), resolution.get("resolutions", 0) + resolution.get("reopened", 0)),
+        "reopen_rate": _share(
+            resolution.get("reopened", 0), resolution.get("resolutions", 0) + resolution.get("reopened", 0)
+        ),
         "repeat_customers": repeat_customers(days, period),
         "csat": {
             "surveys_sent": int(csat.get("surveys_sent", 0)),
@@ -374,12 +396,37 @@ def _start_key(day: date, group_by: str) -> date:
 
 
 SERIES_COLUMNS = (
-    "from", "to", "complaints", "first_responses", "first_response_median", "first_response_p90",
-    "first_response_business_median", "first_response_business_p90", "sla_met_share", "sla_breaches",
-    "resolutions", "resolution_median", "resolution_p90", "resolution_business_median", "resolution_business_p90",
-    "resolved_share", "reopened", "repeat_customers", "csat_surveys_sent", "csat_responses", "csat_average",
-    "csat_satisfied_share", "opt_outs", "possible_opt_outs_raised", "possible_opt_outs_waiting",
-    "escalations", "sent", "delivered", "failed", "held", "segments",
+    "from",
+    "to",
+    "complaints",
+    "first_responses",
+    "first_response_median",
+    "first_response_p90",
+    "first_response_business_median",
+    "first_response_business_p90",
+    "sla_met_share",
+    "sla_breaches",
+    "resolutions",
+    "resolution_median",
+    "resolution_p90",
+    "resolution_business_median",
+    "resolution_business_p90",
+    "resolved_share",
+    "reopened",
+    "repeat_customers",
+    "csat_surveys_sent",
+    "csat_responses",
+    "csat_average",
+    "csat_satisfied_share",
+    "opt_outs",
+    "possible_opt_outs_raised",
+    "possible_opt_outs_waiting",
+    "escalations",
+    "sent",
+    "delivered",
+    "failed",
+    "held",
+    "segments",
 )
 
 
@@ -390,22 +437,38 @@ def series(days: Days, period: Period, group_by: str) -> list[dict[str, Any]]:
         s = summary(days, part)
         frt, frt_b = s["first_response_minutes"], s["first_response_minutes_business"]
         res, res_b = s["resolution_minutes"], s["resolution_minutes_business"]
-        rows.append({
-            "from": s["from"], "to": s["to"], "complaints": s["complaints"], "first_responses": s["first_responses"],
-            "first_response_median": frt["median"], "first_response_p90": frt["p90"],
-            "first_response_business_median": frt_b["median"], "first_response_business_p90": frt_b["p90"],
-            "sla_met_share": s["sla_met_share"], "sla_breaches": s["sla_breaches"], "resolutions": s["resolutions"],
-            "resolution_median": res["median"], "resolution_p90": res["p90"],
-            "resolution_business_median": res_b["median"], "resolution_business_p90": res_b["p90"],
-            "resolved_share": s["resolved_share"], "reopened": s["reopened"], "repeat_customers": s["repeat_customers"],
-            "csat_surveys_sent": s["csat"]["surveys_sent"], "csat_responses": s["csat"]["responses"],
-            "csat_average": s["csat"]["average"], "csat_satisfied_share": s["csat"]["satisfied_share"],
-            "opt_outs": s["opt_outs"]["total"], "possible_opt_outs_raised": s["possible_opt_outs"]["raised"],
-            "possible_opt_outs_waiting": s["possible_opt_outs"]["waiting"],
-            "escalations": sum(s["escalations"].values()),
-            **{k: s["delivery"][k] for k in ("sent", "delivered", "failed", "held", "segments")},
-            "by_category": s["by_category"],  # JSON only (the report's stacked bars), not a CSV column
-        })
+        rows.append(
+            {
+                "from": s["from"],
+                "to": s["to"],
+                "complaints": s["complaints"],
+                "first_responses": s["first_responses"],
+                "first_response_median": frt["median"],
+                "first_response_p90": frt["p90"],
+                "first_response_business_median": frt_b["median"],
+                "first_response_business_p90": frt_b["p90"],
+                "sla_met_share": s["sla_met_share"],
+                "sla_breaches": s["sla_breaches"],
+                "resolutions": s["resolutions"],
+                "resolution_median": res["median"],
+                "resolution_p90": res["p90"],
+                "resolution_business_median": res_b["median"],
+                "resolution_business_p90": res_b["p90"],
+                "resolved_share": s["resolved_share"],
+                "reopened": s["reopened"],
+                "repeat_customers": s["repeat_customers"],
+                "csat_surveys_sent": s["csat"]["surveys_sent"],
+                "csat_responses": s["csat"]["responses"],
+                "csat_average": s["csat"]["average"],
+                "csat_satisfied_share": s["csat"]["satisfied_share"],
+                "opt_outs": s["opt_outs"]["total"],
+                "possible_opt_outs_raised": s["possible_opt_outs"]["raised"],
+                "possible_opt_outs_waiting": s["possible_opt_outs"]["waiting"],
+                "escalations": sum(s["escalations"].values()),
+                **{k: s["delivery"][k] for k in ("sent", "delivered", "failed", "held", "segments")},
+                "by_category": s["by_category"],  # JSON only (the report's stacked bars), not a CSV column
+            }
+        )
     return rows
 
 

@@ -58,13 +58,15 @@ class AnalyticsRecorder:
                 continue
             try:
                 self._repository.add_to_analytics(
-                    items, first_record=chunk[0][0].record_id, last_sequence=chunk[-1][0].sequence,
+                    items,
+                    first_record=chunk[0][0].record_id,
+                    last_sequence=chunk[-1][0].sequence,
                     now=self._clock.now(),
                 )
             except WriteConflict:  # applied meanwhile: read its ledger again
                 pending = [fact for fact, _ in chunk] + pending
                 continue
-            except Exception:  # noqa: BLE001 — retry from here; what came before is applied
+            except Exception:
                 return Recorded(applied, skipped, failed_from=str(chunk[0][0].sequence))
             applied += len(chunk)
         return Recorded(applied, skipped)
@@ -175,20 +177,31 @@ class AnalyticsRebuild:
     def _conversation(self, c: Conversation, before: list[datetime]) -> list[Count]:
         event = self._counting.event
         opened = to_iso(c.opened_at)
-        counts = event(EventType.COMPLAINT_RECEIVED, {
-            "occurred_at": opened, "category": c.category,
-            "previous_opened_at": to_iso(before[-1]) if before else None,
-            "earlier_opened_at": to_iso(before[-2]) if len(before) > 1 else None,
-        })
+        counts = event(
+            EventType.COMPLAINT_RECEIVED,
+            {
+                "occurred_at": opened,
+                "category": c.category,
+                "previous_opened_at": to_iso(before[-1]) if before else None,
+                "earlier_opened_at": to_iso(before[-2]) if len(before) > 1 else None,
+            },
+        )
         if c.first_response_at:
-            counts += event(EventType.AGENT_REPLIED, {
-                "occurred_at": to_iso(c.first_response_at), "first_response": True, "opened_at": opened,
-                "reply_by": to_iso(c.reply_by) if c.reply_by else None,
-            })
+            counts += event(
+                EventType.AGENT_REPLIED,
+                {
+                    "occurred_at": to_iso(c.first_response_at),
+                    "first_response": True,
+                    "opened_at": opened,
+                    "reply_by": to_iso(c.reply_by) if c.reply_by else None,
+                },
+            )
         if c.sla_breached and c.reply_by:
             counts += event(EventType.SLA_BREACHED, {"occurred_at": to_iso(c.reply_by)})
         if c.resolved_at and c.status in {"resolved", "closed"}:
-            counts += event(EventType.CONVERSATION_RESOLVED, {"occurred_at": to_iso(c.resolved_at), "opened_at": opened})
+            counts += event(
+                EventType.CONVERSATION_RESOLVED, {"occurred_at": to_iso(c.resolved_at), "opened_at": opened}
+            )
         reopened_on = to_iso(c.reopened_at or c.opened_at)  # only the last reopening's time is kept
         for _ in range(int(c.reopened_count or 0)):
             counts += event(EventType.CONVERSATION_REOPENED, {"occurred_at": reopened_on})
@@ -196,15 +209,22 @@ class AnalyticsRebuild:
             answered = to_iso(c.closed_at or c.updated_at)
             counts += event(EventType.SATISFACTION_RECORDED, {"occurred_at": answered, "score": int(c.csat_score)})
         if c.escalation_reasons:
-            counts += event(EventType.CONVERSATION_ESCALATED, {"occurred_at": opened, "reasons": list(c.escalation_reasons)})
+            counts += event(
+                EventType.CONVERSATION_ESCALATED, {"occurred_at": opened, "reasons": list(c.escalation_reasons)}
+            )
         return counts
 
     def _opt_out(self, record: ConsentRecord) -> list[Count]:
         if record.action != "opt_out" or record.previous == "opted_out":
             return []
-        return self._counting.event(EventType.CONSENT_REVOKED, {
-            "occurred_at": to_iso(record.recorded_at), "source": record.source, "reason": record.reason,
-        })
+        return self._counting.event(
+            EventType.CONSENT_REVOKED,
+            {
+                "occurred_at": to_iso(record.recorded_at),
+                "source": record.source,
+                "reason": record.reason,
+            },
+        )
 
     def _possible_opt_out(self, customer: Customer) -> list[Count]:
         """A possible opt-out still waiting, raised on the day of the customer's last text (those
@@ -215,16 +235,24 @@ class AnalyticsRebuild:
     def _message(self, m: Message) -> list[Count]:
         counts = []
         if m.sent_at and m.twilio_sid:
-            counts += self._counting.message({
-                "direction": "outbound", "purpose": m.purpose, "status_rank": 1, "sent_at": to_iso(m.sent_at),
-                "twilio_sid": m.twilio_sid, "segments": m.segments,
-            })
+            counts += self._counting.message(
+                {
+                    "direction": "outbound",
+                    "purpose": m.purpose,
+                    "status_rank": 1,
+                    "sent_at": to_iso(m.sent_at),
+                    "twilio_sid": m.twilio_sid,
+                    "segments": m.segments,
+                }
+            )
         updated = to_iso(m.updated_at)
         if m.status == "delivered":
             counts += self._counting.message({"direction": "outbound", "status": m.status, "updated_at": updated})
         # Held: still held, or sent well after it was written (a held text keeps its created_at).
         if m.status == "held" or (m.sent_at and m.sent_at - m.created_at > HELD_IF_SENT_LATER_THAN):
-            counts += self._counting.message({"direction": "outbound", "status": "held", "updated_at": to_iso(m.created_at)})
+            counts += self._counting.message(
+                {"direction": "outbound", "status": "held", "updated_at": to_iso(m.created_at)}
+            )
         if m.status in {"failed", "undelivered"}:
             counts += self._counting.event(
                 EventType.MESSAGE_FAILED, {"occurred_at": updated, "error_code": m.error_code}

@@ -59,7 +59,9 @@ class AutoResponder:
     def customer_zone(self, customer: Customer) -> ZoneInfo:
         from smsdesk.time_zones import time_zones_for_number
 
-        zones = time_zones_for_number(customer.number, customer.from_state, fallback=self._business.hours.time_zone, chosen=customer.time_zone)
+        zones = time_zones_for_number(
+            customer.number, customer.from_state, fallback=self._business.hours.time_zone, chosen=customer.time_zone
+        )
         return zones[0]
 
     def describe_promise(self, promise: datetime, now: datetime, customer: Customer, language: str = "en") -> str:
@@ -67,12 +69,12 @@ class AutoResponder:
         from smsdesk.time_zones import customer_zones
 
         hours = self._business.hours
-        where = customer_zones(customer.number, customer.from_state, fallback=hours.time_zone, chosen=customer.time_zone)
+        where = customer_zones(
+            customer.number, customer.from_state, fallback=hours.time_zone, chosen=customer.time_zone
+        )
         if where.known:
             return describe_reply_by(promise, now, where.zones[0], language=language)
-        return describe_reply_by(
-            promise, now, hours.time_zone, zone_label=hours.zone_label(promise), language=language
-        )
+        return describe_reply_by(promise, now, hours.time_zone, zone_label=hours.zone_label(promise), language=language)
 
     # ------------------------------------------------------------------ acknowledgement
 

@@ -386,9 +386,7 @@ def _day_runs(days: list[int]) -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
-    return ", ".join(
-        _DAY_LABELS[run[0]] + (f"-{_DAY_LABELS[run[-1]]}" if len(run) > 1 else "") for run in runs
-    )
+    return ", ".join(_DAY_LABELS[run[0]] + (f"-{_DAY_LABELS[run[-1]]}" if len(run) > 1 else "") for run in runs)
 
 
 def _minute_of(clock: time, *, closing: bool = False) -> int:

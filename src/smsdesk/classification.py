@@ -82,25 +82,99 @@ class Classification:
 
 OPT_OUT_KEYWORDS = frozenset(
     {
-        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "REVOKE",
+        "OPTOUT",
         # Spanish, French
-        "BAJA", "ALTO", "PARAR", "PARA", "CANCELAR", "DETENER", "NOMAS",
-        "ARRET", "ARRETE", "ARRETER", "DESABONNER", "DESINSCRIRE",
+        "BAJA",
+        "ALTO",
+        "PARAR",
+        "PARA",
+        "CANCELAR",
+        "DETENER",
+        "NOMAS",
+        "ARRET",
+        "ARRETE",
+        "ARRETER",
+        "DESABONNER",
+        "DESINSCRIRE",
         # Portuguese, German, Italian, Tagalog, Vietnamese (accents folded: "dừng", "hủy")
-        "SAIR", "PARE", "STOPP", "ABMELDEN", "ENDE", "BASTA", "FERMA", "DISISCRIVIMI", "CANCELLAMI",
-        "TIGIL", "HINTO", "DUNG", "DUNGLAI", "HUY", "HUYDANGKY", "NGUNG",
+        "SAIR",
+        "PARE",
+        "STOPP",
+        "ABMELDEN",
+        "ENDE",
+        "BASTA",
+        "FERMA",
+        "DISISCRIVIMI",
+        "CANCELLAMI",
+        "TIGIL",
+        "HINTO",
+        "DUNG",
+        "DUNGLAI",
+        "HUY",
+        "HUYDANGKY",
+        "NGUNG",
         # Chinese, Korean, Arabic, Russian
-        "退订", "停止", "取消", "TD", "退订短信", "중지", "수신거부", "거부", "توقف", "إلغاء", "ايقاف", "إيقاف",
-        "СТОП", "ОТПИСАТЬСЯ", "ОТПИСКА",
+        "退订",
+        "停止",
+        "取消",
+        "TD",
+        "退订短信",
+        "중지",
+        "수신거부",
+        "거부",
+        "توقف",
+        "إلغاء",
+        "ايقاف",
+        "إيقاف",
+        "СТОП",
+        "ОТПИСАТЬСЯ",
+        "ОТПИСКА",
     }
 )
 OPT_IN_KEYWORDS = frozenset(
-    {"START", "UNSTOP", "YES", "SUBSCRIBE", "OPTIN", "ALTA", "COMENZAR", "INICIAR", "COMMENCER", "SIM", "OUI", "SI",
-     "开始", "시작", "ابدأ", "СТАРТ"}
+    {
+        "START",
+        "UNSTOP",
+        "YES",
+        "SUBSCRIBE",
+        "OPTIN",
+        "ALTA",
+        "COMENZAR",
+        "INICIAR",
+        "COMMENCER",
+        "SIM",
+        "OUI",
+        "SI",
+        "开始",
+        "시작",
+        "ابدأ",
+        "СТАРТ",
+    }
 )
 HELP_KEYWORDS = frozenset(
-    {"HELP", "INFO", "AYUDA", "AIDE", "AJUDA", "HILFE", "AIUTO", "TULONG", "TROGIUP", "帮助", "도움말", "도움",
-     "مساعدة", "ПОМОЩЬ"}
+    {
+        "HELP",
+        "INFO",
+        "AYUDA",
+        "AIDE",
+        "AJUDA",
+        "HILFE",
+        "AIUTO",
+        "TULONG",
+        "TROGIUP",
+        "帮助",
+        "도움말",
+        "도움",
+        "مساعدة",
+        "ПОМОЩЬ",
+    }
 )
 # What Twilio's default STOP filtering answers itself (REVOKE and OPTOUT since April 2025).
 TWILIO_HANDLED_OPT_OUT_KEYWORDS = frozenset(
@@ -115,6 +189,7 @@ def twilio_answers_itself(body: str) -> bool:
     a signature under it, or "Stop." , is ours to confirm; if Twilio blocked the number anyway, its
     21610 refuses our confirmation, so the customer never gets two."""
     return body.strip().upper() in TWILIO_HANDLED_OPT_OUT_KEYWORDS
+
 
 _LONE_HASH = re.compile(r"(?<![#\w])#(?![#\w])")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -246,8 +321,8 @@ _OPT_OUT_PATTERNS = [
     # stop texting me / stop sending me texts / quit messaging / stop contacting me
     rf"\b{_STOP_VERB} (?:all |the |your |these |those |any )?(?:sending (?:me |us )?(?:any |all |the |your |these )?)?"
     rf"(?:[a-z]+ ){{0,2}}{_SENT_THINGS}\b",
-    rf"\bstop (?:receiving|getting) (?:any |all |the |your |these |those )?(?:[a-z]+ )?"
-    rf"(?:these|them|this|texts?|messages?|msgs?|sms|notifications?|alerts?)\b",
+    r"\bstop (?:receiving|getting) (?:any |all |the |your |these |those )?(?:[a-z]+ )?"
+    r"(?:these|them|this|texts?|messages?|msgs?|sms|notifications?|alerts?)\b",
     rf"\b(?:enough|done|finished|over it|sick|tired|cut it out|knock it off|quit it) (?:with|of) "
     rf"(?:the |these |your |all (?:the |these |your )?)?(?:[a-z]+ )?{_SENT_THINGS}\b",
     r"\blose (?:my|this) (?:number|phone number|contact)\b",
@@ -263,14 +338,14 @@ _OPT_OUT_PATTERNS = [
     rf"\b{_STOP_VERB} sending(?: (?:me|us))?(?: (?:these|those|them|this|that|stuff|things|anything|junk|crap))?"
     rf"(?: (?:please|now|already))*$",
     # no more texts / no (text) messages please / not one more text
-    rf"\bno (?:more |further |other )?(?:text |sms )?(?:texts?|texting|messages?|msgs?|sms|notifications?|"
-    rf"alerts?|spam|contact)\b",
+    r"\bno (?:more |further |other )?(?:text |sms )?(?:texts?|texting|messages?|msgs?|sms|notifications?|"
+    r"alerts?|spam|contact)\b",
     r"\bno (?:more|further) (?:reminders?|surveys?|promos|promotions|offers|ads)\b",
     # don't / do not / never text me (again)
-    rf"\b(?:don'?t|do not|dont|never|please don'?t) (?:ever )?(?:texts?|message|msg|sms|contact|call|spam)"
-    rf" (?:me|us|this (?:number|phone)|my (?:number|phone|cell))\b",
-    rf"\b(?:don'?t|do not|never|no longer|not) (?:want|wish|like|need) (?:to (?:get|receive|recieve) |any |your |"
-    rf"these |more |anymore )*(?:any )?(?:more )?(?:texts?|messages?|msgs?|sms|notifications?|alerts?)\b",
+    r"\b(?:don'?t|do not|dont|never|please don'?t) (?:ever )?(?:texts?|message|msg|sms|contact|call|spam)"
+    r" (?:me|us|this (?:number|phone)|my (?:number|phone|cell))\b",
+    r"\b(?:don'?t|do not|never|no longer|not) (?:want|wish|like|need) (?:to (?:get|receive|recieve) |any |your |"
+    r"these |more |anymore )*(?:any )?(?:more )?(?:texts?|messages?|msgs?|sms|notifications?|alerts?)\b",
     r"\bi (?:don'?t|do not) want (?:these|your|this|them|any)\b.*\b(?:texts?|messages?)\b",
     rf"\b(?:do not|don'?t|dont|never|no need to) (?:ever )?(?:send|text|message) (?:me|us|this number) "
     rf"{_MORE}(?: {_MORE}){{0,4}}(?: {_SENT_THINGS}\b|$)",
@@ -382,16 +457,28 @@ _OPT_IN_RE = _any_of(_OPT_IN_PATTERNS)
 # -- reasons ----------------------------------------------------------------------------------
 
 _REASONS = [
-    ("too many messages", r"\b(?:too (?:many|much|often|frequent)|so many|way too many|constant(?:ly)?|every day|"
-     r"daily (?:texts|messages)|text too much|spamming|spam)\b"),
-    ("wrong number", r"\b(?:wrong (?:number|person)|who is this|who dis|not (?:my|the) (?:number|phone)|"
-     r"this (?:is not|isn'?t) \w+'?s? (?:phone|number)|don'?t know (?:you|who)|numero equivocado|"
-     r"i'?m not (?!interested|happy|sure|satisfied|able|going|getting|receiving|paying|buying|a customer)\w+)\b"),
-    ("issue fixed", r"\b(?:(?:issue|problem|it|everything|order|refund)(?: is| was|'s|s)? (?:fixed|resolved|solved|"
-     r"sorted|handled|taken care of)|all (?:good|set|sorted) now|no longer (?:need|an issue)|got it sorted)\b"),
-    ("never signed up", r"\b(?:never|didn'?t|did not) (?:sign(?:ed)? up|subscribed?|opt(?:ed)? in|ask(?:ed)? for|"
-     r"(?:give|gave) (?:you |u |y'all |your company )?(?:my|this|our) (?:number|phone number|cell)|"
-     r"agreed?|consent(?:ed)?)\b"),
+    (
+        "too many messages",
+        r"\b(?:too (?:many|much|often|frequent)|so many|way too many|constant(?:ly)?|every day|"
+        r"daily (?:texts|messages)|text too much|spamming|spam)\b",
+    ),
+    (
+        "wrong number",
+        r"\b(?:wrong (?:number|person)|who is this|who dis|not (?:my|the) (?:number|phone)|"
+        r"this (?:is not|isn'?t) \w+'?s? (?:phone|number)|don'?t know (?:you|who)|numero equivocado|"
+        r"i'?m not (?!interested|happy|sure|satisfied|able|going|getting|receiving|paying|buying|a customer)\w+)\b",
+    ),
+    (
+        "issue fixed",
+        r"\b(?:(?:issue|problem|it|everything|order|refund)(?: is| was|'s|s)? (?:fixed|resolved|solved|"
+        r"sorted|handled|taken care of)|all (?:good|set|sorted) now|no longer (?:need|an issue)|got it sorted)\b",
+    ),
+    (
+        "never signed up",
+        r"\b(?:never|didn'?t|did not) (?:sign(?:ed)? up|subscribed?|opt(?:ed)? in|ask(?:ed)? for|"
+        r"(?:give|gave) (?:you |u |y'all |your company )?(?:my|this|our) (?:number|phone number|cell)|"
+        r"agreed?|consent(?:ed)?)\b",
+    ),
     ("not interested", r"\b(?:not interested|no interest|don'?t care|no thanks|no thank you|not needed)\b"),
 ]
 _REASONS_RE = [(reason, re.compile(pattern)) for reason, pattern in _REASONS]
@@ -456,20 +543,35 @@ _ANGER = re.compile(
 # -- categories -------------------------------------------------------------------------------
 
 _CATEGORIES = [
-    (Category.BILLING, r"\b(?:(?<!stopped )(?<!not )(?<!won't )charg\w*|bill\w*|refund\w*|card|payment|paid|pay|"
-     r"invoice|price|priced|overcharg\w*|fee|fees|money|debit\w*|credit|subscription|auto ?renew\w*|renewal|"
-     r"declined|statement|receipt|cost)\b"),
+    (
+        Category.BILLING,
+        r"\b(?:(?<!stopped )(?<!not )(?<!won't )charg\w*|bill\w*|refund\w*|card|payment|paid|pay|"
+        r"invoice|price|priced|overcharg\w*|fee|fees|money|debit\w*|credit|subscription|auto ?renew\w*|renewal|"
+        r"declined|statement|receipt|cost)\b",
+    ),
     (Category.ORDER, r"\b(?:orders?|ordered|purchase\w*|bought|cart|checkout|wrong (?:item|size|colou?r)s?)\b"),
-    (Category.PRODUCT, r"\b(?:broken|broke|defective|faulty|damaged|stopped (?:working|charging)|doesn'?t work|"
-     r"not working|won'?t (?:charge|turn on|work)|quality|cracked|torn|missing parts?|malfunction\w*|warranty|"
-     r"caught fire|leak\w*|product|dead on arrival|battery)\b"),
-    (Category.DELIVERY, r"\b(?:deliver\w*|courier|shipping|shipped|ship|shipment|tracking|package|parcel|"
-     r"arriv\w*|late|never came|lost|driver|mailman|post office|ups|fedex|usps|dhl)\b"),
-    (Category.ACCOUNT, r"\b(?:log ?in|log(?:ging)? (?:me )?out|password|account|app|website|site|internet|"
-     r"wifi|online|error|crash\w*|freez\w*|sign ?in|email|reset|portal)\b"),
-    (Category.SERVICE, r"\b(?:rude|staff|cashier|employee|manager|service|waited|wait|hold|on hold|nobody answers|"
-     r"no one answers|answer the phone|agent|representative|reservation|room|dirty|appointment|"
-     r"speak (?:with|to)|treated)\b"),
+    (
+        Category.PRODUCT,
+        r"\b(?:broken|broke|defective|faulty|damaged|stopped (?:working|charging)|doesn'?t work|"
+        r"not working|won'?t (?:charge|turn on|work)|quality|cracked|torn|missing parts?|malfunction\w*|warranty|"
+        r"caught fire|leak\w*|product|dead on arrival|battery)\b",
+    ),
+    (
+        Category.DELIVERY,
+        r"\b(?:deliver\w*|courier|shipping|shipped|ship|shipment|tracking|package|parcel|"
+        r"arriv\w*|late|never came|lost|driver|mailman|post office|ups|fedex|usps|dhl)\b",
+    ),
+    (
+        Category.ACCOUNT,
+        r"\b(?:log ?in|log(?:ging)? (?:me )?out|password|account|app|website|site|internet|"
+        r"wifi|online|error|crash\w*|freez\w*|sign ?in|email|reset|portal)\b",
+    ),
+    (
+        Category.SERVICE,
+        r"\b(?:rude|staff|cashier|employee|manager|service|waited|wait|hold|on hold|nobody answers|"
+        r"no one answers|answer the phone|agent|representative|reservation|room|dirty|appointment|"
+        r"speak (?:with|to)|treated)\b",
+    ),
 ]
 _CATEGORIES_RE = [(category, re.compile(pattern)) for category, pattern in _CATEGORIES]
 
@@ -514,7 +616,9 @@ def _reason(normal: str) -> str | None:
 
 _KEYWORD_WITH_POLITENESS = re.compile(rf"^(?P<keyword>help|info|ayuda|aide)(?: {_POLITE})+$")
 
-_KEYWORD_THEN_REASON = re.compile(r"^(?:stop|unsubscribe|quit|end|cancel|optout|opt out|para|baja|alto|arret) (?P<rest>.+)$")
+_KEYWORD_THEN_REASON = re.compile(
+    r"^(?:stop|unsubscribe|quit|end|cancel|optout|opt out|para|baja|alto|arret) (?P<rest>.+)$"
+)
 
 
 def _is_natural_opt_out(folded: str, normal: str) -> bool:
@@ -524,7 +628,9 @@ def _is_natural_opt_out(folded: str, normal: str) -> bool:
         return True
     # "Stop not interested", "STOP wrong number": a keyword, then only a stated reason
     lead = _KEYWORD_THEN_REASON.match(normal)
-    if lead and any(pattern.fullmatch(lead.group("rest")) or pattern.match(lead.group("rest")) for _, pattern in _REASONS_RE):
+    if lead and any(
+        pattern.fullmatch(lead.group("rest")) or pattern.match(lead.group("rest")) for _, pattern in _REASONS_RE
+    ):
         return True
     return _WRONG_NUMBER_SENTENCE.search(folded) is not None or _OPT_OUT_RE.search(normal) is not None
 
@@ -583,10 +689,10 @@ _REPEAT_IN_TEXT = re.compile(
 )
 
 
-
 def _non_spaced(text: str) -> bool:
     """Chinese, Japanese and Thai write whole sentences without spaces: their word count says nothing."""
     return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\u0e00" <= c <= "\u0e7f" for c in text)
+
 
 _REPLY_REQUEST = re.compile(r"\b(?:text|call|message|msg|get|write|ring|answer) (?:me|us) back\b")
 
@@ -649,7 +755,9 @@ def _complaint_inside(normal: str) -> bool:
     """Whether an opt-out also complains: what is left once the opt-out words are taken out
     names a problem (a category or an escalation), in a few words of its own."""
     rest = _OPT_OUT_RE.sub(" ", normal)
-    rest = re.sub(r"\b(?:stop|unsubscribe|opt ?out|quit|remove me|please|pls|and|now|texting|messaging|me)\b", " ", rest)
+    rest = re.sub(
+        r"\b(?:stop|unsubscribe|opt ?out|quit|remove me|please|pls|and|now|texting|messaging|me)\b", " ", rest
+    )
     if len(rest.split()) < 3:
         return False
     return _category(rest) is not Category.OTHER or bool(_rule_escalation(rest, rest, rest))
@@ -671,8 +779,9 @@ def classify(
 
     twilio = (opt_out_type or "").strip().upper()
     if twilio == "STOP":
-        return Classification(Intent.OPT_OUT, keyword=_letters_only(folded) or None, reason=_reason(normal),
-                              language=language)
+        return Classification(
+            Intent.OPT_OUT, keyword=_letters_only(folded) or None, reason=_reason(normal), language=language
+        )
     if twilio == "START":
         return Classification(Intent.OPT_IN, keyword=_letters_only(folded) or None, language=language)
     if twilio == "HELP":
@@ -685,8 +794,9 @@ def classify(
 
     candidate = _letters_only(folded)
     if candidate in auto_reply_keywords and len(_words(folded)) == 1:  # REFUND, HOURS, a configured one
-        return Classification(Intent.COMPLAINT, category=_category(normal), auto_reply_keyword=candidate,
-                              language=language)
+        return Classification(
+            Intent.COMPLAINT, category=_category(normal), auto_reply_keyword=candidate, language=language
+        )
 
     # The opt-out's first line decides a message with a signature under it ("STOP\n-- Jane Doe").
     first_line = text.strip().splitlines()[0] if text.strip() else ""
@@ -718,19 +828,22 @@ def classify(
     if _OPT_IN_RE.search(normal):
         return Classification(Intent.OPT_IN, natural_language=True, language=language)
     if polite := _KEYWORD_WITH_POLITENESS.match(normal):
-        return Classification(Intent.HELP, keyword=polite.group("keyword").upper(), natural_language=True,
-                              language=language)
+        return Classification(
+            Intent.HELP, keyword=polite.group("keyword").upper(), natural_language=True, language=language
+        )
     if _IDENTITY_QUESTION.search(normal):
         return Classification(Intent.HELP, natural_language=True, language=language)
     best = max(probabilities, key=probabilities.get)
     if best == "opt_in" and _REPLY_REQUEST.search(normal):  # "please text me back": a reply, not consent
         best = "complaint"
     if best == "opt_in" and probabilities[best] >= OPT_IN_SURE:
-        return Classification(Intent.OPT_IN, natural_language=True, language=language,
-                              confidence=round(probabilities[best], 3))
+        return Classification(
+            Intent.OPT_IN, natural_language=True, language=language, confidence=round(probabilities[best], 3)
+        )
     if best == "help" and probabilities[best] >= HELP_SURE:
-        return Classification(Intent.HELP, natural_language=True, language=language,
-                              confidence=round(probabilities[best], 3))
+        return Classification(
+            Intent.HELP, natural_language=True, language=language, confidence=round(probabilities[best], 3)
+        )
 
     reasons = _rule_escalation(text, folded, normal)
     if not reasons:
@@ -753,14 +866,46 @@ def classify(
 
 # -- satisfaction -----------------------------------------------------------------------------
 
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "uno": 1, "dos": 2, "tres": 3,
-                 "cuatro": 4, "cinco": 5}
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "uno": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+}
 _SCORE = re.compile(
     r"^(?P<n>[1-5])(?:\s*(?:/|out of|de)\s*5)?(?:\s*(?:stars?|estrellas?|pts?|points?))?"
     r"(?:\s*(?P<separator>[-:,.!]*)\s*(?P<tail>[a-z' ]{0,30}))?$"
 )
-_SENTIMENT = {"good", "great", "ok", "okay", "fine", "poor", "bad", "excellent", "awesome", "amazing", "terrible",
-              "meh", "thanks", "thank", "thx", "perfect", "average", "horrible", "not", "very", "pretty", "so"}
+_SENTIMENT = {
+    "good",
+    "great",
+    "ok",
+    "okay",
+    "fine",
+    "poor",
+    "bad",
+    "excellent",
+    "awesome",
+    "amazing",
+    "terrible",
+    "meh",
+    "thanks",
+    "thank",
+    "thx",
+    "perfect",
+    "average",
+    "horrible",
+    "not",
+    "very",
+    "pretty",
+    "so",
+}
 
 
 def parse_satisfaction_score(text: str) -> int | None:

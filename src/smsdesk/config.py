@@ -80,7 +80,7 @@ class _Reader:
             self.problems.append(f"{name} must be an http(s) URL, not {raw!r}")
         return raw.rstrip("/")
 
-    def parsed(self, name: str, parse, default: str | None = None):  # noqa: ANN001, ANN201
+    def parsed(self, name: str, parse, default: str | None = None):
         raw = self.environ.get(name, default)
         if raw is None:
             self.problems.append(f"{name} is required")

@@ -98,8 +98,13 @@ def opt_in(work: UnitOfWork, customer: Customer, evidence: ConsentEvidence, now:
             now,
             customer.number,
             customer.open_conversation,
-            {"source": str(evidence.source), "keyword": evidence.keyword, "message_sid": evidence.message_sid,
-             "previous": previous, **({"possible_opt_out": True} if held else {})},
+            {
+                "source": str(evidence.source),
+                "keyword": evidence.keyword,
+                "message_sid": evidence.message_sid,
+                "previous": previous,
+                **({"possible_opt_out": True} if held else {}),
+            },
         )
     )
 

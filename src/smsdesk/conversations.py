@@ -136,7 +136,7 @@ def status_actions(conversation: Conversation, status: Status, *, priority: str 
     return actions
 
 
-def _unchanged(conversation: Conversation):  # noqa: ANN202
+def _unchanged(conversation: Conversation):
     return Conversation.status == conversation.status
 
 
@@ -173,7 +173,10 @@ def customer_wrote(
     if new_reasons:
         work.publish(
             DomainEvent(
-                EventType.CONVERSATION_ESCALATED, now, conversation.customer, conversation.reference,
+                EventType.CONVERSATION_ESCALATED,
+                now,
+                conversation.customer,
+                conversation.reference,
                 {"reasons": new_reasons, "category": conversation.category},
             )
         )
@@ -194,7 +197,10 @@ def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetim
     )
     work.publish(
         DomainEvent(
-            EventType.CONVERSATION_ACKNOWLEDGED, now, conversation.customer, conversation.reference,
+            EventType.CONVERSATION_ACKNOWLEDGED,
+            now,
+            conversation.customer,
+            conversation.reference,
             {"reply_by": to_iso(reply_by)},
         )
     )
@@ -205,12 +211,19 @@ def reopen(work: UnitOfWork, conversation: Conversation, now: datetime, *, by: s
     (which gets it a new reply-by promise and SLA check). The caller sets the new status."""
     work.publish(
         DomainEvent(
-            EventType.CONVERSATION_REOPENED, now, conversation.customer, conversation.reference,
-            {"by": by, "reopened_count": conversation.reopened_count + 1, **detail,
-             # the resolution it undoes: the analytics take it back (a reopen extends the
-             # resolution time, docs/metrics.md)
-             "opened_at": to_iso(conversation.opened_at),
-             "resolved_at": to_iso(conversation.resolved_at) if conversation.resolved_at else None},
+            EventType.CONVERSATION_REOPENED,
+            now,
+            conversation.customer,
+            conversation.reference,
+            {
+                "by": by,
+                "reopened_count": conversation.reopened_count + 1,
+                **detail,
+                # the resolution it undoes: the analytics take it back (a reopen extends the
+                # resolution time, docs/metrics.md)
+                "opened_at": to_iso(conversation.opened_at),
+                "resolved_at": to_iso(conversation.resolved_at) if conversation.resolved_at else None,
+            },
         )
     )
     return [
@@ -277,7 +290,10 @@ def record_satisfaction(
             actions += reopen(work, conversation, now, by="satisfaction", score=score)
         work.publish(
             DomainEvent(
-                EventType.CONVERSATION_ESCALATED, now, conversation.customer, conversation.reference,
+                EventType.CONVERSATION_ESCALATED,
+                now,
+                conversation.customer,
+                conversation.reference,
                 {"reasons": ["low_satisfaction"], "category": conversation.category},
             )
         )
@@ -299,7 +315,10 @@ def record_satisfaction(
     work.update("conversation", conversation, actions, _unchanged(conversation) & unanswered)
     work.publish(
         DomainEvent(
-            EventType.SATISFACTION_RECORDED, now, conversation.customer, conversation.reference,
+            EventType.SATISFACTION_RECORDED,
+            now,
+            conversation.customer,
+            conversation.reference,
             {"score": score, "category": conversation.category, "message_sid": message_sid},
         )
     )

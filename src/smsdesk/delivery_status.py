@@ -96,7 +96,7 @@ class DeliveryStatusRecorder:
             return StatusRecorded(Recorded.UPDATED, callback.status, callback.message_key)
         return self._failed(thread, callback, rank, actions, ours, now)
 
-    def _failed(self, thread: str, callback: DeliveryStatus, rank: int, actions: list, ours, now) -> StatusRecorded:  # noqa: ANN001
+    def _failed(self, thread: str, callback: DeliveryStatus, rank: int, actions: list, ours, now) -> StatusRecorded:
         """Undelivered or failed: recorded, announced, and 21610 opts the number out."""
         message = self._repository.message(thread, callback.message_key)
         if message is None:
@@ -113,7 +113,10 @@ class DeliveryStatusRecorder:
         work = UnitOfWork()
         work.publish(
             DomainEvent(
-                EventType.MESSAGE_FAILED, now, message.customer, message.conversation,
+                EventType.MESSAGE_FAILED,
+                now,
+                message.customer,
+                message.conversation,
                 {"purpose": message.purpose, "key": message.key, "error_code": code, "reason": reason},
             )
         )

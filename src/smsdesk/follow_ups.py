@@ -64,7 +64,9 @@ class FollowUps:
     def sla_check(self, conversation: Conversation, reply_by: datetime) -> None:
         count = conversation.reopened_count
         name = _sla_name(conversation.reference, count)
-        self._schedule(name, FollowUp.SLA_CHECK, conversation.customer, conversation.reference, reply_by, {"round": count})
+        self._schedule(
+            name, FollowUp.SLA_CHECK, conversation.customer, conversation.reference, reply_by, {"round": count}
+        )
 
     def satisfaction_survey(self, conversation: Conversation, when: datetime) -> None:
         count = conversation.reopened_count
@@ -176,19 +178,30 @@ class FollowUpRunner:
         work = UnitOfWork().update(
             "conversation",
             conversation,
-            [Conversation.sla_breached.set(True), Conversation.updated_at.set(now),
-             *status_actions(conversation, Status(conversation.status), priority="urgent")],
+            [
+                Conversation.sla_breached.set(True),
+                Conversation.updated_at.set(now),
+                *status_actions(conversation, Status(conversation.status), priority="urgent"),
+            ],
             (Conversation.sla_breached == False)  # noqa: E712
             & (Conversation.reopened_count == conversation.reopened_count)
-            & (Conversation.last_agent_reply_at.does_not_exist() if replied is None
-               else Conversation.last_agent_reply_at == replied),
+            & (
+                Conversation.last_agent_reply_at.does_not_exist()
+                if replied is None
+                else Conversation.last_agent_reply_at == replied
+            ),
         )
         work.publish(
             DomainEvent(
-                EventType.SLA_BREACHED, now, conversation.customer, reference,
-                {"reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None,
-                 "waiting_since": to_iso(waiting_since(conversation)),
-                 "category": conversation.category},
+                EventType.SLA_BREACHED,
+                now,
+                conversation.customer,
+                reference,
+                {
+                    "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None,
+                    "waiting_since": to_iso(waiting_since(conversation)),
+                    "category": conversation.category,
+                },
             )
         )
         try:
@@ -221,7 +234,9 @@ class FollowUpRunner:
                 key=survey_key(conversation.reopened_count),
                 conversation=reference,
                 compose=lambda customer: templates.satisfaction_survey(
-                    business=self._business.name, name=customer.name, reference=reference,
+                    business=self._business.name,
+                    name=customer.name,
+                    reference=reference,
                     language=templates.language_of(customer.language),
                 ),
                 on_sent=self._survey_sent(conversation),
@@ -229,7 +244,7 @@ class FollowUpRunner:
         )
         return FollowUpResult(FollowUp.SATISFACTION_SURVEY, str(result.outcome), result)
 
-    def _survey_sent(self, conversation: Conversation):  # noqa: ANN202
+    def _survey_sent(self, conversation: Conversation):
         """Committed with the survey's "sent" record: from Twilio's acceptance on (not while it is
         held), a 1-5 reply from this number is its answer (see conversations.awaits_a_score)."""
 

@@ -146,8 +146,17 @@ class InboundService:
                 # "Stop texting me and refund my money": opted out, and the complaint is kept.
                 note = "The customer opted out in this text: no automatic replies. The complaint is kept for an agent."
                 return self._keep_for_agent(
-                    work, customer, open_conversation, sms, text, classification, now, collisions, is_new_customer,
-                    note=note, opted_out=True,
+                    work,
+                    customer,
+                    open_conversation,
+                    sms,
+                    text,
+                    classification,
+                    now,
+                    collisions,
+                    is_new_customer,
+                    note=note,
+                    opted_out=True,
                 )
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
             return self._commit(work, Outcome.OPTED_OUT, customer.open_conversation, result)
@@ -157,16 +166,26 @@ class InboundService:
                 # words is kept on record, changes nothing, and is answered with how to confirm.
                 self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in_request")
                 work.publish(
-                    DomainEvent(EventType.OPT_IN_REQUESTED, now, sms.sender, customer.open_conversation,
-                                {"message_sid": sms.message_sid})
+                    DomainEvent(
+                        EventType.OPT_IN_REQUESTED,
+                        now,
+                        sms.sender,
+                        customer.open_conversation,
+                        {"message_sid": sms.message_sid},
+                    )
                 )
                 return self._commit(work, Outcome.OPT_IN_REQUESTED, None, classification)
             return self._opt_in(work, customer, sms, text, classification, now)
         if intent is Intent.HELP:
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
             work.publish(
-                DomainEvent(EventType.HELP_REQUESTED, now, sms.sender, customer.open_conversation,
-                            {"message_sid": sms.message_sid})
+                DomainEvent(
+                    EventType.HELP_REQUESTED,
+                    now,
+                    sms.sender,
+                    customer.open_conversation,
+                    {"message_sid": sms.message_sid},
+                )
             )
             return self._commit(work, Outcome.HELP, None, classification)
 
@@ -176,18 +195,34 @@ class InboundService:
             hold = [Customer.consent_hold.set("possible_opt_out"), Customer.consent_version.add(1)]
             if not customer.consent_hold:  # a second such text while one waits raises nothing new
                 work.publish(
-                    DomainEvent(EventType.POSSIBLE_OPT_OUT_RAISED, now, sms.sender,
-                                open_conversation.reference if open_conversation else None,
-                                {"message_sid": sms.message_sid})
+                    DomainEvent(
+                        EventType.POSSIBLE_OPT_OUT_RAISED,
+                        now,
+                        sms.sender,
+                        open_conversation.reference if open_conversation else None,
+                        {"message_sid": sms.message_sid},
+                    )
                 )
             if is_new_customer:
-                customer.consent_hold, customer.consent_version = "possible_opt_out", (customer.consent_version or 0) + 1
+                customer.consent_hold, customer.consent_version = (
+                    "possible_opt_out",
+                    (customer.consent_version or 0) + 1,
+                )
             else:
                 work.update("customer", customer, hold)
             note = "Possible opt-out: no automatic reply; nothing is sent until an agent confirms the opt-out or clears it."
             return self._keep_for_agent(
-                work, customer, open_conversation, sms, text, classification, now, collisions, is_new_customer,
-                note=note, possible_opt_out=True,
+                work,
+                customer,
+                open_conversation,
+                sms,
+                text,
+                classification,
+                now,
+                collisions,
+                is_new_customer,
+                note=note,
+                possible_opt_out=True,
             )
 
         score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, self._reopen_window) else None
@@ -197,7 +232,15 @@ class InboundService:
         if classification.auto_reply_keyword == "CALL" and open_conversation is None:
             # A call asked for with no case open: a conversation an agent sees, flagged for a call.
             return self._open(
-                work, customer, sms, text, classification, now, collisions, is_new_customer, callback=True,
+                work,
+                customer,
+                sms,
+                text,
+                classification,
+                now,
+                collisions,
+                is_new_customer,
+                callback=True,
                 note="The customer asked for a call (CALL).",
             )
         if classification.auto_reply_keyword:
@@ -245,9 +288,7 @@ class InboundService:
             source = ConsentSource.KEYWORD
         # Twilio answers its own exact keywords (and anything it flagged with OptOutType):
         # smsdesk then sends no confirmation of its own, so the customer gets exactly one.
-        twilio_answered = sms.opt_out_type == "STOP" or (
-            self._twilio_answers and twilio_answers_itself(sms.text)
-        )
+        twilio_answered = sms.opt_out_type == "STOP" or (self._twilio_answers and twilio_answers_itself(sms.text))
         evidence = ConsentEvidence(source, c.reason, text, sms.message_sid, c.keyword)
         opt_out(work, customer, evidence, now, confirmation_needed=not twilio_answered)
         return c
@@ -271,7 +312,9 @@ class InboundService:
         c: Classification,
         now: datetime,
     ) -> Received:
-        self._store(work, conversation_pk(conversation.reference), sms, text, now, "satisfaction", conversation.reference)
+        self._store(
+            work, conversation_pk(conversation.reference), sms, text, now, "satisfaction", conversation.reference
+        )
         record_satisfaction(work, customer, conversation, score, now, sms.message_sid)
         return self._commit(work, Outcome.SATISFACTION, conversation.reference, c)
 
@@ -295,12 +338,29 @@ class InboundService:
         conversation, or opening one."""
         if open_conversation is not None:
             return self._add_to_conversation(
-                work, customer, open_conversation, sms, text, c, now,
-                note=note, opted_out=opted_out, possible_opt_out=possible_opt_out,
+                work,
+                customer,
+                open_conversation,
+                sms,
+                text,
+                c,
+                now,
+                note=note,
+                opted_out=opted_out,
+                possible_opt_out=possible_opt_out,
             )
         return self._open(
-            work, customer, sms, text, c, now, collisions, is_new_customer,
-            note=note, opted_out=opted_out, possible_opt_out=possible_opt_out,
+            work,
+            customer,
+            sms,
+            text,
+            c,
+            now,
+            collisions,
+            is_new_customer,
+            note=note,
+            opted_out=opted_out,
+            possible_opt_out=possible_opt_out,
         )
 
     def _add_to_conversation(
@@ -320,7 +380,12 @@ class InboundService:
         reference = conversation.reference
         self._store(work, conversation_pk(reference), sms, text, now, "complaint", reference)
         customer_wrote(
-            work, conversation, c, now, opted_out=opted_out or customer.consent == "opted_out", note=note,
+            work,
+            conversation,
+            c,
+            now,
+            opted_out=opted_out or customer.consent == "opted_out",
+            note=note,
             possible_opt_out=possible_opt_out,
         )
         work.update("customer", customer, [], Customer.open_conversation == reference)
@@ -388,7 +453,9 @@ class InboundService:
                     Customer.last_conversation_opened_at.set(now),
                     *([Customer.previous_conversation_opened_at.set(last_opened)] if last_opened else []),
                     Customer.recent_complaints.set([*recent, to_iso(now)]),
-                    Customer.conversations.set([*(customer.conversations or [])[-(KEPT_CONVERSATIONS - 1):], reference]),
+                    Customer.conversations.set(
+                        [*(customer.conversations or [])[-(KEPT_CONVERSATIONS - 1) :], reference]
+                    ),
                 ],
                 Customer.open_conversation == previous if previous else Customer.open_conversation.does_not_exist(),
             )
@@ -405,7 +472,8 @@ class InboundService:
             "previous_opened_at": to_iso(last_opened) if last_opened else None,
             "earlier_opened_at": (
                 to_iso(customer.previous_conversation_opened_at)
-                if last_opened and customer.previous_conversation_opened_at else None
+                if last_opened and customer.previous_conversation_opened_at
+                else None
             ),
         }
         if callback:  # answered by the CALL reply, not an acknowledgement
@@ -460,4 +528,3 @@ class InboundService:
     def _commit(self, work: UnitOfWork, outcome: Outcome, reference: str | None, c: Classification) -> Received:
         self._repository.commit(work)
         return Received(outcome, reference, c, tuple(work.events))
-

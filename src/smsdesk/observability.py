@@ -17,8 +17,8 @@ import sys
 import warnings
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import EphemeralMetrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from smsdesk.errors import ConfigurationError
 from smsdesk.phone_numbers import mask_in_text
@@ -28,7 +28,7 @@ from smsdesk.redaction import redact_card_numbers
 class PrivacyFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON line, then every phone number masked and every card number redacted."""
 
-    def format(self, record: logging.LogRecord) -> str:  # noqa: A003 — logging's name
+    def format(self, record: logging.LogRecord) -> str:
         return mask_in_text(redact_card_numbers(super().format(record)))
 
 

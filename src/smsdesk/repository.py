@@ -166,7 +166,9 @@ class ConversationRepository:
     def message_and_customer(self, thread: str, key: str, number: str) -> tuple[Message | None, Customer | None]:
         """A message (if it exists) and the customer, strongly consistent, in one round trip."""
         message = customer = None
-        for item in TableItem.batch_get([(thread, f"MESSAGE#{key}"), (customer_pk(number), "PROFILE")], consistent_read=True):
+        for item in TableItem.batch_get(
+            [(thread, f"MESSAGE#{key}"), (customer_pk(number), "PROFILE")], consistent_read=True
+        ):
             if isinstance(item, Message):
                 message = item
             elif isinstance(item, Customer):
@@ -183,9 +185,13 @@ class ConversationRepository:
             ConsentRecord.query(customer_pk(number), ConsentRecord.sk.startswith("CONSENT#"), consistent_read=True)
         )
 
-
     def conversations_in_queue(
-        self, queue: str, *, status: str | None = None, limit: int = 25, cursor: str | None = None,
+        self,
+        queue: str,
+        *,
+        status: str | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
         newest_first: bool = False,
     ) -> tuple[list[Conversation], str | None]:
         """A page of an agent's queue: urgent first, then oldest first (optionally one status);
@@ -224,7 +230,7 @@ class ConversationRepository:
                 model = op.model
                 transaction.condition_check(type(model), model.pk, model.sk, condition=op.condition)
         try:
-            transaction._commit()  # noqa: SLF001 — the context manager would hide which item failed
+            transaction._commit()
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             if not reasons:
@@ -267,26 +273,42 @@ class ConversationRepository:
     def analytics_applied_until(self, first_record: str) -> int | None:
         """The last stream sequence number applied of a batch that began with ``first_record``."""
         pk, sk = analytics_ledger_key(first_record)
-        item = self._table_connection().dispatch(
-            "GetItem",
-            {"TableName": TableItem.Meta.table_name, "Key": {"pk": {"S": pk}, "sk": {"S": sk}}, "ConsistentRead": True},
-        ).get("Item")
+        item = (
+            self._table_connection()
+            .dispatch(
+                "GetItem",
+                {
+                    "TableName": TableItem.Meta.table_name,
+                    "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                    "ConsistentRead": True,
+                },
+            )
+            .get("Item")
+        )
         return int(item["last_sequence"]["N"]) if item else None
 
     def add_to_analytics(
-        self, items: Mapping[tuple[str, str], Mapping[str, int]], *, first_record: str, last_sequence: int,
+        self,
+        items: Mapping[tuple[str, str], Mapping[str, int]],
+        *,
+        first_record: str,
+        last_sequence: int,
         now: datetime,
     ) -> None:
         """Add ``items`` ((group, day) -> counter -> delta) and record in the batch's ledger that
         they were added, in one transaction (at most 99 items). A ledger already there means the
         batch was applied before: :class:`WriteConflict` ``ledger``, and nothing is added."""
         table = TableItem.Meta.table_name
-        updates = [_add_counters(table, analytics_key(group, day), counters) for (group, day), counters in items.items()]
+        updates = [
+            _add_counters(table, analytics_key(group, day), counters) for (group, day), counters in items.items()
+        ]
         pk, sk = analytics_ledger_key(first_record)
         ledger = {
             "TableName": table,
             "Item": {
-                "pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": "analytics_ledger"},
+                "pk": {"S": pk},
+                "sk": {"S": sk},
+                "kind": {"S": "analytics_ledger"},
                 "last_sequence": {"N": str(last_sequence)},
                 "expires_at": {"N": str(int((now + ANALYTICS_LEDGER_RETENTION).timestamp()))},
             },
@@ -315,8 +337,10 @@ class ConversationRepository:
         for group in groups:
             pk, _ = analytics_key(group, "")
             request: dict[str, Any] = {
-                "TableName": table, "KeyConditionExpression": "pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": pk}}, "ProjectionExpression": "pk, sk",
+                "TableName": table,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ProjectionExpression": "pk, sk",
             }
             while True:
                 page = connection.dispatch("Query", request)
@@ -387,5 +411,3 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(key, dict) or not {"pk", "sk", "gsi1pk", "gsi1sk"} >= set(key) or not key:
         raise ValueError("invalid cursor")
     return key
-
-

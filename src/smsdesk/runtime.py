@@ -18,7 +18,7 @@ from smsdesk.repository import ConversationRepository
 from smsdesk.table import bind_table
 
 if TYPE_CHECKING:
-    from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
+    from smsdesk.aws.secrets import TwilioCredentialsProvider
     from smsdesk.follow_ups import FollowUps
     from smsdesk.send_gateway import SendGateway
 

@@ -171,7 +171,10 @@ class SendGateway:
         )
         work.publish(
             DomainEvent(
-                EventType.MESSAGE_REFUSED, now, held.customer, held.conversation,
+                EventType.MESSAGE_REFUSED,
+                now,
+                held.customer,
+                held.conversation,
                 {"purpose": held.purpose, "key": held.key, "reason": reason},
             )
         )
@@ -260,7 +263,9 @@ class SendGateway:
         from smsdesk.time_zones import time_zones_for_number
 
         assert self._proactive is not None
-        return time_zones_for_number(customer.number, customer.from_state, fallback=self._proactive.default_zone, chosen=customer.time_zone)
+        return time_zones_for_number(
+            customer.number, customer.from_state, fallback=self._proactive.default_zone, chosen=customer.time_zone
+        )
 
     def _next_allowed(self, customer: Customer, now: datetime) -> datetime:
         from smsdesk.quiet_hours import next_send_time
@@ -292,7 +297,7 @@ class SendGateway:
             **fields,
         )
 
-    def _message_condition(self, existing: Message | None):  # noqa: ANN202
+    def _message_condition(self, existing: Message | None):
         if existing is None:
             return Message.pk.does_not_exist()
         # Take over exactly the state we saw (a retry, a held message, a stale claim).
@@ -411,7 +416,9 @@ class SendGateway:
             "message",
             message,
             [
-                Message.status.set(accepted.status if accepted.status in {"queued", "accepted", "sending", "sent"} else "queued"),
+                Message.status.set(
+                    accepted.status if accepted.status in {"queued", "accepted", "sending", "sent"} else "queued"
+                ),
                 Message.twilio_sid.set(accepted.sid),
                 Message.updated_at.set(now),
                 Message.sent_at.set(now),

@@ -42,8 +42,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 
@@ -69,23 +69,23 @@ def bind_table(table_name: str, region: str | None = None) -> None:
     if region:
         TableItem.Meta.region = region
     for model in (TableItem, *_all_subclasses(TableItem)):
-        model._connection = None  # noqa: SLF001 — pynamodb caches the connection per model class
+        model._connection = None
     # One connection (one botocore session and DynamoDB client) for every model and the
     # repository's transactions: pynamodb would create one per model class, each loading
     # botocore's service data again on a cold start's first request.
-    shared = TableItem._get_connection()  # noqa: SLF001
+    shared = TableItem._get_connection()
     for model in _all_subclasses(TableItem):
-        model._connection = shared  # noqa: SLF001
+        model._connection = shared
     # ... and the session smsdesk's own clients use (pynamodb keeps one per thread; this is the
     # cold start's thread, the one a Lambda invocation runs in).
     from smsdesk.aws.clients import new_session
 
-    shared.connection._local.session = new_session()  # noqa: SLF001
+    shared.connection._local.session = new_session()
 
 
 def table_connection() -> Connection:
     """The connection every model uses (for TransactWrite/TransactGet)."""
-    return TableItem._get_connection().connection  # noqa: SLF001
+    return TableItem._get_connection().connection
 
 
 def _all_subclasses(cls: type) -> list[type]:

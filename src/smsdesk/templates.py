@@ -69,7 +69,13 @@ def issue_phrase(category: str, language: str = "en") -> str:
 
 
 def acknowledgement(
-    *, business: str, name: str | None, reference: str, category: str, reply_by: str, offer_call: bool,
+    *,
+    business: str,
+    name: str | None,
+    reference: str,
+    category: str,
+    reply_by: str,
+    offer_call: bool,
     language: str = "en",
 ) -> str:
     """The first answer to a new complaint: sorry, the reference, and when a human will reply."""
@@ -79,8 +85,11 @@ def acknowledgement(
     def render(key: str, greeted: str | None) -> Callable[[], str]:
         def text() -> str:
             said = texts[key].format(
-                hello=_hello(greeted, language), business=business, issue=issue_phrase(category, language),
-                reference=reference, reply_by=reply_by,
+                hello=_hello(greeted, language),
+                business=business,
+                issue=issue_phrase(category, language),
+                reference=reference,
+                reply_by=reply_by,
             )
             return said + texts["offer_call"] if offer_call else said
 
@@ -127,8 +136,7 @@ def complaint_received_again(*, reference: str) -> str:
 
 DEFAULT_KEYWORD_REPLIES: Mapping[str, str] = {
     "REFUND": (
-        "To request a refund, reply with your order number and the reason. We will confirm "
-        "within 2 business days."
+        "To request a refund, reply with your order number and the reason. We will confirm within 2 business days."
     ),
 }
 # Answered by hours_reply, status_reply and call_requested below.
@@ -206,8 +214,7 @@ CANNED_RESPONSES: Mapping[str, str] = {
         "days. You do not need to return the damaged item."
     ),
     "Refund issued": (
-        "We have issued a full refund to your original payment method. It can take 5 to 10 "
-        "business days to appear."
+        "We have issued a full refund to your original payment method. It can take 5 to 10 business days to appear."
     ),
     "Need more details": (
         "Thank you for telling us. Please reply with your order number and a short "
@@ -254,23 +261,51 @@ def promise_in(language: str, local: datetime, days: int) -> str:
 
 _CATEGORY_PHRASES_BY_LANGUAGE = {
     "en": {**_CATEGORY_PHRASES, "default": _DEFAULT_ISSUE},
-    "es": {"order": "lo ocurrido con su pedido", "delivery": "lo ocurrido con su entrega",
-           "billing": "el problema de cobro", "product": "el problema con su producto",
-           "service": "su experiencia con nosotros", "account": "el problema con su cuenta",
-           "default": "el problema que nos indica"},
-    "fr": {"order": "votre commande", "delivery": "votre livraison", "billing": "le problème de facturation",
-           "product": "le problème avec votre produit", "service": "votre expérience avec nous",
-           "account": "le problème avec votre compte", "default": "le problème signalé"},
-    "pt": {"order": "o problema com seu pedido", "delivery": "o problema com sua entrega",
-           "billing": "o problema no pagamento", "product": "o problema com seu produto",
-           "service": "o atendimento recebido", "account": "o problema com sua conta",
-           "default": "o problema relatado"},
-    "zh": {"order": "您的订单出了问题", "delivery": "您的配送出了问题", "billing": "账单出了问题",
-           "product": "您的产品出了问题", "service": "给您带来不好的体验", "account": "您的账户出了问题",
-           "default": "给您带来不便"},
-    "vi": {"order": "đơn hàng của bạn", "delivery": "việc giao hàng", "billing": "vấn đề thanh toán",
-           "product": "sản phẩm của bạn", "service": "trải nghiệm của bạn", "account": "tài khoản của bạn",
-           "default": "sự cố bạn gặp"},
+    "es": {
+        "order": "lo ocurrido con su pedido",
+        "delivery": "lo ocurrido con su entrega",
+        "billing": "el problema de cobro",
+        "product": "el problema con su producto",
+        "service": "su experiencia con nosotros",
+        "account": "el problema con su cuenta",
+        "default": "el problema que nos indica",
+    },
+    "fr": {
+        "order": "votre commande",
+        "delivery": "votre livraison",
+        "billing": "le problème de facturation",
+        "product": "le problème avec votre produit",
+        "service": "votre expérience avec nous",
+        "account": "le problème avec votre compte",
+        "default": "le problème signalé",
+    },
+    "pt": {
+        "order": "o problema com seu pedido",
+        "delivery": "o problema com sua entrega",
+        "billing": "o problema no pagamento",
+        "product": "o problema com seu produto",
+        "service": "o atendimento recebido",
+        "account": "o problema com sua conta",
+        "default": "o problema relatado",
+    },
+    "zh": {
+        "order": "您的订单出了问题",
+        "delivery": "您的配送出了问题",
+        "billing": "账单出了问题",
+        "product": "您的产品出了问题",
+        "service": "给您带来不好的体验",
+        "account": "您的账户出了问题",
+        "default": "给您带来不便",
+    },
+    "vi": {
+        "order": "đơn hàng của bạn",
+        "delivery": "việc giao hàng",
+        "billing": "vấn đề thanh toán",
+        "product": "sản phẩm của bạn",
+        "service": "trải nghiệm của bạn",
+        "account": "tài khoản của bạn",
+        "default": "sự cố bạn gặp",
+    },
 }
 
 _TEXTS: dict[str, dict] = {
@@ -290,10 +325,14 @@ _TEXTS: dict[str, dict] = {
         "hours_short": "{business} support hours: {hours}.",
         "status_none": "We have no open case for this number. Text us your question and we will help.",
         "status": "Your case {reference} {words}.",
-        "status_words": {"open": "is open", "acknowledged": "is waiting for our team",
-                         "waiting_on_agent": "is waiting for our team",
-                         "waiting_on_customer": "is waiting for your reply", "resolved": "has been resolved",
-                         "closed": "is closed"},
+        "status_words": {
+            "open": "is open",
+            "acknowledged": "is waiting for our team",
+            "waiting_on_agent": "is waiting for our team",
+            "waiting_on_customer": "is waiting for your reply",
+            "resolved": "has been resolved",
+            "closed": "is closed",
+        },
         "will_reply": " A member of our team will reply {reply_by}.",
         "call": "Thank you. A member of our team will call you{where} during business hours.",
         "call_about": " about case {reference}",
@@ -323,17 +362,21 @@ _TEXTS: dict[str, dict] = {
         "status_none": "No tenemos casos abiertos para este celular. Si tiene una pregunta, responda a este mensaje "
         "y le ayudaremos.",
         "status": "Su caso {reference} {words}.",
-        "status_words": {"open": "está abierto", "acknowledged": "espera a nuestro equipo",
-                         "waiting_on_agent": "espera a nuestro equipo", "waiting_on_customer": "espera su respuesta",
-                         "resolved": "se ha resuelto", "closed": "está cerrado"},
+        "status_words": {
+            "open": "está abierto",
+            "acknowledged": "espera a nuestro equipo",
+            "waiting_on_agent": "espera a nuestro equipo",
+            "waiting_on_customer": "espera su respuesta",
+            "resolved": "se ha resuelto",
+            "closed": "está cerrado",
+        },
         "will_reply": " Le responderemos {reply_by}.",
         "call": "Gracias. Le llamaremos{where} en nuestro horario de servicio.",
         "call_about": " sobre el caso {reference}",
         "survey": "{hello} le escribe {business}. Resolvimos su caso (ref {reference}). "
         "¿Qué tal lo hicimos? Responda de 1 (mal) a 5 (excelente).",
         "thanks": "Gracias por su respuesta.",
-        "thanks_low": "Gracias por su respuesta. Lamentamos no haber estado a la altura; "
-        "le contactaremos pronto.",
+        "thanks_low": "Gracias por su respuesta. Lamentamos no haber estado a la altura; le contactaremos pronto.",
         "sla": "{hello} no le hemos olvidado. Su caso {reference} se ha retrasado respecto a lo prometido; "
         "le responderemos lo antes posible.",
     },
@@ -355,17 +398,21 @@ _TEXTS: dict[str, dict] = {
         "status_none": "Nous n'avons aucun dossier ouvert pour ce numéro. Écrivez-nous votre question, "
         "nous vous aiderons.",
         "status": "Votre dossier {reference} {words}.",
-        "status_words": {"open": "est ouvert", "acknowledged": "attend notre équipe",
-                         "waiting_on_agent": "attend notre équipe", "waiting_on_customer": "attend votre réponse",
-                         "resolved": "a été résolu", "closed": "est clos"},
+        "status_words": {
+            "open": "est ouvert",
+            "acknowledged": "attend notre équipe",
+            "waiting_on_agent": "attend notre équipe",
+            "waiting_on_customer": "attend votre réponse",
+            "resolved": "a été résolu",
+            "closed": "est clos",
+        },
         "will_reply": " Nous vous répondrons {reply_by}.",
         "call": "Merci. Un membre de notre équipe vous appellera{where} pendant nos horaires d'ouverture.",
         "call_about": " au sujet du dossier {reference}",
         "survey": "{hello} ici {business}. Votre demande est résolue (réf {reference}). "
         "Votre avis : répondez de 1 (mauvais) à 5 (excellent).",
         "thanks": "Merci pour votre avis.",
-        "thanks_low": "Merci de nous l'avoir dit. Nous sommes désolés ; un membre de notre équipe "
-        "vous recontactera.",
+        "thanks_low": "Merci de nous l'avoir dit. Nous sommes désolés ; un membre de notre équipe vous recontactera.",
         "sla": "{hello} nous ne vous oublions pas. Votre dossier {reference} prend plus de temps que prévu ; "
         "nous vous répondrons dès que possible.",
     },
@@ -387,9 +434,14 @@ _TEXTS: dict[str, dict] = {
         "hours_short": "Atendimento {business}: {hours}.",
         "status_none": "Nenhum caso aberto para este celular. Envie sua pergunta e vamos ajudar.",
         "status": "Seu caso {reference} {words}.",
-        "status_words": {"open": "segue aberto", "acknowledged": "aguarda nossa equipe",
-                         "waiting_on_agent": "aguarda nossa equipe", "waiting_on_customer": "aguarda sua resposta",
-                         "resolved": "foi resolvido", "closed": "foi encerrado"},
+        "status_words": {
+            "open": "segue aberto",
+            "acknowledged": "aguarda nossa equipe",
+            "waiting_on_agent": "aguarda nossa equipe",
+            "waiting_on_customer": "aguarda sua resposta",
+            "resolved": "foi resolvido",
+            "closed": "foi encerrado",
+        },
         "will_reply": " Responderemos {reply_by}.",
         "call": "Obrigado. Nossa equipe vai ligar para este celular{where} durante o expediente.",
         "call_about": " sobre o caso {reference}",
@@ -413,9 +465,14 @@ _TEXTS: dict[str, dict] = {
         "hours_short": "{business}客服时间：{hours}。",
         "status_none": "此号码没有未结案件。请发送您的问题，我们会帮助您。",
         "status": "您的案件{reference}{words}。",
-        "status_words": {"open": "处理中", "acknowledged": "正等待我们的团队处理",
-                         "waiting_on_agent": "正等待我们的团队处理", "waiting_on_customer": "正等待您的回复",
-                         "resolved": "已解决", "closed": "已关闭"},
+        "status_words": {
+            "open": "处理中",
+            "acknowledged": "正等待我们的团队处理",
+            "waiting_on_agent": "正等待我们的团队处理",
+            "waiting_on_customer": "正等待您的回复",
+            "resolved": "已解决",
+            "closed": "已关闭",
+        },
         "will_reply": "我们将{reply_by}回复您。",
         "call": "谢谢。我们的团队将在工作时间内致电您{where}。",
         "call_about": "（案件{reference}）",
@@ -440,9 +497,14 @@ _TEXTS: dict[str, dict] = {
         "hours_short": "Giờ hỗ trợ {business}: {hours}.",
         "status_none": "Số này không có hồ sơ đang mở. Hãy nhắn câu hỏi, chúng tôi sẽ hỗ trợ.",
         "status": "Hồ sơ {reference} {words}.",
-        "status_words": {"open": "đang mở", "acknowledged": "đang chờ nhân viên xử lý",
-                         "waiting_on_agent": "đang chờ nhân viên xử lý", "waiting_on_customer": "đang chờ bạn trả lời",
-                         "resolved": "đã được giải quyết", "closed": "đã đóng"},
+        "status_words": {
+            "open": "đang mở",
+            "acknowledged": "đang chờ nhân viên xử lý",
+            "waiting_on_agent": "đang chờ nhân viên xử lý",
+            "waiting_on_customer": "đang chờ bạn trả lời",
+            "resolved": "đã được giải quyết",
+            "closed": "đã đóng",
+        },
         "will_reply": " Nhân viên sẽ trả lời {reply_by}.",
         "call": "Cảm ơn. Nhân viên sẽ gọi bạn{where} trong giờ làm việc.",
         "call_about": " về hồ sơ {reference}",

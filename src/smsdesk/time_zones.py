@@ -85,23 +85,75 @@ _STATE_ZONES: dict[str, tuple[str, ...]] = {
 _STATE_NAMES = {
     re.sub(r"[^A-Z]", "", name.upper()): code
     for code, names in {
-        "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-        "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
-        "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
-        "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts",
-        "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
-        "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey",
-        "NM": "New Mexico", "NY": "New York", "NC": "North Carolina", "ND": "North Dakota",
-        "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island",
-        "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah",
-        "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
-        "WI": "Wisconsin", "WY": "Wyoming", "DC": "District of Columbia|Washington DC",
-        "PR": "Puerto Rico", "VI": "US Virgin Islands|Virgin Islands", "GU": "Guam",
-        "MP": "Northern Mariana Islands", "AS": "American Samoa",
-        "AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
-        "NL": "Newfoundland and Labrador|Newfoundland", "NS": "Nova Scotia",
-        "NT": "Northwest Territories", "NU": "Nunavut", "ON": "Ontario",
-        "PE": "Prince Edward Island|PEI", "QC": "Quebec", "SK": "Saskatchewan", "YT": "Yukon",
+        "AL": "Alabama",
+        "AK": "Alaska",
+        "AZ": "Arizona",
+        "AR": "Arkansas",
+        "CA": "California",
+        "CO": "Colorado",
+        "CT": "Connecticut",
+        "DE": "Delaware",
+        "FL": "Florida",
+        "GA": "Georgia",
+        "HI": "Hawaii",
+        "ID": "Idaho",
+        "IL": "Illinois",
+        "IN": "Indiana",
+        "IA": "Iowa",
+        "KS": "Kansas",
+        "KY": "Kentucky",
+        "LA": "Louisiana",
+        "ME": "Maine",
+        "MD": "Maryland",
+        "MA": "Massachusetts",
+        "MI": "Michigan",
+        "MN": "Minnesota",
+        "MS": "Mississippi",
+        "MO": "Missouri",
+        "MT": "Montana",
+        "NE": "Nebraska",
+        "NV": "Nevada",
+        "NH": "New Hampshire",
+        "NJ": "New Jersey",
+        "NM": "New Mexico",
+        "NY": "New York",
+        "NC": "North Carolina",
+        "ND": "North Dakota",
+        "OH": "Ohio",
+        "OK": "Oklahoma",
+        "OR": "Oregon",
+        "PA": "Pennsylvania",
+        "RI": "Rhode Island",
+        "SC": "South Carolina",
+        "SD": "South Dakota",
+        "TN": "Tennessee",
+        "TX": "Texas",
+        "UT": "Utah",
+        "VT": "Vermont",
+        "VA": "Virginia",
+        "WA": "Washington",
+        "WV": "West Virginia",
+        "WI": "Wisconsin",
+        "WY": "Wyoming",
+        "DC": "District of Columbia|Washington DC",
+        "PR": "Puerto Rico",
+        "VI": "US Virgin Islands|Virgin Islands",
+        "GU": "Guam",
+        "MP": "Northern Mariana Islands",
+        "AS": "American Samoa",
+        "AB": "Alberta",
+        "BC": "British Columbia",
+        "MB": "Manitoba",
+        "NB": "New Brunswick",
+        "NL": "Newfoundland and Labrador|Newfoundland",
+        "NS": "Nova Scotia",
+        "NT": "Northwest Territories",
+        "NU": "Nunavut",
+        "ON": "Ontario",
+        "PE": "Prince Edward Island|PEI",
+        "QC": "Quebec",
+        "SK": "Saskatchewan",
+        "YT": "Yukon",
     }.items()
     for name in names.split("|")
 }
@@ -158,7 +210,7 @@ def _zones_from_number(e164: str) -> tuple[ZoneInfo, ...]:
         number = phonenumbers.parse(e164)
         names = tuple(number_zones.time_zones_for_number(number))
         country_wide = tuple(number_zones.TIMEZONE_DATA.get(str(number.country_code), ()))
-    except Exception:  # noqa: BLE001 - a number phonenumbers cannot read is an unknown number
+    except Exception:
         return ()
     nanp = number.country_code == 1
     if not names or _UNKNOWN_ZONE in names:
@@ -170,7 +222,6 @@ def _zones_from_number(e164: str) -> tuple[ZoneInfo, ...]:
         # +1 spans Guam to Newfoundland: a number known only as NANP says nothing useful.
         return ()
     return zones
-
 
 
 def _zones_from_state(from_state: str | None) -> tuple[ZoneInfo, ...]:

@@ -78,12 +78,12 @@ class RetryPolicy:
         return rng() * min(self.max_delay, self.base_delay * 2**attempt)
 
 
-def rebased_http_client(base_url: str, timeout: float) -> Any:  # noqa: ANN401
+def rebased_http_client(base_url: str, timeout: float) -> Any:
     """A twilio HTTP client that sends api.twilio.com requests to ``base_url`` (the local stand-in)."""
     from twilio.http.http_client import TwilioHttpClient
 
     class RebasedHttpClient(TwilioHttpClient):
-        def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        def request(self, method, url, *args, **kwargs):
             if url.startswith(TWILIO_API):
                 url = base_url + url[len(TWILIO_API) :]
             return super().request(method, url, *args, **kwargs)
@@ -113,7 +113,7 @@ class TwilioMessages:
         self._client: Any = None
         self._client_key: Any = None
 
-    def _twilio(self) -> Any:  # noqa: ANN401
+    def _twilio(self) -> Any:
         key = self._credentials.get()  # a TwilioApiKey (the senders' secret)
         if self._client is None or self._client_key != key:
             from twilio.http.http_client import TwilioHttpClient
@@ -197,7 +197,7 @@ class TwilioMessages:
         """After an ambiguous failure: is our message among the latest sent to ``to``?"""
         try:
             recent = self._twilio().messages.list(to=to, limit=20)  # newest first
-        except Exception:  # noqa: BLE001 — if we cannot tell, the next attempt decides
+        except Exception:
             return None
         since = claimed_at - timedelta(minutes=1)
         for message in recent:

@@ -122,6 +122,7 @@ def verify_signature(
     if not signature:
         raise ForgedWebhookRequest("missing X-Twilio-Signature")
     algorithm = get_signature_algorithm(request.headers.get("x-twilio-webhooks-signature-settings"))
+
     def signed_with(tokens: tuple[str, ...]) -> bool:
         return any(RequestValidator(token).validate(url, params, signature, algorithm) for token in tokens)
 

@@ -48,7 +48,7 @@ class RunningStack:
     def stack(self) -> Stack:
         return Stack(self.url)
 
-    def twilio(self):  # noqa: ANN201
+    def twilio(self):
         """The real twilio Client, pointed at the local stand-in."""
         from smsdesk_cli.texting import _client
 
@@ -61,7 +61,7 @@ class RunningStack:
 
 def start_local_stack(*args: str) -> Iterator[RunningStack]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(  # noqa: S603 — our own module
+    process = subprocess.Popen(
         [sys.executable, "-m", "smsdesk_local", "--port", "0", "--twilio-port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -125,10 +125,14 @@ def test_the_local_token_endpoint_gives_tokens_to_the_machine_client_only(local_
 
     client = local_stack.stack.local_info()["machine_client"]
 
-    def token_request(secret: str, grant: str = "client_credentials"):  # noqa: ANN202
+    def token_request(secret: str, grant: str = "client_credentials"):
         basic = base64.b64encode(f"{client['client_id']}:{secret}".encode()).decode()
-        return request("POST", client["token_url"], body=f"grant_type={grant}".encode(),
-                       headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"})
+        return request(
+            "POST",
+            client["token_url"],
+            body=f"grant_type={grant}".encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"},
+        )
 
     granted = token_request(client["client_secret"])
     assert (granted.status, granted.body["token_type"]) == (200, "Bearer")

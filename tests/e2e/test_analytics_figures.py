@@ -97,7 +97,11 @@ def test_the_figures_are_what_the_journey_implies(local_stack, journey):
     assert (r["reopened"], r["reopen_rate"]) == (1, round(1 / 3, 4))
     assert r["repeat_customers"] == 1  # Anna
     assert r["csat"] == {
-        "surveys_sent": 2, "responses": 2, "response_rate": 1.0, "average": 3.5, "satisfied_share": 0.5,
+        "surveys_sent": 2,
+        "responses": 2,
+        "response_rate": 1.0,
+        "average": 3.5,
+        "satisfied_share": 0.5,
         "distribution": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1},
     }
     # Ben's 2 (Anna's second complaint is not yet a repeat that escalates: the third would be).
@@ -126,7 +130,8 @@ def test_one_day_alone_and_the_csv(local_stack, journey, tmp_path):
     run(local_stack, "report", *PERIOD, "--csv", str(path))
     rows = list(csv.DictReader(path.open()))
     assert [(row["from"], row["complaints"], row["csat_responses"]) for row in rows] == [
-        ("2026-11-23", "2", "0"), ("2026-11-24", "1", "2"),
+        ("2026-11-23", "2", "0"),
+        ("2026-11-24", "1", "2"),
     ]
 
 
@@ -138,7 +143,7 @@ class _Charts(HTMLParser):
         self.figures: list[dict] = []
         self._in_caption = False
 
-    def handle_starttag(self, tag: str, attrs) -> None:  # noqa: ANN001
+    def handle_starttag(self, tag: str, attrs) -> None:
         if tag == "figure":
             self.figures.append({"caption": "", "svg": 0, "shapes": 0, "texts": []})
         elif tag == "figcaption":
@@ -170,8 +175,13 @@ def test_the_html_report_has_its_charts_and_opens_offline(local_stack, journey, 
     parser.feed(page)
     captions = [f["caption"] for f in parser.figures]
     assert captions == [
-        "Complaints by day and category", "Complaints by category", "Complaints by weekday and hour", "First response time",
-        "Resolution time", "Satisfaction (CSAT) trend", "Opt-outs by reason",
+        "Complaints by day and category",
+        "Complaints by category",
+        "Complaints by weekday and hour",
+        "First response time",
+        "Resolution time",
+        "Satisfaction (CSAT) trend",
+        "Opt-outs by reason",
     ]
     for figure in parser.figures:
         assert figure["svg"] == 1 and figure["shapes"] > 5, figure["caption"]
@@ -184,9 +194,12 @@ def test_the_html_report_has_its_charts_and_opens_offline(local_stack, journey, 
 def test_a_rebuild_from_the_records_counts_the_same_figures(local_stack, journey):
     counted_live = report_json(local_stack)
     # As an operator runs it: its own process (it points the table's models at the stack's table).
-    rebuilt = subprocess.run(  # noqa: S603 — our own command
+    rebuilt = subprocess.run(
         [sys.executable, "-m", "smsdesk_cli.main", "--api", local_stack.url, "analytics", "rebuild"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
     )
     assert rebuilt.returncode == 0 and "counter items written" in rebuilt.stdout, rebuilt.stderr
@@ -196,4 +209,6 @@ def test_a_rebuild_from_the_records_counts_the_same_figures(local_stack, journey
     recounted = report_json(local_stack)
     sla = ("sla_met", "sla_missed", "sla_met_share", "sla_breaches")
     assert [recounted[k] for k in sla] == [2, 0, 1.0, 0]
-    assert {k: v for k, v in recounted.items() if k not in sla} == {k: v for k, v in counted_live.items() if k not in sla}
+    assert {k: v for k, v in recounted.items() if k not in sla} == {
+        k: v for k, v in counted_live.items() if k not in sla
+    }

@@ -30,7 +30,7 @@ def stack() -> Iterator[RunningStack]:
     yield from start_local_stack("--start", MONDAY_10AM_NEW_YORK)
 
 
-def browser(width: int = 1280, height: int = 900):  # noqa: ANN201
+def browser(width: int = 1280, height: int = 900):
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.fail("Chromium is not installed: `make test` installs it (apt-get install chromium chromium-driver)")
     os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager look for a browser online
@@ -39,9 +39,17 @@ def browser(width: int = 1280, height: int = 900):  # noqa: ANN201
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--window-size={width},{height}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
@@ -60,26 +68,26 @@ def supervisor() -> Iterator:
     driver.quit()
 
 
-def wait_for(driver, condition, message: str):  # noqa: ANN001, ANN201
+def wait_for(driver, condition, message: str):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.2).until(condition, message)
 
 
-def by_label(driver, text: str):  # noqa: ANN001, ANN201
+def by_label(driver, text: str):
     from selenium.webdriver.common.by import By
 
     label = driver.find_element(By.XPATH, f"//label[normalize-space()='{text}']")
     return driver.find_element(By.ID, label.get_attribute("for"))
 
 
-def button(driver, text: str):  # noqa: ANN001, ANN201
+def button(driver, text: str):
     from selenium.webdriver.common.by import By
 
     return driver.find_element(By.XPATH, f"//button[normalize-space()='{text}' and not(ancestor::*[@hidden])]")
 
 
-def sign_in(driver, stack: RunningStack, who: str) -> None:  # noqa: ANN001
+def sign_in(driver, stack: RunningStack, who: str) -> None:
     from selenium.webdriver.common.keys import Keys
 
     account = stack.stack.local_info()["console"][who]
@@ -90,7 +98,7 @@ def sign_in(driver, stack: RunningStack, who: str) -> None:  # noqa: ANN001
     wait_for(driver, lambda d: account["email"] in d.find_element("id", "who").text, "signed in")
 
 
-def queue_entry(driver, reference: str):  # noqa: ANN001, ANN201
+def queue_entry(driver, reference: str):
     from selenium.webdriver.common.by import By
 
     found = driver.find_elements(By.CSS_SELECTOR, f'a.conversation-link[data-reference="{reference}"]')
@@ -99,10 +107,14 @@ def queue_entry(driver, reference: str):  # noqa: ANN001, ANN201
 
 def screenshots_folder() -> Path:
     """docs/console/ only when asked (SMSDESK_SCREENSHOTS=docs), so a test run leaves the tree clean."""
-    return ROOT / "docs" / "console" if os.environ.get("SMSDESK_SCREENSHOTS") == "docs" else ROOT / ".local" / "screenshots"
+    return (
+        ROOT / "docs" / "console"
+        if os.environ.get("SMSDESK_SCREENSHOTS") == "docs"
+        else ROOT / ".local" / "screenshots"
+    )
 
 
-def shoot(driver, name: str) -> None:  # noqa: ANN001
+def shoot(driver, name: str) -> None:
     folder = screenshots_folder()
     folder.mkdir(parents=True, exist_ok=True)
     driver.execute_script("window.scrollTo(0, 0)")
@@ -127,9 +139,14 @@ def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, superv
     sign_in(agent, stack, "agent")
 
     # A complaint texted in appears in the queue without a reload.
-    assert smsdesk(["--api", stack.url, "text", "--from", customer, "My order 4432 arrived broken and nobody answers"]) == 0
+    assert (
+        smsdesk(["--api", stack.url, "text", "--from", customer, "My order 4432 arrived broken and nobody answers"])
+        == 0
+    )
     capsys.readouterr()  # the CLI shows the whole number, as a developer's own terminal may
-    [conversation] = [c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == customer]
+    [conversation] = [
+        c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == customer
+    ]
     reference = conversation["reference"]
     wait_for(agent, lambda d: queue_entry(d, reference), "the complaint in the queue")
     assert "new" in queue_entry(agent, reference).text  # unread
@@ -155,7 +172,10 @@ def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, superv
     assert by_label(agent, "Reply").get_attribute("value") == text
     counted = count_segments(text)
     plural = "" if counted.segments == 1 else "s"
-    assert agent.find_element("id", "counter").text == f"{len(text)} characters · {counted.encoding} · {counted.segments} segment{plural}"
+    assert (
+        agent.find_element("id", "counter").text
+        == f"{len(text)} characters · {counted.encoding} · {counted.segments} segment{plural}"
+    )
     button(agent, "Send reply").click()
     wait_for(agent, lambda d: text in d.find_element("id", "thread").text, "the reply in the thread")
 
@@ -174,18 +194,28 @@ def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, superv
     wait_for(agent, lambda d: "Karen Lopez" in d.find_element("id", "customer-details").text, "the name in the panel")
     panel = agent.find_element("id", "customer-details").text
     assert "es (chosen)" in panel and "by agent@smsdesk.local" in panel
-    wait_for(agent, lambda d: "customer details: name 'Karen Lopez', language es" in d.find_element("id", "thread").text,
-             "the change in the thread")
+    wait_for(
+        agent,
+        lambda d: "customer details: name 'Karen Lopez', language es" in d.find_element("id", "thread").text,
+        "the change in the thread",
+    )
     assert by_label(agent, "Customer name").get_attribute("value") == "Karen Lopez"
     shoot(agent, "conversation")
 
     # A second agent (a supervisor, on a phone) sees the assignment.
     sign_in(supervisor, stack, "supervisor")
-    wait_for(supervisor, lambda d: queue_entry(d, reference) and "assigned to agent@smsdesk.local" in queue_entry(d, reference).text,
-             "the assignment, seen by another agent")
+    wait_for(
+        supervisor,
+        lambda d: queue_entry(d, reference) and "assigned to agent@smsdesk.local" in queue_entry(d, reference).text,
+        "the assignment, seen by another agent",
+    )
     shoot(supervisor, "queue-phone")
     queue_entry(supervisor, reference).click()
-    wait_for(supervisor, lambda d: "Regular customer; ship express." in d.find_element("id", "thread").text, "the note, on a phone")
+    wait_for(
+        supervisor,
+        lambda d: "Regular customer; ship express." in d.find_element("id", "thread").text,
+        "the note, on a phone",
+    )
     shoot(supervisor, "conversation-phone")
 
     # Resolve with a note; the thread records who did what.
@@ -228,9 +258,16 @@ def test_agents_are_added_listed_and_removed_and_act_as_themselves(stack, capsys
     # Dana signs in as herself: her name is on what she does; supervisor-only actions are refused.
     assert smsdesk(["--api", stack.url, "text", "--from", "+14155550177", "The tent pole snapped on day one"]) == 0
     capsys.readouterr()
-    [conversation] = [c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == "+14155550177"]
+    [conversation] = [
+        c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == "+14155550177"
+    ]
     monkeypatch.setenv("SMSDESK_PASSWORD", password)
-    assert smsdesk([*api, "--user", "dana@acme.example", "resolve", conversation["reference"], "--note", "sent a new pole"]) == 0
+    assert (
+        smsdesk(
+            [*api, "--user", "dana@acme.example", "resolve", conversation["reference"], "--note", "sent a new pole"]
+        )
+        == 0
+    )
     assert smsdesk([*api, "--user", "dana@acme.example", "opt-out", "+14155550177"]) == 1
     assert "only supervisors may record an opt-out" in capsys.readouterr().err
     thread = stack.stack.agent("GET", f"/conversations/{conversation['reference']}").body["messages"]

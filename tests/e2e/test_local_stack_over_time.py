@@ -36,7 +36,9 @@ def run(stack, capsys, *args: str) -> str:
 
 
 def reference_of(stack, capsys, number: str) -> str:
-    rows = [json.loads(line) for line in run(stack, capsys, "conversations", "--status", "active", "--json").splitlines()]
+    rows = [
+        json.loads(line) for line in run(stack, capsys, "conversations", "--status", "active", "--json").splitlines()
+    ]
     [row] = [r for r in rows if r["customer"] == number]
     return row["reference"]
 
@@ -50,7 +52,7 @@ def free_port() -> int:
 def test_a_script_that_texts_as_soon_as_the_port_opens_is_answered(monkeypatch):
     monkeypatch.setenv("SMSDESK_WAIT_SECONDS", "180")  # a loaded CI machine starts the stack slowly
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 — our own module
+    process = subprocess.Popen(
         [sys.executable, "-m", "smsdesk_local", "--port", str(port), "--twilio-port", "0"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -68,7 +70,7 @@ def test_a_script_that_texts_as_soon_as_the_port_opens_is_answered(monkeypatch):
                 continue
             request = urllib.request.Request(f"http://127.0.0.1:{port}/sms/inbound", data=b"Body=hi", method="POST")
             try:
-                urllib.request.urlopen(request, timeout=10)  # noqa: S310
+                urllib.request.urlopen(request, timeout=10)
             except urllib.error.HTTPError as error:
                 first_answer.append(error.code)
             return
@@ -142,13 +144,27 @@ def test_stop_shows_the_reply_twilio_itself_sends_and_nothing_from_smsdesk(local
 
 
 def test_a_bad_parameter_override_is_a_clear_message_not_a_traceback():
-    for overrides, message in [("SurveyDelayHours=0", "SurveyDelayHours=0 is below its minimum, 1"),
-                               ("Nope=1", "Nope is not a parameter of template.yaml"),
-                               ("BusinessHours='Mon-Fri 9-5'", 'BUSINESS_HOURS: "9-5" is not opening hours')]:
-        finished = subprocess.run(  # noqa: S603 — our own module
-            [sys.executable, "-m", "smsdesk_local", "--port", "0", "--twilio-port", "0",
-             "--parameter-overrides", overrides],
-            capture_output=True, text=True, timeout=120, check=False,
+    for overrides, message in [
+        ("SurveyDelayHours=0", "SurveyDelayHours=0 is below its minimum, 1"),
+        ("Nope=1", "Nope is not a parameter of template.yaml"),
+        ("BusinessHours='Mon-Fri 9-5'", 'BUSINESS_HOURS: "9-5" is not opening hours'),
+    ]:
+        finished = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "smsdesk_local",
+                "--port",
+                "0",
+                "--twilio-port",
+                "0",
+                "--parameter-overrides",
+                overrides,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert finished.returncode != 0
         assert message in finished.stderr and "Traceback" not in finished.stderr + finished.stdout

@@ -85,7 +85,7 @@ def secret(aws, environ):
 API_KEY = json.dumps({"account_sid": ACCOUNT_SID, "api_key_sid": API_KEY_SID, "api_key_secret": API_KEY_SECRET})
 
 
-def sender_credentials(environ, clock):  # noqa: ANN001, ANN201
+def sender_credentials(environ, clock):
     """The senders' credentials, as smsdesk.runtime reads them."""
     return TwilioCredentialsProvider(environ["TWILIO_API_KEY_SECRET_ID"], clock, parse=parse_api_key_secret)
 
@@ -130,14 +130,14 @@ def outbox_events(repository) -> list[tuple[str, dict]]:
     return [(e.detail_type, json.loads(e.detail)) for e in events]
 
 
-def message_with_sid(repository, sid: str):  # noqa: ANN201
+def message_with_sid(repository, sid: str):
     """The message Twilio knows by ``sid`` (tests only: a scan of the table)."""
     from smsdesk.table import Message
 
     return next(i for i in repository.iterate_table() if isinstance(i, Message) and i.twilio_sid == sid)
 
 
-def callback_route(twilio, sid: str) -> str:  # noqa: ANN001
+def callback_route(twilio, sid: str) -> str:
     """Where Twilio posts the status callbacks of message ``sid``: the StatusCallback URL smsdesk
     gave it (route and query, without the connection-override fragment)."""
     [form] = [f for f in twilio.sent if f["Sid"] == sid]

@@ -84,7 +84,7 @@ def status_params(sid: str, status: str, error_code: int | None = None, to: str 
     return params
 
 
-def twilio_post(route: str, params: Any, *, auth_token: str | None = AUTH_TOKEN, **kwargs: Any) -> dict[str, Any]:  # noqa: ANN401
+def twilio_post(route: str, params: Any, *, auth_token: str | None = AUTH_TOKEN, **kwargs: Any) -> dict[str, Any]:
     """Twilio POSTing ``params`` to ``route`` on the public URL, signed with the account's token."""
     return twilio_webhook_event(ENVIRON["PUBLIC_BASE_URL"] + route, params, auth_token=auth_token, **kwargs)
 
@@ -92,24 +92,49 @@ def twilio_post(route: str, params: Any, *, auth_token: str | None = AUTH_TOKEN,
 def agent_claims(user: str = "dana@acme.example", groups: str = "agents") -> dict[str, str]:
     """A person's access token's claims, as API Gateway's JWT authorizer passes them on."""
     return {
-        "sub": "6f1c2d3e-0000-4000-8000-000000000001", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test",
-        "client_id": "consoleclient", "token_use": "access", "scope": "aws.cognito.signin.user.admin",
-        "username": user, "cognito:groups": f"[{groups}]", "exp": "1795536000", "iat": "1795532400",
+        "sub": "6f1c2d3e-0000-4000-8000-000000000001",
+        "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test",
+        "client_id": "consoleclient",
+        "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin",
+        "username": user,
+        "cognito:groups": f"[{groups}]",
+        "exp": "1795536000",
+        "iat": "1795532400",
     }
 
 
-def agent_request(method, path, *, body=None, query="", headers=None, route=None, params=None, user="dana@acme.example", groups="agents"):  # noqa: ANN001, ANN201, E501
+def agent_request(
+    method,
+    path,
+    *,
+    body=None,
+    query="",
+    headers=None,
+    route=None,
+    params=None,
+    user="dana@acme.example",
+    groups="agents",
+):
     """An agent's request to the agent API with their token, as API Gateway hands it over."""
     all_headers = {"content-type": "application/json"} if body is not None else {}
     all_headers.update(headers or {})
     return http_api_event(
-        method, path, domain=AGENT_API_DOMAIN, route_key=f"{method} {route or path}", raw_query=query,
-        headers=all_headers, body=body if isinstance(body, (str, bytes)) or body is None else json.dumps(body),
-        path_parameters=params, jwt_claims=agent_claims(user, groups), user_agent="smsdesk-cli", source_ip="203.0.113.7",
+        method,
+        path,
+        domain=AGENT_API_DOMAIN,
+        route_key=f"{method} {route or path}",
+        raw_query=query,
+        headers=all_headers,
+        body=body if isinstance(body, (str, bytes)) or body is None else json.dumps(body),
+        path_parameters=params,
+        jwt_claims=agent_claims(user, groups),
+        user_agent="smsdesk-cli",
+        source_ip="203.0.113.7",
     )
 
 
-def conversation_request(method, reference, action="", **kwargs):  # noqa: ANN001, ANN003, ANN201
+def conversation_request(method, reference, action="", **kwargs):
     path = f"/conversations/{reference}" + (f"/{action}" if action else "")
     route = "/conversations/{reference}" + (f"/{action}" if action else "")
     return agent_request(method, path, route=route, params={"reference": reference}, **kwargs)
@@ -160,7 +185,9 @@ def aws_faults(monkeypatch) -> Iterator[AwsFaults]:
 @pytest.fixture
 def sent_sid(repository, gateway, clock) -> str:
     """A text smsdesk sent (through the gateway, to Twilio), whose callbacks are coming."""
-    Customer(customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()).save()
+    Customer(
+        customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()
+    ).save()
     result = gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=lambda c: "Hi."))
     return result.twilio_sid
 

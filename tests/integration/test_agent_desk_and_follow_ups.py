@@ -9,14 +9,14 @@ import boto3
 import pytest
 
 from smsdesk.agent_desk import AgentDesk, InvalidRequest
-from smsdesk.conversations import Status, status_actions
-from smsdesk.repository import UnitOfWork
 from smsdesk.auto_replies import AutoResponder
+from smsdesk.conversations import Status, status_actions
 from smsdesk.errors import ConversationNotFound, InvalidTransition
 from smsdesk.follow_ups import FollowUpRunner
 from smsdesk.inbound import InboundService, Outcome
+from smsdesk.repository import UnitOfWork
 from smsdesk.send_gateway import Outcome as SendOutcome
-from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
+from tests.integration.conftest import ENVIRON, outbox_events
 from tests.integration.test_inbound import KEYWORDS, sms
 
 
@@ -114,10 +114,12 @@ def test_a_first_reply_racing_a_customer_text_is_still_recorded_and_announced_on
     clock.advance(timedelta(minutes=20))
     # The status moves while the agent's text goes out (the customer wrote again).
     repository.commit(
-        UnitOfWork().update("conversation", as_read_before_sending, status_actions(as_read_before_sending, Status.WAITING_ON_AGENT))
+        UnitOfWork().update(
+            "conversation", as_read_before_sending, status_actions(as_read_before_sending, Status.WAITING_ON_AGENT)
+        )
     )
-    desk._responded(as_read_before_sending, "dana", clock.now())  # noqa: SLF001 — the step after the send
-    desk._responded(as_read_before_sending, "erin", clock.now())  # noqa: SLF001 — a second agent, as racy
+    desk._responded(as_read_before_sending, "dana", clock.now())
+    desk._responded(as_read_before_sending, "erin", clock.now())
     assert repository.conversation(reference).first_response_at == clock.now()
     replied = [detail for kind, detail in outbox_events(repository) if kind == "AgentReplied"]
     assert [(r["agent"], r["first_response"]) for r in replied] == [("dana", True)]

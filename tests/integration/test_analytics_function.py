@@ -18,9 +18,6 @@ from smsdesk.follow_ups import FollowUpRunner
 from smsdesk.inbound import InboundService, Outcome
 from smsdesk_local.event_sources import matches
 from tests.integration.conftest import CUSTOMER, ENVIRON
-from tests.integration.test_conversations_over_time import SUPERVISOR, resolved_at_night_with_the_survey_held
-from tests.integration.test_inbound import KEYWORDS, sms
-from tests.integration.test_reading_customers import maybe_an_opt_out
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
     agent_api,
     agent_request,
@@ -33,6 +30,9 @@ from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
     relay,
     twilio_post,
 )
+from tests.integration.test_conversations_over_time import SUPERVISOR, resolved_at_night_with_the_survey_held
+from tests.integration.test_inbound import KEYWORDS, sms
+from tests.integration.test_reading_customers import maybe_an_opt_out
 from tests.support.aws_faults import THROTTLING
 from tests.support.lambda_functions import TableStream
 from tests.support.template import template
@@ -80,7 +80,10 @@ def test_a_complaint_is_counted_from_its_event(inbound, analytics, stream, agent
     complain(inbound, 1, CUSTOMER)
     complain(inbound, 2, OTHER, "I was charged twice on my bill")
     batch = stream.batch()
-    assert {json.loads(r["dynamodb"]["NewImage"]["detail"]["S"])["customer"] for r in batch["Records"]} == {CUSTOMER, OTHER}
+    assert {json.loads(r["dynamodb"]["NewImage"]["detail"]["S"])["customer"] for r in batch["Records"]} == {
+        CUSTOMER,
+        OTHER,
+    }
     assert analytics.invoke(batch) == {"batchItemFailures": []}
     figures = metrics(agent_api)
     assert (figures["complaints"], figures["by_category"]) == (2, {"billing": 1, "order": 1})
@@ -144,7 +147,8 @@ def test_the_csv_has_a_row_per_day(inbound, analytics, stream, agent_api):
     lines = answer.body.splitlines()
     assert lines[0].startswith("from,to,complaints,")
     assert [line.split(",")[:3] for line in lines[1:]] == [
-        ["2026-11-22", "2026-11-22", "0"], ["2026-11-23", "2026-11-23", "1"],
+        ["2026-11-22", "2026-11-22", "0"],
+        ["2026-11-23", "2026-11-23", "1"],
     ]
 
 
@@ -205,7 +209,11 @@ def test_a_5_while_the_survey_is_still_held_is_no_score_and_no_survey_sent(
     assert analytics.invoke(stream.batch()) == {"batchItemFailures": []}
     figures = metrics(agent_api, "from=2026-11-23&to=2026-11-25")
     assert figures["csat"] == {
-        "surveys_sent": 0, "responses": 0, "response_rate": None, "average": None, "satisfied_share": None,
+        "surveys_sent": 0,
+        "responses": 0,
+        "response_rate": None,
+        "average": None,
+        "satisfied_share": None,
         "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
     }
     assert figures["delivery"]["held"] == 1 and figures["reopened"] == 1  # the "5" reopened the case

@@ -43,9 +43,7 @@ def test_a_new_complaint_gets_one_personal_acknowledgement(inbound, responder, r
     assert "ConversationAcknowledged" in [kind for kind, _ in outbox_events(repository)]
 
 
-def test_a_friday_evening_complaint_is_promised_monday_morning_in_the_customers_zone(
-    inbound, responder, twilio, clock
-):
+def test_a_friday_evening_complaint_is_promised_monday_morning_in_the_customers_zone(inbound, responder, twilio, clock):
     clock.set(datetime(2026, 11, 28, 0, 30, tzinfo=UTC))  # Friday 19:30 New York, 16:30 Los Angeles
     received = inbound.receive(sms("The cashier was rude", sender="+14155550100"))  # San Francisco
     responder.acknowledge(received.conversation)
@@ -106,8 +104,7 @@ def test_keywords_are_answered_and_the_complaint_stays_open(inbound, responder, 
     opened = inbound.receive(sms("My order arrived broken", sid=1))
     responder.acknowledge(opened.conversation)
     received = inbound.receive(sms(keyword, sid=2))
-    responder.answer_keyword(CUSTOMER, received.classification.auto_reply_keyword, received.conversation,
-                             f"SM{2:032x}")
+    responder.answer_keyword(CUSTOMER, received.classification.auto_reply_keyword, received.conversation, f"SM{2:032x}")
     assert expected in twilio.sent[-1]["Body"]
     assert repository.conversation(opened.conversation).status == "acknowledged"
 

@@ -84,7 +84,9 @@ def test_a_time_zone_an_agent_set_wins_over_the_numbers_for_quiet_hours(
     clock.set(datetime(2026, 11, 25, 1, 30, tzinfo=UTC))  # 17:30 in Los Angeles, 01:30 in London
     a_customer(clock, LOS_ANGELES_CUSTOMER)
     desk = AgentDesk(repository, gateway, follow_ups, clock, business)
-    desk.update_customer(LOS_ANGELES_CUSTOMER, CustomerChanges(time_zone="Europe/London"), actor=Actor("ana@acme.example"))
+    desk.update_customer(
+        LOS_ANGELES_CUSTOMER, CustomerChanges(time_zone="Europe/London"), actor=Actor("ana@acme.example")
+    )
 
     result = gateway.send(text(Purpose.SATISFACTION_SURVEY, "survey", to=LOS_ANGELES_CUSTOMER))
     assert result.outcome is Outcome.HELD  # the customer moved to London: it is the middle of their night
@@ -202,7 +204,9 @@ def test_an_opt_out_in_words_is_confirmed_once_by_smsdesk(inbound, processor, re
 
 
 @pytest.mark.parametrize("text", ["STOP\n\nJohn Smith\nSent from my iPhone", "Stop.", "STOP please"])
-def test_a_stop_twilio_does_not_answer_itself_is_confirmed_once_by_smsdesk(inbound, processor, repository, twilio, text):
+def test_a_stop_twilio_does_not_answer_itself_is_confirmed_once_by_smsdesk(
+    inbound, processor, repository, twilio, text
+):
     # Twilio's filtering answers only a text that is its keyword alone; this customer would
     # otherwise never hear that the opt-out was taken.
     inbound.receive(sms("My order arrived broken", sid=1))

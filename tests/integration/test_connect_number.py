@@ -50,15 +50,22 @@ def twilio_numbers():
     def listing(request):
         query = dict(parse_qsl(request.url.split("?", 1)[1]))
         numbers = [
-            {"sid": "PN" + "1" * 32, "account_sid": ACCOUNT_SID, "phone_number": "+15005550006",
-             "sms_url": "https://old.example/sms", "sms_method": "POST"}
+            {
+                "sid": "PN" + "1" * 32,
+                "account_sid": ACCOUNT_SID,
+                "phone_number": "+15005550006",
+                "sms_url": "https://old.example/sms",
+                "sms_method": "POST",
+            }
         ]
         found = [n for n in numbers if n["phone_number"] == query.get("PhoneNumber")]
         return 200, {}, json.dumps({"incoming_phone_numbers": found, "next_page_uri": None, "page": 0, "page_size": 2})
 
     def update(request):
         form = dict(parse_qsl(request.body))
-        user, _, password = base64.b64decode(request.headers["Authorization"].removeprefix("Basic ")).decode().partition(":")
+        user, _, password = (
+            base64.b64decode(request.headers["Authorization"].removeprefix("Basic ")).decode().partition(":")
+        )
         updates.append({**form, "credentials": f"{user}:{password}"})
         return 200, {}, json.dumps({"sid": "PN" + "1" * 32, "phone_number": "+15005550006", "sms_url": form["SmsUrl"]})
 

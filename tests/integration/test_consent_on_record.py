@@ -14,12 +14,17 @@ from tests.integration.test_inbound import KEYWORDS, sms
 
 
 def test_a_carrier_opt_out_is_on_record_with_its_reason(gateway, repository, twilio, clock):
-    Customer(customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()).save()
+    Customer(
+        customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()
+    ).save()
     twilio.fail_next(400, 21610, message="Attempt to send to unsubscribed recipient")
     gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.AGENT_REPLY, key="k1", compose=lambda c: "Your refund."))
     [record] = repository.consent_history(CUSTOMER)
     assert (record.action, record.source, record.reason, record.text) == (
-        "opt_out", "carrier_21610", "carrier reported STOP (21610)", None,
+        "opt_out",
+        "carrier_21610",
+        "carrier reported STOP (21610)",
+        None,
     )
 
 
@@ -34,7 +39,9 @@ def test_the_opt_in_confirmation_is_on_record_as_one(repository, clock, gateway,
     assert (sent.purpose, sent.status, sent.body) == ("opt_in_confirmation", "queued", twilio.sent[0]["Body"])
 
 
-def test_every_help_text_gets_its_own_answer_and_a_redelivery_none(repository, clock, gateway, follow_ups, business, twilio):
+def test_every_help_text_gets_its_own_answer_and_a_redelivery_none(
+    repository, clock, gateway, follow_ups, business, twilio
+):
     inbound = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
     processor = ConsentProcessor(gateway, follow_ups, business)
     for sid in (1, 2):
@@ -55,7 +62,9 @@ def test_a_re_subscription_is_on_record_and_announced_with_its_evidence(reposito
     inbound.receive(sms("START", sid=3))
     customer = repository.customer(CUSTOMER)
     assert (customer.consent, customer.consent_changed_at, customer.opt_out_confirmation) == (
-        "subscribed", clock.now(), None,
+        "subscribed",
+        clock.now(),
+        None,
     )
     opt_in = [r for r in repository.consent_history(CUSTOMER) if r.action == "opt_in"]
     assert [(r.source, r.text, r.message_sid, r.previous) for r in opt_in] == [
@@ -80,7 +89,10 @@ def test_an_opt_out_in_words_is_on_record_with_its_text_and_announced_with_its_e
     inbound.receive(sms("please stop texting me, card 4111 1111 1111 1111", sid=2))
     [record] = repository.consent_history(CUSTOMER)
     assert (record.action, record.source, record.text, record.message_sid) == (
-        "opt_out", "natural_language", "please stop texting me, card [card ending 1111]", sms("", sid=2).message_sid,
+        "opt_out",
+        "natural_language",
+        "please stop texting me, card [card ending 1111]",
+        sms("", sid=2).message_sid,
     )
     [revoked] = [detail for kind, detail in outbox_events(repository) if kind == "ConsentRevoked"]
     assert {k: v for k, v in revoked.items() if k not in {"event_id", "occurred_at"}} == {
@@ -116,5 +128,7 @@ def test_a_first_text_that_is_stop_leaves_the_customer_opted_out_by_keyword(repo
     InboundService(repository, clock, auto_reply_keywords=KEYWORDS).receive(sms("STOP", sid=1))
     customer = repository.customer(CUSTOMER)
     assert (customer.consent, customer.consent_source, customer.consent_changed_at) == (
-        "opted_out", "keyword", clock.now(),
+        "opted_out",
+        "keyword",
+        clock.now(),
     )

@@ -48,7 +48,6 @@ from smsdesk.agent_desk import AgentDesk
 from smsdesk.agents import Actor, Group
 from smsdesk.auto_replies import AutoResponder, auto_reply_keywords
 from smsdesk.aws.scheduler import Scheduler
-from smsdesk.aws.secrets import TwilioCredentialsProvider
 from smsdesk.clock import ManualClock, to_iso
 from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings
 from smsdesk.consent_processing import ConsentProcessor
@@ -76,16 +75,41 @@ from tests.support.twilio_http import MESSAGES, FakeTwilioApi
 NUMBERS = ("+12125550140", "+13105550141")  # New York, Los Angeles
 
 # What customers text, by what it is (our labels, not the classifier's).
-COMPLAINTS = ("My order 4432 arrived broken", "stop charging my card twice", "the app won't stop freezing",
-              "I'm calling my attorney", "Please cancel order 5521, I was charged twice", "REFUND", "STATUS",
-              "HOURS", "CALL", "1", "4", "5")
-OPT_OUTS = ("STOP", "stop", "Unsubscribe", "CANCEL", "quit", "BAJA", "arret", "please stop texting me",
-            "take me off your list", "wrong number, remove me", "no more texts", "Stop - not interested")
+COMPLAINTS = (
+    "My order 4432 arrived broken",
+    "stop charging my card twice",
+    "the app won't stop freezing",
+    "I'm calling my attorney",
+    "Please cancel order 5521, I was charged twice",
+    "REFUND",
+    "STATUS",
+    "HOURS",
+    "CALL",
+    "1",
+    "4",
+    "5",
+)
+OPT_OUTS = (
+    "STOP",
+    "stop",
+    "Unsubscribe",
+    "CANCEL",
+    "quit",
+    "BAJA",
+    "arret",
+    "please stop texting me",
+    "take me off your list",
+    "wrong number, remove me",
+    "no more texts",
+    "Stop - not interested",
+)
 OPT_INS = ("START", "unstop", "YES", "opt me back in")
 HELPS = ("HELP", "info", "ayuda")
 TEXTS = (
-    [("complaint", t) for t in COMPLAINTS] + [("opt_out", t) for t in OPT_OUTS]
-    + [("opt_in", t) for t in OPT_INS] + [("help", t) for t in HELPS]
+    [("complaint", t) for t in COMPLAINTS]
+    + [("opt_out", t) for t in OPT_OUTS]
+    + [("opt_in", t) for t in OPT_INS]
+    + [("help", t) for t in HELPS]
 )
 # Twilio's default opt-out handling: its own keywords, matched on the whole (trimmed) text.
 TWILIO_STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
@@ -93,7 +117,6 @@ TWILIO_START_WORDS = {"START", "UNSTOP", "YES"}
 TWILIO_HELP_WORDS = {"HELP", "INFO"}
 
 SUPERVISOR = Actor("sam@acme.example", frozenset({Group.AGENTS, Group.SUPERVISORS}))
-
 
 
 def subscribed(function: str) -> set[str]:
@@ -132,7 +155,7 @@ class TwilioWithOptOutHandling(FakeTwilioApi):
     requests: list[dict[str, str]] = field(default_factory=list)
     refused: list[bool] = field(default_factory=list)  # per request: answered 21610
 
-    def _create(self, request):  # noqa: ANN001, ANN202
+    def _create(self, request):
         form = dict(parse_qsl(request.body if isinstance(request.body, str) else request.body.decode()))
         self.requests.append(form)
         self.refused.append(form["To"] in self.blocked)
@@ -248,12 +271,19 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         self.desk = AgentDesk(repository, gateway, follow_ups, clock, business)
         # Each in every language smsdesk answers in ("ayuda" is answered in Spanish).
         languages = sorted(templates.LANGUAGES)
-        self.opt_out_confirmation = {templates.opt_out_confirmation(business=business.name, language=x) for x in languages}
-        self.opt_in_confirmation = {templates.opt_in_confirmation(business=business.name, language=x) for x in languages}
-        self.help_reply = {
-            templates.help_reply(business=business.name, contact=business.support_contact, language=x) for x in languages
+        self.opt_out_confirmation = {
+            templates.opt_out_confirmation(business=business.name, language=x) for x in languages
         }
-        self.opt_in_instructions = {templates.opt_in_instructions(business=business.name, language=x) for x in languages}
+        self.opt_in_confirmation = {
+            templates.opt_in_confirmation(business=business.name, language=x) for x in languages
+        }
+        self.help_reply = {
+            templates.help_reply(business=business.name, contact=business.support_contact, language=x)
+            for x in languages
+        }
+        self.opt_in_instructions = {
+            templates.opt_in_instructions(business=business.name, language=x) for x in languages
+        }
         for customer, (kind, body) in zip(NUMBERS, first_texts, strict=True):
             self._text(customer, kind, body)
 
@@ -289,7 +319,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
     def _observe(self) -> None:
         """After a step: what Twilio received, the new outbox events, the schedules in Scheduler."""
         now = self.clock.now()
-        for form, refused in list(zip(self.twilio.requests, self.twilio.refused, strict=True))[len(self.recorded):]:
+        for form, refused in list(zip(self.twilio.requests, self.twilio.refused, strict=True))[len(self.recorded) :]:
             self.recorded.append(Sent(now, form["To"], form["Body"], refused))
         # The outbox: every event item the table holds, exactly what the relay publishes (its detail
         # is the JSON the change's transaction wrote). A new one is waiting to be delivered.
@@ -333,8 +363,15 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         word = body.strip().upper()
         opt_out_type = None
         if self.advanced_opt_out:
-            opt_out_type = ("STOP" if word in TWILIO_STOP_WORDS else "START" if word in TWILIO_START_WORDS
-                            else "HELP" if word in TWILIO_HELP_WORDS else None)
+            opt_out_type = (
+                "STOP"
+                if word in TWILIO_STOP_WORDS
+                else "START"
+                if word in TWILIO_START_WORDS
+                else "HELP"
+                if word in TWILIO_HELP_WORDS
+                else None
+            )
         sms = InboundSms(
             message_sid=self._next_id("SM"),
             account_sid=ACCOUNT_SID,
@@ -437,7 +474,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
 
     def _fire(self, schedule: Schedule) -> None:
         self.runner.run(schedule.payload)
-        self.follow_ups._scheduler.cancel(schedule.payload["name"])  # noqa: SLF001 — Scheduler's own DELETE
+        self.follow_ups._scheduler.cancel(schedule.payload["name"])
         self._observe()
 
     @precondition(lambda self: self._due(live=False))
@@ -498,13 +535,18 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         return [
             (d["event_id"], self.first_delivery[d["event_id"]])
             for k, d in self.events
-            if k == kind and d["customer"] == number and d["event_id"] in self.first_delivery
+            if k == kind
+            and d["customer"] == number
+            and d["event_id"] in self.first_delivery
             and (not pending or d.get("confirmation") == "pending")
         ]
 
     def _revoked_event(self, number: str, at: datetime) -> dict:
-        [detail] = [d for k, d in self.events if k == EventType.CONSENT_REVOKED and d["customer"] == number
-                    and d["occurred_at"] == to_iso(at)]
+        [detail] = [
+            d
+            for k, d in self.events
+            if k == EventType.CONSENT_REVOKED and d["customer"] == number and d["occurred_at"] == to_iso(at)
+        ]
         return detail
 
     def _describe_the_run(self) -> None:
@@ -551,7 +593,8 @@ class ConsentUnderLoad(RuleBasedStateMachine):
                 confirmations = [s for s in during if s.body in self.opt_out_confirmation]
                 revoked = self._revoked_event(number, start)
                 in_time = [
-                    at for event_id, at in self._first_deliveries(number, EventType.CONSENT_REVOKED, pending=True)
+                    at
+                    for event_id, at in self._first_deliveries(number, EventType.CONSENT_REVOKED, pending=True)
                     if start < at <= start + CONFIRMATION_WINDOW and (end is None or at < end)
                 ]
                 expected = int(revoked["confirmation"] == "pending" and bool(in_time))
@@ -573,7 +616,8 @@ class ConsentUnderLoad(RuleBasedStateMachine):
             # a failed message, not a confirmation, and that 21610 opts the number out then.
             granted = [d for k, d in self.events if k == EventType.CONSENT_GRANTED and d["customer"] == number]
             handled_while_in = [
-                d["event_id"] for d in granted
+                d["event_id"]
+                for d in granted
                 if d["event_id"] in self.first_delivery
                 and _state_before(history, self.first_delivery[d["event_id"]]) == "subscribed"
             ]
@@ -626,7 +670,7 @@ def _schedule_order(schedule: Schedule) -> tuple[str, ...]:
     return (to_iso(schedule.at), payload["customer"], payload["follow_up"], payload.get("key") or "")
 
 
-def _opted_out_periods(history) -> list[tuple[datetime, datetime | None]]:  # noqa: ANN001
+def _opted_out_periods(history) -> list[tuple[datetime, datetime | None]]:
     """[(opted out at, opted back in at or None)], from the consent records, in order."""
     periods: list[tuple[datetime, datetime | None]] = []
     start = None
@@ -641,7 +685,7 @@ def _opted_out_periods(history) -> list[tuple[datetime, datetime | None]]:  # no
     return periods
 
 
-def _state_before(history, at: datetime) -> str:  # noqa: ANN001
+def _state_before(history, at: datetime) -> str:
     """The consent state just before ``at`` (a 21610 can opt the number out at ``at`` itself)."""
     state = "subscribed"
     for record in history:
@@ -662,4 +706,4 @@ TestNothingButTheConfirmationReachesAnOptedOutNumber = ConsentUnderLoad.TestCase
 
 def test_the_property_delivers_every_event_the_template_routes_to_a_function():
     """If a function starts reacting to a new event, the property must deliver it too."""
-    assert DELIVERED == set(HANDLERS)
+    assert set(HANDLERS) == DELIVERED

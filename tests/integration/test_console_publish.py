@@ -29,7 +29,10 @@ def test_publishing_puts_every_file_and_the_stacks_config_with_their_types(aws):
     assert (index["ContentType"], index["CacheControl"]) == ("text/html", "no-cache")
     config = json.loads(s3.get_object(Bucket=OUTPUTS["ConsoleBucketName"], Key="config.json")["Body"].read())
     assert config == {
-        "api": OUTPUTS["AgentApiUrl"], "region": "eu-west-1",
-        "cognito_endpoint": "https://cognito-idp.eu-west-1.amazonaws.com/", "client_id": "4example0client", "poll_seconds": 3,
+        "api": OUTPUTS["AgentApiUrl"],
+        "region": "eu-west-1",
+        "cognito_endpoint": "https://cognito-idp.eu-west-1.amazonaws.com/",
+        "client_id": "4example0client",
+        "poll_seconds": 3,
     }
     assert "https://d111.cloudfront.net" in out.getvalue()

@@ -188,9 +188,7 @@ def test_the_reopen_window_is_configurable(repository, desk, clock):
     assert inbound.receive(sms("Another thing", sid=3)).conversation != old
 
 
-def test_a_customer_whose_zone_is_unknown_is_promised_a_time_in_the_business_zone_named(
-    inbound, responder, twilio
-):
+def test_a_customer_whose_zone_is_unknown_is_promised_a_time_in_the_business_zone_named(inbound, responder, twilio):
     australian_mobile = "+61412345678"  # anywhere from Perth to Lord Howe Island
     reference = inbound.receive(sms("My order arrived broken", sid=1, sender=australian_mobile)).conversation
     responder.acknowledge(reference)
@@ -250,7 +248,11 @@ def test_a_refused_reply_keeps_its_body_and_says_why(inbound, desk, repository, 
     result = desk.reply(reference, "Your refund is on its way.", agent="dana", request_id="r1")
     assert (result.send.outcome, result.send.note) == ("refused", "the customer has opted out")
     stored = repository.message(f"CONVERSATION#{reference}", "agent-r1")
-    assert (stored.body, stored.status, stored.note) == ("Your refund is on its way.", "refused", "the customer has opted out")
+    assert (stored.body, stored.status, stored.note) == (
+        "Your refund is on its way.",
+        "refused",
+        "the customer has opted out",
+    )
 
 
 def test_a_reply_held_for_the_night_goes_before_a_later_one_once_the_customer_writes(

@@ -14,7 +14,9 @@ from tests.integration.lambda_stack import aws_faults  # noqa: F401 — fixture
 
 @pytest.fixture
 def sent(repository, gateway, clock, twilio):
-    Customer(customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()).save()
+    Customer(
+        customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()
+    ).save()
     result = gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=lambda c: "Hi."))
     return result.twilio_sid
 
@@ -37,7 +39,9 @@ def test_statuses_move_forward(recorder, repository, sent):
 def test_a_late_sent_never_overwrites_delivered(recorder, repository, sent):
     recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1"))
     assert recorder.record(DeliveryStatus(sent, "sent", None, CUSTOMER, "k1")).outcome is Recorded.STALE
-    assert recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1")).outcome is Recorded.STALE  # duplicate
+    assert (
+        recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1")).outcome is Recorded.STALE
+    )  # duplicate
     assert status_of(repository, sent) == "delivered"
 
 

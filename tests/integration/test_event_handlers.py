@@ -83,8 +83,14 @@ def test_an_entry_eventbridge_rejects_for_good_is_reported_and_the_others_are_pu
 ):
     inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1)))
     # An outbox item whose detail EventBridge refuses (MalformedDetail), then a good one.
-    OutboxEvent("EVENT#poison", "EVENT", detail_type="ComplaintReceived", detail="{not json",
-                created_at=clock.now(), expires_at=clock.now() + timedelta(days=1)).save()
+    OutboxEvent(
+        "EVENT#poison",
+        "EVENT",
+        detail_type="ComplaintReceived",
+        detail="{not json",
+        created_at=clock.now(),
+        expires_at=clock.now() + timedelta(days=1),
+    ).save()
     inbound.http(twilio_post("/sms/inbound", inbound_params("HELP", sid=2, sender=OTHER)))
     event = cloud.stream.lambda_event()
     poison = next(r for r in event["Records"] if r["dynamodb"]["Keys"]["pk"]["S"] == "EVENT#poison")
@@ -158,7 +164,9 @@ def test_when_eventbridge_fails_the_whole_call_the_record_is_reported_and_nothin
 # ------------------------------------------------------------------------------- acknowledgement
 
 
-def test_a_complaint_is_acknowledged_once_from_the_event_the_rule_delivers(text, acknowledgement, cloud, twilio, repository):
+def test_a_complaint_is_acknowledged_once_from_the_event_the_rule_delivers(
+    text, acknowledgement, cloud, twilio, repository
+):
     text("My order 4432 arrived broken", sid=1)
     [event] = cloud.rules.delivered("AcknowledgementFunction")
 
@@ -314,9 +322,15 @@ def test_resolve_then_reopen(complaint, agent_api, twilio):
 
 def test_a_supervisor_records_an_opt_out_heard_on_the_phone(complaint, agent_api, repository):
     # HTTP APIs hand the Lambda the path decoded: the CLI's %2B arrives as "+".
-    request = agent_request("POST", f"/customers/{CUSTOMER}/opt-out", route="/customers/{number}/opt-out",
-                            params={"number": CUSTOMER}, body={"reason": "asked on the phone"},
-                            user="sam@acme.example", groups="agents supervisors")
+    request = agent_request(
+        "POST",
+        f"/customers/{CUSTOMER}/opt-out",
+        route="/customers/{number}/opt-out",
+        params={"number": CUSTOMER},
+        body={"reason": "asked on the phone"},
+        user="sam@acme.example",
+        groups="agents supervisors",
+    )
     answer = agent_api.http(request)
     assert (answer.status, answer.body) == (204, "")
     [record] = repository.consent_history(CUSTOMER)
@@ -324,8 +338,13 @@ def test_a_supervisor_records_an_opt_out_heard_on_the_phone(complaint, agent_api
 
 
 def test_an_agent_who_is_not_a_supervisor_cannot_record_an_opt_out(complaint, agent_api, repository):
-    request = agent_request("POST", f"/customers/{CUSTOMER}/opt-out", route="/customers/{number}/opt-out",
-                            params={"number": CUSTOMER}, body={"reason": "asked on the phone"})
+    request = agent_request(
+        "POST",
+        f"/customers/{CUSTOMER}/opt-out",
+        route="/customers/{number}/opt-out",
+        params={"number": CUSTOMER},
+        body={"reason": "asked on the phone"},
+    )
     answer = agent_api.http(request)
     assert (answer.status, answer.json()["title"]) == (403, "only supervisors may record an opt-out for a customer")
     assert repository.consent_history(CUSTOMER) == []
@@ -336,14 +355,32 @@ def test_assignment_notes_and_resolution_are_in_the_history_with_who_did_them(co
     clock.advance(timedelta(minutes=1))
     assigned = agent_api.http(conversation_request("POST", complaint, "assign", body={"to": "Ana@Acme.example"}))
     assert (assigned.status, assigned.json()["assignee"]) == (200, "ana@acme.example")
-    note = agent_api.http(conversation_request("POST", complaint, "notes", body={"text": "Customer is a regular."},
-                                               user="ana@acme.example", headers={"idempotency-key": "n-1"}))
+    note = agent_api.http(
+        conversation_request(
+            "POST",
+            complaint,
+            "notes",
+            body={"text": "Customer is a regular."},
+            user="ana@acme.example",
+            headers={"idempotency-key": "n-1"},
+        )
+    )
     assert note.status == 201
     clock.advance(timedelta(minutes=1))
-    agent_api.http(conversation_request("POST", complaint, "notes", body={"text": "Customer is a regular."},
-                                        user="ana@acme.example", headers={"idempotency-key": "n-1"}))  # retried
+    agent_api.http(
+        conversation_request(
+            "POST",
+            complaint,
+            "notes",
+            body={"text": "Customer is a regular."},
+            user="ana@acme.example",
+            headers={"idempotency-key": "n-1"},
+        )
+    )  # retried
     clock.advance(timedelta(minutes=1))
-    agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "replaced"}, user="ana@acme.example"))
+    agent_api.http(
+        conversation_request("POST", complaint, "resolve", body={"note": "replaced"}, user="ana@acme.example")
+    )
 
     thread = agent_api.http(conversation_request("GET", complaint)).json()["messages"]
     history = [(m["direction"], m["author"], m["body"]) for m in thread if m["direction"] in {"note", "activity"}]
@@ -364,7 +401,11 @@ def test_the_views_of_the_queue(complaint, agent_api):
 
     assert references("unassigned") == [complaint]
     agent_api.http(conversation_request("POST", complaint, "assign", body={"to": "dana@acme.example"}))
-    assert (references("mine"), references("unassigned"), references("mine", user="ana@acme.example")) == ([complaint], [], [])
+    assert (references("mine"), references("unassigned"), references("mine", user="ana@acme.example")) == (
+        [complaint],
+        [],
+        [],
+    )
     assert (references("open", q="broken"), references("open", q="umbrella")) == ([complaint], [])
     assert references("open", q=complaint.lower()) == [complaint]
     bad = agent_api.http(agent_request("GET", "/conversations", query="view=everything"))
@@ -388,8 +429,13 @@ def test_canned_responses_are_listed(agent_api, cloud):
 
 
 def test_an_agent_clears_a_possible_opt_out_through_the_api(complaint, agent_api, repository):
-    request = agent_request("POST", f"/customers/{CUSTOMER}/not-an-opt-out",
-                            route="/customers/{number}/not-an-opt-out", params={"number": CUSTOMER}, body={})
+    request = agent_request(
+        "POST",
+        f"/customers/{CUSTOMER}/not-an-opt-out",
+        route="/customers/{number}/not-an-opt-out",
+        params={"number": CUSTOMER},
+        body={},
+    )
     nothing_to_clear = agent_api.http(request)
     assert (nothing_to_clear.status, nothing_to_clear.content_type) == (409, "application/problem+json")
     customer = repository.customer(CUSTOMER)
@@ -429,9 +475,11 @@ def test_a_malformed_reply_is_a_400_problem_and_sends_nothing(complaint, agent_a
 
 @pytest.mark.parametrize(
     ("query", "title"),
-    [("limit=lots", "limit: Input should be a valid integer, unable to parse string as an integer"),
-     ("limit=1000", "limit: Input should be less than or equal to 100"),
-     ("cursor=not-a-cursor", "invalid cursor")],
+    [
+        ("limit=lots", "limit: Input should be a valid integer, unable to parse string as an integer"),
+        ("limit=1000", "limit: Input should be less than or equal to 100"),
+        ("cursor=not-a-cursor", "invalid cursor"),
+    ],
 )
 def test_a_malformed_listing_is_a_400_problem(agent_api, cloud, query, title):
     answer = agent_api.http(agent_request("GET", "/conversations", query=query))
@@ -470,34 +518,43 @@ def test_the_committed_openapi_document_is_the_one_the_routes_generate(agent_api
 
 def test_the_openapi_document_has_exactly_the_routes_the_template_gives_the_agent_api():
     events = template()["Resources"]["AgentApiFunction"]["Properties"]["Events"].values()
-    in_template = {(e["Properties"]["Method"].lower(), e["Properties"]["Path"]) for e in events if e["Type"] == "HttpApi"}
+    in_template = {
+        (e["Properties"]["Method"].lower(), e["Properties"]["Path"]) for e in events if e["Type"] == "HttpApi"
+    }
     document = json.loads(OPENAPI.read_text())
     documented = {(method, path) for path, item in document["paths"].items() for method in item}
     assert documented == in_template
 
 
-def customer_request(body, **kwargs):  # noqa: ANN001, ANN003, ANN201
-    return agent_request("PATCH", f"/customers/{CUSTOMER}", route="/customers/{number}", params={"number": CUSTOMER},
-                         body=body, **kwargs)
+def customer_request(body, **kwargs):
+    return agent_request(
+        "PATCH", f"/customers/{CUSTOMER}", route="/customers/{number}", params={"number": CUSTOMER}, body=body, **kwargs
+    )
 
 
 def test_an_agent_edits_the_customer_panel_and_the_next_acknowledgement_uses_it(
     complaint, agent_api, repository, text, twilio, clock, acknowledgement, cloud
 ):
-    answer = agent_api.http(customer_request({"name": "  Karen   Lopez ", "language": "es", "time_zone": "Europe/Madrid"}))
+    answer = agent_api.http(
+        customer_request({"name": "  Karen   Lopez ", "language": "es", "time_zone": "Europe/Madrid"})
+    )
 
     assert answer.status == 200
     profile = answer.json()
     assert (profile["name"], profile["language"], profile["time_zone"]) == ("Karen Lopez", "es", "Europe/Madrid")
     assert profile["profile_changed_by"] == "agent:dana@acme.example"
     _, messages = repository.conversation_with_messages(complaint)
-    assert ("agent:dana@acme.example", "customer details: name 'Karen Lopez', language es, time zone Europe/Madrid") in [
-        (m.author, m.body) for m in messages if m.direction == "activity"
-    ]
+    assert (
+        "agent:dana@acme.example",
+        "customer details: name 'Karen Lopez', language es, time zone Europe/Madrid",
+    ) in [(m.author, m.body) for m in messages if m.direction == "activity"]
 
     # Bad input is refused in words and changes nothing, not even the valid fields beside it.
     for body, title in [
-        ({"name": "Kim", "time_zone": "Mars/Olympus"}, "'Mars/Olympus' is not a time zone: use an IANA name like America/New_York"),
+        (
+            {"name": "Kim", "time_zone": "Mars/Olympus"},
+            "'Mars/Olympus' is not a time zone: use an IANA name like America/New_York",
+        ),
         ({"language": "xx"}, "unsupported language 'xx'"),
         ({"name": "K" * 61}, "the name is longer than 60 characters"),
         ({"nickname": "K"}, "nickname: Extra inputs are not permitted"),

@@ -81,7 +81,9 @@ def messages(repository) -> list[Message]:
 
 def rotate_secret(token: str, previous: str | None = None) -> None:
     value = {"account_sid": ACCOUNT_SID, "auth_token": token} | ({"previous_auth_token": previous} if previous else {})
-    boto3.client("secretsmanager").put_secret_value(SecretId=ENVIRON["TWILIO_SECRET_ID"], SecretString=json.dumps(value))
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=ENVIRON["TWILIO_SECRET_ID"], SecretString=json.dumps(value)
+    )
 
 
 @pytest.fixture
@@ -159,7 +161,9 @@ def test_a_rollover_as_the_readme_describes_it_refuses_no_webhook(inbound, repos
     for n, token in signed_with.items():
         clock.advance(timedelta(minutes=3))  # 3. after the cache's 5 minutes, Twilio promotes the new token;
         # requests signed before the switch may still arrive (Twilio's retries)
-        answers.append(inbound.http(twilio_post("/sms/inbound", inbound_params(f"Text {n}", sid=n), auth_token=token)).status)
+        answers.append(
+            inbound.http(twilio_post("/sms/inbound", inbound_params(f"Text {n}", sid=n), auth_token=token)).status
+        )
 
     assert answers == [200] * 5
     assert secret_reads() == 3  # the cold start, then once per expired cache: no forced re-read
@@ -220,7 +224,9 @@ def test_on_the_execute_api_domain_the_url_is_rebuilt_from_the_request(no_public
 def test_behind_a_stage_path_the_signed_url_includes_the_stage(no_public_base_url, lambdas, repository):
     inbound = lambdas.load("InboundSmsFunction")
     url = f"https://{EXECUTE_API_DOMAIN}/prod/sms/inbound?tenant=acme&region=east"
-    event = twilio_webhook_event(url, inbound_params("Broken"), auth_token=AUTH_TOKEN, stage="prod", route="/sms/inbound")
+    event = twilio_webhook_event(
+        url, inbound_params("Broken"), auth_token=AUTH_TOKEN, stage="prod", route="/sms/inbound"
+    )
     assert event["rawPath"] == "/prod/sms/inbound"
     assert inbound.http(event).status == 200
     assert len(messages(repository)) == 1
@@ -232,8 +238,12 @@ def test_behind_a_custom_domain_mapping_only_public_base_url_verifies(no_public_
 
     def post(sid):
         return twilio_webhook_event(
-            url, inbound_params("Broken", sid=sid), auth_token=AUTH_TOKEN, raw_path="/sms/inbound",
-            domain="sms.acme.example", route="/sms/inbound",
+            url,
+            inbound_params("Broken", sid=sid),
+            auth_token=AUTH_TOKEN,
+            raw_path="/sms/inbound",
+            domain="sms.acme.example",
+            route="/sms/inbound",
         )
 
     rebuilt = lambdas.load("InboundSmsFunction").http(post(1))
@@ -308,8 +318,11 @@ def test_repeated_keys_are_all_signed_and_the_first_one_is_read(inbound, reposit
 
 def test_unknown_new_twilio_parameters_are_signed_and_ignored(inbound, repository):
     params = inbound_params(
-        "My order arrived broken", sid=1, MessagingServiceSid="MG" + "a" * 32,
-        ChannelMetadata=json.dumps({"type": "rcs", "data": {"profile": "x"}}), SomethingTwilioAddsNext="1",
+        "My order arrived broken",
+        sid=1,
+        MessagingServiceSid="MG" + "a" * 32,
+        ChannelMetadata=json.dumps({"type": "rcs", "data": {"profile": "x"}}),
+        SomethingTwilioAddsNext="1",
     )
     assert inbound.http(twilio_post("/sms/inbound", params)).status == 200
     assert [m.body for m in messages(repository)] == ["My order arrived broken"]
@@ -362,7 +375,10 @@ def test_bodies_over_the_largest_configurable_limit_are_a_413(lambdas, repositor
 
 def test_a_photo_without_text_opens_a_conversation(inbound, repository):
     params = inbound_params(
-        None, sid=1, NumMedia="1", MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1",
+        None,
+        sid=1,
+        NumMedia="1",
+        MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1",
         MediaContentType0="image/jpeg",
     )
     assert "Body" not in params
@@ -395,4 +411,3 @@ def test_a_card_number_in_a_text_is_redacted_before_it_is_stored_announced_or_lo
     assert message.body == "You charged card [card ending 1111] twice"
     assert "4111 1111" not in json.dumps([d for _, d in outbox_events(repository)])
     # (and the privacy check on this test's captured output shows it was not logged)
-

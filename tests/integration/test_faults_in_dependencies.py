@@ -18,13 +18,19 @@ from requests.exceptions import ConnectionError as NetworkError
 from requests.exceptions import ReadTimeout
 
 from smsdesk.auto_replies import AutoResponder
-from smsdesk.aws.secrets import TwilioCredentialsProvider
 from smsdesk.config import MessagingSettings
 from smsdesk.errors import TransientSendFailure
 from smsdesk.send_gateway import Outbound, Outcome, ProactivePolicy, Purpose, SendGateway
 from smsdesk.table import Conversation, Customer, Message, customer_pk
 from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
-from tests.integration.conftest import CUSTOMER, ENVIRON, callback_route, message_with_sid, outbox_events, sender_credentials
+from tests.integration.conftest import (
+    CUSTOMER,
+    ENVIRON,
+    callback_route,
+    message_with_sid,
+    outbox_events,
+    sender_credentials,
+)
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
     acknowledgement,
     agent_api,
@@ -81,7 +87,9 @@ def concurrently(*calls: Callable[[], Any]) -> list[Any]:
 
 @pytest.fixture
 def customer(repository, clock):
-    item = Customer(customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now())
+    item = Customer(
+        customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()
+    )
     item.save()
     return item
 
@@ -95,7 +103,9 @@ def waits():
 def patient_gateway(repository, secret, twilio, follow_ups, business, environ, clock, waits):
     """The gateway as deployed, with its waits recorded instead of slept and jitter fixed at 100%."""
     credentials = sender_credentials(environ, clock)
-    transport = TwilioMessages(MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0)
+    transport = TwilioMessages(
+        MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0
+    )
     policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
     return SendGateway(repository, transport, clock, policy)
 
@@ -105,7 +115,9 @@ def reply(key="k1", text="We are looking into it."):
 
 
 @pytest.mark.parametrize(("status", "code"), [(429, 20429), (429, None), (400, 20429)])
-def test_rate_limits_back_off_exponentially_and_one_message_goes_out(patient_gateway, customer, twilio, waits, status, code):
+def test_rate_limits_back_off_exponentially_and_one_message_goes_out(
+    patient_gateway, customer, twilio, waits, status, code
+):
     twilio.fail_next(status, code, times=3, message="Too Many Requests")
     result = patient_gateway.send(reply())
     assert result.outcome is Outcome.SENT
@@ -189,7 +201,9 @@ def test_21610_when_acknowledging_opts_the_number_out_and_nothing_follows(
 
     customer = repository.customer(CUSTOMER)
     assert (customer.consent, customer.consent_source, customer.opt_out_confirmation) == (
-        "opted_out", "carrier_21610", "not_needed",
+        "opted_out",
+        "carrier_21610",
+        "not_needed",
     )
     text("refund", sid=2)  # a keyword, answered automatically... except now
     [keyword] = cloud.rules.delivered("AcknowledgementFunction")
@@ -227,7 +241,9 @@ def acknowledged(text, acknowledgement, cloud, twilio):
 def test_carrier_delivery_failures_are_recorded_announced_and_not_retried(lambdas, sent_sid, repository, twilio, code):
     delivery_status = lambdas.load("DeliveryStatusFunction")
     for status in ("sent", "undelivered", "sent"):  # and a late "sent" changes nothing
-        answer = delivery_status.http(twilio_post(callback_route(twilio, sent_sid), status_params(sent_sid, status, code)))
+        answer = delivery_status.http(
+            twilio_post(callback_route(twilio, sent_sid), status_params(sent_sid, status, code))
+        )
         assert answer.status == 204
     message = message_with_sid(repository, sent_sid)
     assert (message.status, message.error_code) == ("undelivered", code)
@@ -242,7 +258,12 @@ def test_21610_in_a_status_callback_opts_the_number_out_and_nothing_follows(
     lambdas, acknowledged, text, acknowledgement, cloud, repository, twilio
 ):
     delivery_status = lambdas.load("DeliveryStatusFunction")
-    assert delivery_status.http(twilio_post(callback_route(twilio, acknowledged), status_params(acknowledged, "failed", 21610))).status == 204
+    assert (
+        delivery_status.http(
+            twilio_post(callback_route(twilio, acknowledged), status_params(acknowledged, "failed", 21610))
+        ).status
+        == 204
+    )
     assert repository.customer(CUSTOMER).consent == "opted_out"
     assert [r.source for r in repository.consent_history(CUSTOMER)] == ["carrier_21610"]
 
@@ -262,7 +283,12 @@ def throttled_inbound(lambdas, aws_faults):
 
 @pytest.mark.parametrize(
     "fault",
-    ["provisioned throughput exceeded", "throttling", "transaction cancelled for throttling", "customer read throttled"],
+    [
+        "provisioned throughput exceeded",
+        "throttling",
+        "transaction cancelled for throttling",
+        "customer read throttled",
+    ],
 )
 def test_throttling_answers_5xx_writes_nothing_and_twilios_retry_is_recorded_once(
     throttled_inbound, aws_faults, repository, fault
@@ -402,8 +428,10 @@ def test_a_check_whose_time_passed_while_twilio_rate_limited_the_acknowledgement
     # instead of sleeping, and the jitter at the top of its range (0.5 + 1 + 2 s).
     credentials = sender_credentials(environ, clock)
     backing_off = TwilioMessages(
-        MessagingSettings.from_environ(environ), credentials,
-        sleep=lambda seconds: clock.advance(timedelta(seconds=seconds)), rng=lambda: 1.0,
+        MessagingSettings.from_environ(environ),
+        credentials,
+        sleep=lambda seconds: clock.advance(timedelta(seconds=seconds)),
+        rng=lambda: 1.0,
     )
     policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
     gateway = SendGateway(repository, backing_off, clock, policy)
@@ -464,5 +492,3 @@ def test_a_follow_up_firing_after_an_opt_out_sends_nothing(text, acknowledgement
 
     assert result["outcome"] == "refused"
     assert len(twilio.sent) == 1  # the acknowledgement, before the STOP
-
-

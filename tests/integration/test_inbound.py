@@ -92,7 +92,8 @@ def test_concurrent_duplicates_store_one_message_and_one_event(inbound, reposito
 
 
 @pytest.mark.parametrize(
-    "card", ["4111 1111 1111 1111", "4111.1111.1111.1111", "4111  1111\n1111\u00a01111", "4111\u20131111\u20131111\u20131111"]
+    "card",
+    ["4111 1111 1111 1111", "4111.1111.1111.1111", "4111  1111\n1111\u00a01111", "4111\u20131111\u20131111\u20131111"],
 )
 def test_card_numbers_are_redacted_before_anything_is_stored_or_announced(inbound, repository, card):
     received = inbound.receive(sms(f"You charged my card {card} twice"))

@@ -15,8 +15,14 @@ from smsdesk_local.aws_server import KeepAliveWsgi
 
 def echo(environ, start_response):
     body = environ["wsgi.input"].read()
-    payload = json.dumps({"path": environ["PATH_INFO"], "query": environ["QUERY_STRING"], "body": body.decode(),
-                          "target": environ.get("HTTP_X_AMZ_TARGET")}).encode()
+    payload = json.dumps(
+        {
+            "path": environ["PATH_INFO"],
+            "query": environ["QUERY_STRING"],
+            "body": body.decode(),
+            "target": environ.get("HTTP_X_AMZ_TARGET"),
+        }
+    ).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Connection", "close")])
     return [payload]
 
@@ -47,7 +53,9 @@ def test_requests_follow_each_other_on_one_connection(server):
     connection = http.client.HTTPConnection("127.0.0.1", server(echo), timeout=5)
     answers = []
     for n, path in enumerate(["/", "/schedules/survey-C-7F3K-0?groupName=smsdesk", "/caf%C3%A9"]):
-        connection.request("POST", path, body=json.dumps({"n": n}), headers={"X-Amz-Target": f"DynamoDB_20120810.Op{n}"})
+        connection.request(
+            "POST", path, body=json.dumps({"n": n}), headers={"X-Amz-Target": f"DynamoDB_20120810.Op{n}"}
+        )
         response = connection.getresponse()
         assert response.status == 200
         answers.append(json.loads(response.read()))

@@ -34,8 +34,13 @@ def test_a_chunked_webhook_body_is_refused_411_and_nothing_leaks_into_the_next_r
         for _ in range(20):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             body = iter([b"GET /_local/info HTTP/1.1\r\n\r\n", b"Body=hi"])
-            connection.request("POST", "/sms/inbound", body=body, encode_chunked=True,
-                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+            connection.request(
+                "POST",
+                "/sms/inbound",
+                body=body,
+                encode_chunked=True,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
             response = connection.getresponse()
             assert response.status == 411
             response.read()

@@ -47,7 +47,7 @@ def desk(repository, gateway, follow_ups, clock, business):
     return AgentDesk(repository, gateway, follow_ups, clock, business)
 
 
-def maybe_an_opt_out(text, **kwargs):  # noqa: ANN001, ANN201
+def maybe_an_opt_out(text, **kwargs):
     """The classifier as it answers a text it is unsure about (which texts those are depends on
     the trained weights; what smsdesk does with the answer does not)."""
     result = classify(text, **kwargs)
@@ -116,10 +116,10 @@ def test_a_possible_opt_out_is_flagged_and_nothing_is_sent_until_an_agent_decide
         desk.clear_possible_opt_out(CUSTOMER, agent="ana")  # nothing left to decide
 
 
-def processor_help_text(processor):  # noqa: ANN001, ANN201
+def processor_help_text(processor):
     from smsdesk import templates
 
-    business = processor._business  # noqa: SLF001
+    business = processor._business
     return templates.help_reply(business=business.name, contact=business.support_contact)
 
 
@@ -132,8 +132,13 @@ def test_an_agent_confirming_a_possible_opt_out_opts_the_number_out(unsure_inbou
 
 def test_a_proactive_survey_waits_for_the_agents_decision(unsure_inbound, gateway, repository):
     received = unsure_inbound.receive(sms("the replacement part still has not come"))
-    survey = Outbound(CUSTOMER, Purpose.SATISFACTION_SURVEY, "survey-0", lambda c: "How did we do?",
-                      conversation=received.conversation)
+    survey = Outbound(
+        CUSTOMER,
+        Purpose.SATISFACTION_SURVEY,
+        "survey-0",
+        lambda c: "How did we do?",
+        conversation=received.conversation,
+    )
     result = gateway.send(survey)
     assert result.outcome == "refused" and "possible opt-out" in result.note
 
@@ -149,9 +154,7 @@ def test_who_is_this_gets_the_help_content(inbound, processor, repository, twili
     assert "Reply STOP to opt out" in twilio.sent[0]["Body"]
 
 
-def test_an_opt_in_in_words_is_answered_with_how_to_confirm_and_changes_nothing(
-    inbound, processor, repository, twilio
-):
+def test_an_opt_in_in_words_is_answered_with_how_to_confirm_and_changes_nothing(inbound, processor, repository, twilio):
     inbound.receive(sms("STOP", sid=1))
     received = inbound.receive(sms("ok you may message me again", sid=2))
     assert received.outcome is Outcome.OPT_IN_REQUESTED
@@ -167,7 +170,7 @@ def test_an_opt_in_in_words_is_answered_with_how_to_confirm_and_changes_nothing(
 # ------------------------------------------------------------------ urgency from history
 
 
-def close(repository, reference):  # noqa: ANN001, ANN201
+def close(repository, reference):
     repository.conversation(reference).update(actions=[Conversation.status.set("closed")])
 
 
@@ -260,4 +263,3 @@ def test_a_chinese_opt_out_is_confirmed_in_chinese(inbound, processor, repositor
     [detail] = [d for kind, d in outbox_events(repository) if kind == "ConsentRevoked"]
     processor.revoked(CUSTOMER, detail)
     assert "退订" in twilio.sent[0]["Body"]
-

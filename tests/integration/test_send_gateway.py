@@ -38,8 +38,13 @@ def reply(text="We are looking into it.", key="k1", purpose=Purpose.KEYWORD_REPL
 def opt_customer_out(repository, clock, *, confirmation_needed=True):
     work = UnitOfWork()
     customer = repository.customer(CUSTOMER)
-    opt_out(work, customer, ConsentEvidence(ConsentSource.KEYWORD, text="STOP"), clock.now(),
-            confirmation_needed=confirmation_needed)
+    opt_out(
+        work,
+        customer,
+        ConsentEvidence(ConsentSource.KEYWORD, text="STOP"),
+        clock.now(),
+        confirmation_needed=confirmation_needed,
+    )
     repository.commit(work)
 
 
@@ -132,7 +137,9 @@ def test_a_rotated_api_key_is_read_again_and_the_text_still_goes_out(gateway, cu
 
     assert gateway.send(reply(key="before")).outcome is Outcome.SENT  # the secret is cached now
     first = twilio.mock.calls[-1].request.headers["Authorization"]
-    assert base64.b64decode(first.removeprefix("Basic ")).decode() == f"{API_KEY_SID}:{API_KEY_SECRET}"  # not the auth token
+    assert (
+        base64.b64decode(first.removeprefix("Basic ")).decode() == f"{API_KEY_SID}:{API_KEY_SECRET}"
+    )  # not the auth token
     rotated = "rotated-api-key-secret-0123456789abcdef"
     boto3.client("secretsmanager").put_secret_value(
         SecretId=ENVIRON["TWILIO_API_KEY_SECRET_ID"],
@@ -217,7 +224,9 @@ def test_a_crash_after_twilio_took_the_message_is_reconciled_not_resent(gateway,
     assert result.outcome is Outcome.SENT and len(twilio.sent) == 1
 
 
-@pytest.mark.parametrize("card", ["4111 1111 1111 1111", "4111.1111.1111.1111", "4111,1111,1111,1111", "4111\u20131111\u20131111\u20131111"])
+@pytest.mark.parametrize(
+    "card", ["4111 1111 1111 1111", "4111.1111.1111.1111", "4111,1111,1111,1111", "4111\u20131111\u20131111\u20131111"]
+)
 def test_card_numbers_are_redacted_from_outgoing_texts(gateway, customer, twilio, card):
     gateway.send(reply(f"We refunded card {card}."))
     assert twilio.sent[0]["Body"] == "We refunded card [card ending 1111]."

@@ -50,7 +50,9 @@ def test_a_signed_complaint_gets_empty_twiml_and_is_stored_and_announced(inbound
     reference = repository.customer(CUSTOMER).open_conversation
     conversation, messages = repository.conversation_with_messages(reference)
     assert conversation.status == "open"
-    assert [(m.body, m.twilio_sid) for m in messages] == [("My order 4432 arrived broken and nobody answers", message_sid(1))]
+    assert [(m.body, m.twilio_sid) for m in messages] == [
+        ("My order 4432 arrived broken and nobody answers", message_sid(1))
+    ]
     [(kind, detail)] = outbox_events(repository)
     assert kind == "ComplaintReceived"
     assert (detail["conversation"], detail["customer"], detail["message_sid"]) == (reference, CUSTOMER, message_sid(1))
@@ -125,7 +127,9 @@ def test_a_duplicate_delivery_is_answered_200_and_changes_nothing(inbound, repos
     assert [kind for kind, _ in outbox_events(repository)] == ["ComplaintReceived"]
 
 
-@pytest.mark.parametrize(("body", "media", "summary"), [("", "0", "(an empty message)"), ("", "2", "(2 attachments, no text)")])
+@pytest.mark.parametrize(
+    ("body", "media", "summary"), [("", "0", "(an empty message)"), ("", "2", "(2 attachments, no text)")]
+)
 def test_an_empty_or_media_only_text_is_accepted_and_stored(inbound, repository, body, media, summary):
     extra = {"MediaUrl0": "https://api.twilio.com/m0", "MediaContentType0": "image/jpeg"} if media != "0" else {}
     answer = inbound.http(twilio_post("/sms/inbound", inbound_params(body, NumMedia=media, **extra)))
@@ -225,6 +229,6 @@ def test_a_cold_start_loads_botocore_once_for_the_table_and_the_secret(inbound, 
 
     assert inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken", sid=1))).status == 200
 
-    assert Customer._get_connection() is Conversation._get_connection()  # noqa: SLF001
-    assert Customer._get_connection().connection is table_connection()  # noqa: SLF001
+    assert Customer._get_connection() is Conversation._get_connection()
+    assert Customer._get_connection().connection is table_connection()
     assert table_connection().session is session()

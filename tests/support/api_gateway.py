@@ -204,16 +204,16 @@ class HttpAnswer:
     def content_type(self) -> str:
         return {k.lower(): v for k, v in self.headers.items()}.get("content-type", "")
 
-    def json(self) -> Any:  # noqa: ANN401
+    def json(self) -> Any:
         return json.loads(self.body)
 
 
-def through_api_gateway(handler: Callable[[dict, Any], Any], event: dict[str, Any], context: Any) -> HttpAnswer:  # noqa: ANN401
+def through_api_gateway(handler: Callable[[dict, Any], Any], event: dict[str, Any], context: Any) -> HttpAnswer:
     """Invoke ``handler`` as an HTTP API integration and return what the caller gets back."""
     internal_error = (500, {"content-type": "application/json"}, '{"message":"Internal Server Error"}')
     try:
         result = handler(event, context)
-    except Exception as error:  # noqa: BLE001 — a Lambda error is a 500 to the caller
+    except Exception as error:
         return HttpAnswer(*internal_error, error)
     body = result.get("body") or ""
     if not isinstance(body, str):  # payload 2.0: the body is a string, or API Gateway fails the call

@@ -60,7 +60,9 @@ class AwsFaults:
             "__type": DYNAMODB_ERROR + "TransactionCanceledException",
             "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{', '.join(reasons)}]",
             "CancellationReasons": [
-                {"Code": code} if code == "None" else {"Code": code, "Message": "Throughput exceeds the current capacity."}
+                {"Code": code}
+                if code == "None"
+                else {"Code": code, "Message": "Throughput exceeds the current capacity."}
                 for code in reasons
             ],
         }
@@ -71,7 +73,7 @@ class AwsFaults:
 
     # -------------------------------------------------------------------------- the hook
 
-    def __call__(self, request: Any, event_name: str, **kwargs: Any) -> AWSResponse | None:  # noqa: ANN401
+    def __call__(self, request: Any, event_name: str, **kwargs: Any) -> AWSResponse | None:
         if request in self._seen:
             return None
         self._seen.add(request)
@@ -88,14 +90,14 @@ class AwsFaults:
         headers = {"content-type": "application/x-amz-json-1.0", "x-amzn-requestid": "fault-injected"}
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
 
-    def install(self, monkeypatch: Any) -> AwsFaults:  # noqa: ANN401
+    def install(self, monkeypatch: Any) -> AwsFaults:
         spec = ("before-send", self, botocore.handlers.REGISTER_FIRST)
         monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [spec, *botocore.handlers.BUILTIN_HANDLERS])
         # botocore's retry back-off is recorded, not slept.
         monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=self.backoff.append))
         return self
 
-    def watch(self, client: Any) -> None:  # noqa: ANN401
+    def watch(self, client: Any) -> None:
         """Also hook a client that already exists (the cached ``smsdesk.aws.clients`` ones)."""
         client.meta.events.register_first("before-send", self)
         self._watched.append(client)
@@ -107,7 +109,7 @@ class AwsFaults:
         self._planned.clear()
 
 
-def linearizable_moto(monkeypatch: Any) -> None:  # noqa: ANN401
+def linearizable_moto(monkeypatch: Any) -> None:
     """Make moto handle one request at a time, for tests that race threads against each other.
 
     DynamoDB applies each request atomically (a conditional write cannot interleave with another
@@ -120,7 +122,7 @@ def linearizable_moto(monkeypatch: Any) -> None:  # noqa: ANN401
     lock = threading.Lock()
     original = BotocoreStubber.process_request
 
-    def one_at_a_time(self: BotocoreStubber, request: Any) -> Any:  # noqa: ANN401
+    def one_at_a_time(self: BotocoreStubber, request: Any) -> Any:
         with lock:
             return original(self, request)
 

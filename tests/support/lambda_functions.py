@@ -58,7 +58,9 @@ def function_spec(logical_id: str) -> FunctionSpec:
 
     variables = literal(globals_.get("Environment", {}).get("Variables", {}))
     variables.update(literal(properties.get("Environment", {}).get("Variables", {})))
-    return FunctionSpec(logical_id, properties["CodeUri"], properties.get("Handler", globals_.get("Handler")), variables)
+    return FunctionSpec(
+        logical_id, properties["CodeUri"], properties.get("Handler", globals_.get("Handler")), variables
+    )
 
 
 @dataclass
@@ -85,7 +87,7 @@ class LoadedFunction:
     spec: FunctionSpec
     module: ModuleType
 
-    def invoke(self, event: dict[str, Any]) -> Any:  # noqa: ANN401
+    def invoke(self, event: dict[str, Any]) -> Any:
         """One invocation, as Lambda makes it (an exception is the invocation failing)."""
         return self.module.lambda_handler(event, LambdaContext(self.spec.logical_id))
 
@@ -94,7 +96,7 @@ class LoadedFunction:
         return through_api_gateway(self.module.lambda_handler, event, LambdaContext(self.spec.logical_id))
 
 
-def load_function(logical_id: str, monkeypatch: Any, environ: Mapping[str, str], instance: str = "") -> LoadedFunction:  # noqa: ANN401
+def load_function(logical_id: str, monkeypatch: Any, environ: Mapping[str, str], instance: str = "") -> LoadedFunction:
     """A new execution environment of ``logical_id``: its cold start runs now, under ``environ``.
 
     ``instance`` names a second, concurrent execution environment of the same function.
@@ -111,7 +113,7 @@ def load_function(logical_id: str, monkeypatch: Any, environ: Mapping[str, str],
 # ---------------------------------------------------------------------------------- wiring
 
 
-def matches(pattern: Any, value: Any) -> bool:  # noqa: ANN401
+def matches(pattern: Any, value: Any) -> bool:
     """EventBridge / Lambda filter pattern matching, for the exact-value patterns the template uses."""
     if isinstance(pattern, dict):
         return isinstance(value, dict) and all(k in value and matches(p, value[k]) for k, p in pattern.items())
@@ -149,7 +151,7 @@ class TableStream:
                 records.append(shaped)
         return records
 
-    def lambda_event(self, **kwargs: Any) -> dict[str, Any]:  # noqa: ANN401
+    def lambda_event(self, **kwargs: Any) -> dict[str, Any]:
         return {"Records": self.new_records(**kwargs)}
 
 

@@ -69,8 +69,11 @@ def leaks(text: str) -> list[str]:
     """What in ``text`` breaks the privacy rule, as "kind: line" (the line masked)."""
     found = []
     for line in text.splitlines():
-        kinds = [kind for kind, hits in (("phone number", phone_numbers(line)), ("card number", card_numbers(line)))
-                 if next(hits, None) is not None]
+        kinds = [
+            kind
+            for kind, hits in (("phone number", phone_numbers(line)), ("card number", card_numbers(line)))
+            if next(hits, None) is not None
+        ]
         found.extend(f"{kind}: {_masked(line)[:300]}" for kind in kinds)
     return found
 

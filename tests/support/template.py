@@ -15,7 +15,7 @@ class _CloudFormationLoader(yaml.SafeLoader):
     pass
 
 
-def _tag(loader, tag_suffix, node):  # noqa: ANN001, ANN202
+def _tag(loader, tag_suffix, node):
     if isinstance(node, yaml.ScalarNode):
         return {tag_suffix: loader.construct_scalar(node)}
     if isinstance(node, yaml.SequenceNode):
@@ -28,7 +28,7 @@ _CloudFormationLoader.add_multi_constructor("!", _tag)
 
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 — SafeLoader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
 
 
 def table_definition() -> dict[str, Any]:
@@ -38,7 +38,10 @@ def table_definition() -> dict[str, Any]:
         "AttributeDefinitions": properties["AttributeDefinitions"],
         "KeySchema": properties["KeySchema"],
         "BillingMode": properties["BillingMode"],
-        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": properties["StreamSpecification"]["StreamViewType"]},
+        "StreamSpecification": {
+            "StreamEnabled": True,
+            "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
+        },
     }
     if properties.get("GlobalSecondaryIndexes"):
         definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]

@@ -26,7 +26,13 @@ class FakeTwilioApi:
     _faults: deque = field(default_factory=deque)
 
     def fail_next(
-        self, status: int, code: int | None = None, times: int = 1, message: str = "error", *, after_create: bool = False
+        self,
+        status: int,
+        code: int | None = None,
+        times: int = 1,
+        message: str = "error",
+        *,
+        after_create: bool = False,
     ) -> None:
         """The next request(s) fail; ``after_create``: Twilio took the message, then failed to answer."""
         for _ in range(times):
@@ -40,7 +46,7 @@ class FakeTwilioApi:
     def to(self, number: str) -> list[dict[str, str]]:
         return [m for m in self.sent if m["To"] == number]
 
-    def _create(self, request):  # noqa: ANN001, ANN202
+    def _create(self, request):
         self.attempts += 1
         form = dict(parse_qsl(request.body if isinstance(request.body, str) else request.body.decode()))
         sid = "SM" + uuid.uuid4().hex
@@ -64,12 +70,18 @@ class FakeTwilioApi:
         }
         return 201, {}, json.dumps(body)
 
-    def _list(self, request):  # noqa: ANN001, ANN202
+    def _list(self, request):
         params = dict(parse_qsl(request.url.split("?", 1)[1])) if "?" in request.url else {}
         found = [m for m in reversed(self.sent) if m["To"] == params.get("To", m["To"])]
         messages = [
-            {"sid": m["Sid"], "to": m["To"], "body": m["Body"], "status": "queued", "direction": "outbound-api",
-             "date_created": "Mon, 23 Nov 2026 15:00:00 +0000"}
+            {
+                "sid": m["Sid"],
+                "to": m["To"],
+                "body": m["Body"],
+                "status": "queued",
+                "direction": "outbound-api",
+                "date_created": "Mon, 23 Nov 2026 15:00:00 +0000",
+            }
             for m in found
         ]
         return 200, {}, json.dumps({"messages": messages, "next_page_uri": None, "page": 0, "page_size": 50})

@@ -6,8 +6,14 @@ from smsdesk.agents import Actor, Group, NotAllowed, Unidentified, actor_from_cl
 
 
 def test_a_person_is_named_by_their_email_with_their_groups_as_api_gateway_flattens_them():
-    actor = actor_from_claims({"username": "Ana@Acme.example", "cognito:groups": "[agents supervisors]",
-                               "client_id": "console", "scope": "aws.cognito.signin.user.admin"})
+    actor = actor_from_claims(
+        {
+            "username": "Ana@Acme.example",
+            "cognito:groups": "[agents supervisors]",
+            "client_id": "console",
+            "scope": "aws.cognito.signin.user.admin",
+        }
+    )
     assert actor == Actor("ana@acme.example", frozenset({"agents", "supervisors"}))
     assert (actor.label, actor.is_supervisor) == ("agent:ana@acme.example", True)
 
@@ -25,10 +31,17 @@ def test_a_token_that_names_nobody_is_refused(claims):
         actor_from_claims(claims)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("[agents]", {"agents"}), ("[agents supervisors]", {"agents", "supervisors"}), (["agents"], {"agents"}),
-    ("agents,supervisors", {"agents", "supervisors"}), ("", set()), (None, set()),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("[agents]", {"agents"}),
+        ("[agents supervisors]", {"agents", "supervisors"}),
+        (["agents"], {"agents"}),
+        ("agents,supervisors", {"agents", "supervisors"}),
+        ("", set()),
+        (None, set()),
+    ],
+)
 def test_list_claims_in_every_shape_they_arrive(value, expected):
     assert claim_list(value) == expected
 

@@ -58,7 +58,8 @@ def test_a_complaint_counts_by_category_and_local_hour():
     counts = Counting(HOURS).event(*event("ComplaintReceived", "2026-11-23T23:30-05:00", category="billing"))
     # 23:30 in New York is already Tuesday in UTC: the day and hour are the business's.
     assert set(counts) == {
-        Count("volume", MONDAY, "complaints", 1), Count("volume", MONDAY, "category:billing", 1),
+        Count("volume", MONDAY, "complaints", 1),
+        Count("volume", MONDAY, "category:billing", 1),
         Count("volume", MONDAY, "hour:23", 1),
     }
 
@@ -66,8 +67,11 @@ def test_a_complaint_counts_by_category_and_local_hour():
 def test_a_first_human_reply_counts_in_calendar_and_business_time_against_the_promise():
     counting = Counting(HOURS)
     reply = event(
-        "AgentReplied", "2026-11-24T10:00-05:00", first_response=True,
-        opened_at=at("2026-11-23T16:00-05:00"), reply_by=at("2026-11-24T10:00-05:00"),
+        "AgentReplied",
+        "2026-11-24T10:00-05:00",
+        first_response=True,
+        opened_at=at("2026-11-23T16:00-05:00"),
+        reply_by=at("2026-11-24T10:00-05:00"),
     )
     assert set(counting.event(*reply)) == {
         Count("response", TUESDAY, "first_responses", 1),
@@ -75,7 +79,9 @@ def test_a_first_human_reply_counts_in_calendar_and_business_time_against_the_pr
         Count("response", TUESDAY, "frt_business:120", 1),  # 16:00-17:00, 09:00-10:00
         Count("response", TUESDAY, "sla_met", 1),
     }
-    later = event("AgentReplied", "2026-11-24T12:00-05:00", first_response=False, opened_at=at("2026-11-23T16:00-05:00"))
+    later = event(
+        "AgentReplied", "2026-11-24T12:00-05:00", first_response=False, opened_at=at("2026-11-23T16:00-05:00")
+    )
     assert counting.event(*later) == []  # only the first human reply is a first response
 
 
@@ -84,7 +90,9 @@ def test_a_reopen_takes_back_the_resolution_it_undoes():
     opened = at("2026-11-23T10:00-05:00")
     resolved = counting.event(*event("ConversationResolved", "2026-11-23T11:30-05:00", opened_at=opened))
     reopened = counting.event(
-        *event("ConversationReopened", "2026-11-24T09:00-05:00", opened_at=opened, resolved_at=at("2026-11-23T11:30-05:00"))
+        *event(
+            "ConversationReopened", "2026-11-24T09:00-05:00", opened_at=opened, resolved_at=at("2026-11-23T11:30-05:00")
+        )
     )
     again = counting.event(*event("ConversationResolved", "2026-11-24T10:00-05:00", opened_at=opened))
     days = days_of(resolved + reopened + again)
@@ -99,9 +107,13 @@ def test_repeat_customers_are_counted_once_in_any_period():
     counting = Counting(HOURS)
     a, b = at("2026-11-20T10:00-05:00"), at("2026-11-23T10:00-05:00")
     counts = counting.event(*event("ComplaintReceived", "2026-11-20T10:00-05:00", category="order"))
-    counts += counting.event(*event("ComplaintReceived", "2026-11-23T10:00-05:00", category="order", previous_opened_at=a))
     counts += counting.event(
-        *event("ComplaintReceived", "2026-11-24T10:00-05:00", category="order", previous_opened_at=b, earlier_opened_at=a)
+        *event("ComplaintReceived", "2026-11-23T10:00-05:00", category="order", previous_opened_at=a)
+    )
+    counts += counting.event(
+        *event(
+            "ComplaintReceived", "2026-11-24T10:00-05:00", category="order", previous_opened_at=b, earlier_opened_at=a
+        )
     )
     days = days_of(counts)
     assert analytics.repeat_customers(days, Period(date(2026, 11, 20), TUESDAY)) == 1  # three complaints, one customer
@@ -112,8 +124,9 @@ def test_repeat_customers_are_counted_once_in_any_period():
 def test_possible_opt_outs_are_raised_decided_and_still_waiting_at_the_end_of_each_period():
     counting = Counting(HOURS)
     counts = []
-    for n, when in enumerate(["2026-11-20T10:00-05:00", "2026-11-23T09:00-05:00", "2026-11-23T10:00-05:00",
-                              "2026-11-23T11:00-05:00"]):
+    for n, when in enumerate(
+        ["2026-11-20T10:00-05:00", "2026-11-23T09:00-05:00", "2026-11-23T10:00-05:00", "2026-11-23T11:00-05:00"]
+    ):
         counts += counting.event("PossibleOptOutRaised", {**event("x", when)[1], "event_id": f"raised-{n}"})
     counts += counting.event(*event("PossibleOptOutCleared", "2026-11-23T12:00-05:00", agent="dana@acme.example"))
     counts += counting.event(*event("ConsentRevoked", "2026-11-24T09:00-05:00", source="agent", possible_opt_out=True))
@@ -137,12 +150,18 @@ def test_possible_opt_outs_are_raised_decided_and_still_waiting_at_the_end_of_ea
 def test_outbound_texts_count_when_twilio_takes_them_and_when_delivered():
     counting = Counting(HOURS)
     taken = {
-        "direction": "outbound", "purpose": "satisfaction_survey", "status": "queued", "status_rank": 1,
-        "sent_at": "2026-11-24T16:30:00.000000+0000", "twilio_sid": "SM1", "segments": 2,
+        "direction": "outbound",
+        "purpose": "satisfaction_survey",
+        "status": "queued",
+        "status_rank": 1,
+        "sent_at": "2026-11-24T16:30:00.000000+0000",
+        "twilio_sid": "SM1",
+        "segments": 2,
         "updated_at": "2026-11-24T16:30:00.000000+0000",
     }
     assert set(counting.message(taken)) == {
-        Count("delivery", TUESDAY, "sent", 1), Count("delivery", TUESDAY, "segments", 2),
+        Count("delivery", TUESDAY, "sent", 1),
+        Count("delivery", TUESDAY, "segments", 2),
         Count("csat", TUESDAY, "surveys_sent", 1),
     }
     assert counting.message({**taken, "status": "sent", "status_rank": 3}) == []  # a step not counted
@@ -164,7 +183,9 @@ def test_a_bad_period_is_refused_with_a_reason(first, last, problem):
 def test_periods_group_by_iso_week_and_month():
     period = Period(date(2026, 11, 27), date(2026, 12, 8))  # Friday .. the Tuesday after next
     assert [(p.first.isoformat(), p.last.isoformat()) for p in analytics.periods(period, "week")] == [
-        ("2026-11-27", "2026-11-29"), ("2026-11-30", "2026-12-06"), ("2026-12-07", "2026-12-08"),
+        ("2026-11-27", "2026-11-29"),
+        ("2026-11-30", "2026-12-06"),
+        ("2026-12-07", "2026-12-08"),
     ]
     assert len(analytics.periods(period, "month")) == 2
     with pytest.raises(InvalidPeriod):

@@ -66,14 +66,18 @@ def test_a_promise_more_than_six_days_out_names_the_date():
     promise = reply_by(received, hours, 60)
     assert promise == ny(2026, 12, 24, 9, 0)
     assert describe_reply_by(promise, received, NEW_YORK) == "by 9:00 AM Thursday"
-    later = BusinessHours.parse("Mon-Fri 09:00-17:00", "America/New_York", "2026-12-21, 2026-12-22, 2026-12-23, 2026-12-24, 2026-12-25")
+    later = BusinessHours.parse(
+        "Mon-Fri 09:00-17:00", "America/New_York", "2026-12-21, 2026-12-22, 2026-12-23, 2026-12-24, 2026-12-25"
+    )
     promise = reply_by(received, later, 60)
     assert describe_reply_by(promise, received, NEW_YORK) == "by 9:00 AM on Dec 28"
 
 
 def test_no_promise_is_made_more_than_14_days_out():
     hours = BusinessHours.parse(
-        "Mon-Fri 09:00-17:00", "America/New_York", ", ".join(str(date(2026, 12, 1) + timedelta(days=d)) for d in range(20))
+        "Mon-Fri 09:00-17:00",
+        "America/New_York",
+        ", ".join(str(date(2026, 12, 1) + timedelta(days=d)) for d in range(20)),
     )
     with pytest.raises(BusinessHoursError, match="14 days"):
         reply_by(ny(2026, 11, 30, 18, 0), hours, 60)

@@ -12,10 +12,18 @@ JULY = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("spec", "zone", "at", "reads"),
     [
-        ("Mon-Fri 09:00-17:00; Sat-Sun 10:00-14:00", "America/New_York", None,
-         "Mon-Fri 9:00 AM-5:00 PM; Sat-Sun 10:00 AM-2:00 PM ET"),
-        ("Mon 09:00-17:00; Wed 09:00-17:00; Fri 09:00-24:00", "America/New_York", None,
-         "Mon, Wed 9:00 AM-5:00 PM; Fri 9:00 AM-midnight ET"),
+        (
+            "Mon-Fri 09:00-17:00; Sat-Sun 10:00-14:00",
+            "America/New_York",
+            None,
+            "Mon-Fri 9:00 AM-5:00 PM; Sat-Sun 10:00 AM-2:00 PM ET",
+        ),
+        (
+            "Mon 09:00-17:00; Wed 09:00-17:00; Fri 09:00-24:00",
+            "America/New_York",
+            None,
+            "Mon, Wed 9:00 AM-5:00 PM; Fri 9:00 AM-midnight ET",
+        ),
         ("Mon-Fri 00:00-24:00; Sat 10:00-14:00", "America/New_York", None, "Mon-Fri all day; Sat 10:00 AM-2:00 PM ET"),
         # a lunch break; a zone whose name has no region
         ("Mon-Fri 09:00-12:00,13:00-17:00", "UTC", None, "Mon-Fri 9:00 AM-12:00 PM, 1:00 PM-5:00 PM (UTC time)"),
@@ -68,7 +76,9 @@ def test_open_minutes_count_the_day_before_a_400_day_closure_and_the_reopening()
 def test_a_business_closed_for_longer_is_refused_clearly_not_searched_forever():
     from smsdesk.business_hours import BusinessHoursError
 
-    with pytest.raises(BusinessHoursError, match=r"^the business does not open within 400 days of 2026-01-05 18:00 UTC$"):
+    with pytest.raises(
+        BusinessHoursError, match=r"^the business does not open within 400 days of 2026-01-05 18:00 UTC$"
+    ):
         closed_for(399).next_opening(MONDAY_EVENING)
     with pytest.raises(BusinessHoursError, match=r"^the business does not open for 400 days \(holidays\?\)$"):
         closed_for(399).add_open_minutes(MONDAY_EVENING, 60)

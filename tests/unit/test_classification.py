@@ -65,8 +65,18 @@ def test_stated_reasons_are_captured():
 
 @pytest.mark.parametrize(
     ("text", "keyword"),
-    [("STOP", "STOP"), ("  stop!! ", "STOP"), ("Stop.", "STOP"), ("Opt-Out", "OPTOUT"), ("opt out", "OPTOUT"),
-     ("ARRÊT", "ARRET"), ("\u200bquit\u200b", "QUIT"), ("Ｓｔｏｐ", "STOP"), ("«Baja»", "BAJA"), ("no más", "NOMAS")],
+    [
+        ("STOP", "STOP"),
+        ("  stop!! ", "STOP"),
+        ("Stop.", "STOP"),
+        ("Opt-Out", "OPTOUT"),
+        ("opt out", "OPTOUT"),
+        ("ARRÊT", "ARRET"),
+        ("\u200bquit\u200b", "QUIT"),
+        ("Ｓｔｏｐ", "STOP"),
+        ("«Baja»", "BAJA"),
+        ("no más", "NOMAS"),
+    ],
 )
 def test_exact_keywords_ignore_case_spacing_punctuation_and_unicode(text, keyword):
     result = classify(text)
@@ -114,8 +124,18 @@ def test_an_auto_reply_keyword_is_a_complaint_intent_with_its_keyword():
 
 @pytest.mark.parametrize(
     ("text", "score"),
-    [("4", 4), (" 5 ", 5), ("5!", 5), ("3.", 3), ("4 stars", 4), ("5/5", 5), ("five", 5), ("⭐⭐⭐⭐", 4),
-     ("4 - good", 4), ("1", 1)],
+    [
+        ("4", 4),
+        (" 5 ", 5),
+        ("5!", 5),
+        ("3.", 3),
+        ("4 stars", 4),
+        ("5/5", 5),
+        ("five", 5),
+        ("⭐⭐⭐⭐", 4),
+        ("4 - good", 4),
+        ("1", 1),
+    ],
 )
 def test_satisfaction_scores_are_read(text, score):
     assert parse_satisfaction_score(text) == score
@@ -156,11 +176,13 @@ def test_stop_above_a_signature_is_an_opt_out():
 
 @pytest.mark.parametrize(
     ("text", "complaint_too"),
-    [("Stop texting me and refund my money", True),
-     ("stop texting me, the blender you sent caught fire", True),
-     ("please stop texting me", False),
-     ("stop sending me these texts, wrong number", False),
-     ("unsubscribe", False)],
+    [
+        ("Stop texting me and refund my money", True),
+        ("stop texting me, the blender you sent caught fire", True),
+        ("please stop texting me", False),
+        ("stop sending me these texts, wrong number", False),
+        ("unsubscribe", False),
+    ],
 )
 def test_a_complaint_inside_an_opt_out_is_kept(text, complaint_too):
     result = classify(text)
@@ -179,10 +201,17 @@ def test_wanting_to_die_is_an_urgent_complaint_never_an_opt_out(text):
 
 @pytest.mark.parametrize(
     ("text", "language"),
-    [("no me manden más mensajes", "es"), ("merci de ne plus m'écrire", "fr"), ("别再发短信了", "zh"),
-     ("đừng nhắn cho tôi nữa", "vi"), ("문자 그만 보내세요", "ko"), ("перестаньте мне писать", "ru"),
-     ("توقفوا عن إرسال الرسائل", "ar"), ("my order never arrived and nobody answers the phone", "en"),
-     ("si", None)],
+    [
+        ("no me manden más mensajes", "es"),
+        ("merci de ne plus m'écrire", "fr"),
+        ("别再发短信了", "zh"),
+        ("đừng nhắn cho tôi nữa", "vi"),
+        ("문자 그만 보내세요", "ko"),
+        ("перестаньте мне писать", "ru"),
+        ("توقفوا عن إرسال الرسائل", "ar"),
+        ("my order never arrived and nobody answers the phone", "en"),
+        ("si", None),
+    ],
 )
 def test_the_language_is_told_or_left_unknown(text, language):
     assert classify(text).language == language

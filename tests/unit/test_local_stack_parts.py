@@ -30,7 +30,9 @@ def signed(method: str, path: str, body: bytes = b"", *, secret: str = LOCAL_AGE
 
 def test_a_request_signed_by_botocore_is_accepted():
     body = json.dumps({"text": "We are on it"}).encode()
-    assert verify_sigv4("POST", "/conversations/C-7F3K/replies", signed("POST", "/conversations/C-7F3K/replies", body), body)
+    assert verify_sigv4(
+        "POST", "/conversations/C-7F3K/replies", signed("POST", "/conversations/C-7F3K/replies", body), body
+    )
     query = "/conversations?status=open&limit=25&cursor=eyJwayI6"
     assert verify_sigv4("GET", query, signed("GET", query), b"")
     number = "/customers/+14155550100/opt-out"
@@ -43,7 +45,12 @@ def test_a_request_signed_by_botocore_is_accepted():
         lambda m, p, h, b: (m, p, h, b + b" "),  # the body changed
         lambda m, p, h, b: (m, "/conversations/C-OTHER/replies", h, b),  # another conversation
         lambda m, p, h, b: ("PUT", p, h, b),
-        lambda m, p, h, b: (m, p, {**h, "authorization": h["authorization"].replace(LOCAL_AGENT_ACCESS_KEY, "AKIAOTHER")}, b),
+        lambda m, p, h, b: (
+            m,
+            p,
+            {**h, "authorization": h["authorization"].replace(LOCAL_AGENT_ACCESS_KEY, "AKIAOTHER")},
+            b,
+        ),
         lambda m, p, h, b: (m, p, {k: v for k, v in h.items() if k != "authorization"}, b),
         lambda m, p, h, b: (m, p, {**h, "content-type": "text/plain"}, b),  # a signed header changed
     ],
@@ -104,8 +111,14 @@ def test_the_outbox_filter_passes_inserted_events_only():
 
 @pytest.mark.parametrize(
     ("text", "delta"),
-    [("24h", timedelta(hours=24)), ("90m", timedelta(minutes=90)), ("2d", timedelta(days=2)),
-     ("1d12h", timedelta(hours=36)), ("30s", timedelta(seconds=30)), ("1.5h", timedelta(minutes=90))],
+    [
+        ("24h", timedelta(hours=24)),
+        ("90m", timedelta(minutes=90)),
+        ("2d", timedelta(days=2)),
+        ("1d12h", timedelta(hours=36)),
+        ("30s", timedelta(seconds=30)),
+        ("1.5h", timedelta(minutes=90)),
+    ],
 )
 def test_durations_read_as_people_write_them(text, delta):
     assert parse_duration(text) == delta

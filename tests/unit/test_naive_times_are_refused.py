@@ -40,7 +40,11 @@ def test_a_time_without_a_zone_is_refused_naming_the_argument(call):
 
 @pytest.mark.parametrize(
     "call",
-    [lambda: QUIET.allows(AWARE, []), lambda: QUIET.next_allowed(AWARE, ()), lambda: next_send_time(AWARE, [], [], QUIET, CAP)],
+    [
+        lambda: QUIET.allows(AWARE, []),
+        lambda: QUIET.next_allowed(AWARE, ()),
+        lambda: next_send_time(AWARE, [], [], QUIET, CAP),
+    ],
     ids=["allows", "next allowed", "next send time"],
 )
 def test_quiet_hours_without_a_time_zone_are_refused(call):

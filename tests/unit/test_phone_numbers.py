@@ -8,7 +8,9 @@ def test_e164_numbers_are_accepted(number):
     assert is_e164(number)
 
 
-@pytest.mark.parametrize("number", ["14155550100", "+0155550100", "+1415", "+1 415 555 0100", "whatsapp:+14155550100", ""])
+@pytest.mark.parametrize(
+    "number", ["14155550100", "+0155550100", "+1415", "+1 415 555 0100", "whatsapp:+14155550100", ""]
+)
 def test_anything_else_is_not_e164(number):
     assert not is_e164(number)
 

@@ -56,8 +56,13 @@ def test_card_numbers_are_found_whatever_separates_their_groups(written):
 
 @pytest.mark.parametrize(
     ("layout", "prefix"),
-    [((4, 4, 4, 1), "411111111111"), ((4, 6, 5), "37828224631000"), ((4, 6, 4), "3056930902590"),
-     ((4, 4, 4, 4, 3), "621234567890123456"), ((4, 4, 4, 4, 1), "6212345678901234")],
+    [
+        ((4, 4, 4, 1), "411111111111"),
+        ((4, 6, 5), "37828224631000"),
+        ((4, 6, 4), "3056930902590"),
+        ((4, 4, 4, 4, 3), "621234567890123456"),
+        ((4, 4, 4, 4, 1), "6212345678901234"),
+    ],
 )
 def test_every_printed_layout_from_13_to_19_digits_is_found(layout, prefix):
     digits = luhn_complete(prefix)
@@ -138,7 +143,17 @@ def test_agents_are_never_shown_a_card_number_even_one_stored_before_this_redact
     from smsdesk.table import Message
 
     now = datetime(2026, 11, 23, tzinfo=UTC)
-    stored = Message("CONVERSATION#C-7F3K", "MESSAGE#in-1", key="in-1", direction="inbound", customer="+14155550100",
-                     body="card 4111.1111.1111.1111 twice", purpose="complaint", author="customer",
-                     created_at=now, updated_at=now, status="received")
+    stored = Message(
+        "CONVERSATION#C-7F3K",
+        "MESSAGE#in-1",
+        key="in-1",
+        direction="inbound",
+        customer="+14155550100",
+        body="card 4111.1111.1111.1111 twice",
+        purpose="complaint",
+        author="customer",
+        created_at=now,
+        updated_at=now,
+        status="received",
+    )
     assert message_view(stored)["body"] == "card [card ending 1111] twice"

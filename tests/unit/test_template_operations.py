@@ -15,7 +15,7 @@ def of_type(kind: str) -> dict:
     return {name: resource for name, resource in RESOURCES.items() if resource["Type"] == kind}
 
 
-def ref(value) -> str | None:  # noqa: ANN001
+def ref(value) -> str | None:
     """The logical id a !Ref / !GetAtt names (None for anything else)."""
     if isinstance(value, dict) and "Ref" in value:
         return value["Ref"]
@@ -100,7 +100,8 @@ def test_forged_webhooks_alarm_above_a_threshold_for_both_webhooks():
     alarm = ALARMS["ForgedWebhooksAlarm"]["Properties"]
     metrics = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
     assert {(m["MetricName"], m["Dimensions"][0]["Value"]) for m in metrics} == {
-        ("ForgedWebhooks", "inbound-sms"), ("ForgedWebhooks", "delivery-status")
+        ("ForgedWebhooks", "inbound-sms"),
+        ("ForgedWebhooks", "delivery-status"),
     }
     assert alarm["Threshold"] > 0
 
@@ -128,7 +129,9 @@ def test_only_the_outbox_relay_may_publish_smsdesk_events_on_the_bus():
     assert ref(statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]) == "OutboxRelayFunctionRole"
 
 
-@pytest.mark.parametrize("function", ["AcknowledgementFunction", "ConsentFunction", "FollowUpFunction", "AgentApiFunction"])
+@pytest.mark.parametrize(
+    "function", ["AcknowledgementFunction", "ConsentFunction", "FollowUpFunction", "AgentApiFunction"]
+)
 def test_a_send_and_its_retries_fit_in_the_sending_functions_timeout_with_margin(function):
     from smsdesk.twilio_messages import RetryPolicy
 
@@ -150,5 +153,7 @@ def secrets_read_by(function: str) -> set[str]:
 def test_only_the_webhooks_read_the_auth_token_and_the_senders_use_the_api_key(function):
     webhooks = {"InboundSmsFunction", "DeliveryStatusFunction"}
     senders = {"AcknowledgementFunction", "ConsentFunction", "FollowUpFunction", "AgentApiFunction"}
-    expected = {"TwilioSecretName"} if function in webhooks else {"TwilioApiKeySecretName"} if function in senders else set()
+    expected = (
+        {"TwilioSecretName"} if function in webhooks else {"TwilioApiKeySecretName"} if function in senders else set()
+    )
     assert secrets_read_by(function) == expected

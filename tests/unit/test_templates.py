@@ -20,17 +20,38 @@ LONGEST_PROMISE = "by 12:55 PM on Dec 28"
 
 def every_template(values, promise="by 9:00 AM tomorrow"):
     v = values
-    yield "acknowledgement", templates.acknowledgement(
-        business=v["business"], name=v["name"], reference=v["reference"], category="order",
-        reply_by=promise, offer_call=False,
+    yield (
+        "acknowledgement",
+        templates.acknowledgement(
+            business=v["business"],
+            name=v["name"],
+            reference=v["reference"],
+            category="order",
+            reply_by=promise,
+            offer_call=False,
+        ),
     )
-    yield "acknowledgement, no name", templates.acknowledgement(
-        business=v["business"], name=None, reference=v["reference"], category="product",
-        reply_by=promise, offer_call=False,
+    yield (
+        "acknowledgement, no name",
+        templates.acknowledgement(
+            business=v["business"],
+            name=None,
+            reference=v["reference"],
+            category="product",
+            reply_by=promise,
+            offer_call=False,
+        ),
     )
-    yield "acknowledgement, urgent", templates.acknowledgement(
-        business=v["business"], name=v["name"], reference=v["reference"], category="other",
-        reply_by=promise, offer_call=True,
+    yield (
+        "acknowledgement, urgent",
+        templates.acknowledgement(
+            business=v["business"],
+            name=v["name"],
+            reference=v["reference"],
+            category="other",
+            reply_by=promise,
+            offer_call=True,
+        ),
     )
     yield "help", templates.help_reply(business=v["business"], contact=v["contact"])
     yield "opt-out confirmation", templates.opt_out_confirmation(business=v["business"])
@@ -83,8 +104,12 @@ def test_the_tone_is_professional(label, text):
 
 def test_the_acknowledgement_names_the_customer_the_issue_the_reference_and_the_promise():
     text = templates.acknowledgement(
-        business="Acme Outdoor", name="Karen", reference="C-7F3K", category="order",
-        reply_by="by 9:00 AM tomorrow", offer_call=False,
+        business="Acme Outdoor",
+        name="Karen",
+        reference="C-7F3K",
+        category="order",
+        reply_by="by 9:00 AM tomorrow",
+        offer_call=False,
     )
     assert text.startswith("Hi Karen,")
     for part in ("Acme Outdoor", "sorry", "your order", "C-7F3K", "by 9:00 AM tomorrow"):
@@ -93,7 +118,12 @@ def test_the_acknowledgement_names_the_customer_the_issue_the_reference_and_the_
 
 def test_urgent_complaints_are_offered_a_call():
     text = templates.acknowledgement(
-        business="Acme", name=None, reference="C-AAAA", category="other", reply_by="by 9:00 AM tomorrow", offer_call=True
+        business="Acme",
+        name=None,
+        reference="C-AAAA",
+        category="other",
+        reply_by="by 9:00 AM tomorrow",
+        offer_call=True,
     )
     assert "Reply CALL" in text
 
@@ -113,7 +143,11 @@ def test_the_opt_out_confirmation_is_not_marketing():
 
 def test_a_customer_name_cannot_force_ucs2():
     text = templates.acknowledgement(
-        business="Acme", name="Zoë Łukasz 😀", reference="C-AAAA", category="order", reply_by="by 9:00 AM today",
+        business="Acme",
+        name="Zoë Łukasz 😀",
+        reference="C-AAAA",
+        category="order",
+        reply_by="by 9:00 AM today",
         offer_call=False,
     )
     assert count_segments(text).encoding is Encoding.GSM7
@@ -139,15 +173,31 @@ PROMISE_TOMORROW = {"en": "by 9:00 AM tomorrow"} | {
 }
 
 
-def every_template_in(language, values=TYPICAL, promise=None, hours="Mon-Fri 9:00 AM-5:00 PM ET"):  # noqa: ANN001, ANN201
+def every_template_in(language, values=TYPICAL, promise=None, hours="Mon-Fri 9:00 AM-5:00 PM ET"):
     v, promise = values, promise or PROMISE_TOMORROW[language]
-    yield "acknowledgement", templates.acknowledgement(
-        business=v["business"], name=v["name"], reference=v["reference"], category="order",
-        reply_by=promise, offer_call=False, language=language,
+    yield (
+        "acknowledgement",
+        templates.acknowledgement(
+            business=v["business"],
+            name=v["name"],
+            reference=v["reference"],
+            category="order",
+            reply_by=promise,
+            offer_call=False,
+            language=language,
+        ),
     )
-    yield "acknowledgement, urgent", templates.acknowledgement(
-        business=v["business"], name=v["name"], reference=v["reference"], category="other",
-        reply_by=promise, offer_call=True, language=language,
+    yield (
+        "acknowledgement, urgent",
+        templates.acknowledgement(
+            business=v["business"],
+            name=v["name"],
+            reference=v["reference"],
+            category="other",
+            reply_by=promise,
+            offer_call=True,
+            language=language,
+        ),
     )
     yield "help", templates.help_reply(business=v["business"], contact=v["contact"], language=language)
     yield "opt-out confirmation", templates.opt_out_confirmation(business=v["business"], language=language)
@@ -156,13 +206,17 @@ def every_template_in(language, values=TYPICAL, promise=None, hours="Mon-Fri 9:0
     yield "refund", templates.refund_reply(open_case=False, language=language)
     yield "refund, case open", templates.refund_reply(open_case=True, language=language)
     yield "hours", templates.hours_reply(business=v["business"], hours=hours, language=language)
-    yield "status", templates.status_reply(
-        reference=v["reference"], status="acknowledged", reply_by=promise, language=language
+    yield (
+        "status",
+        templates.status_reply(reference=v["reference"], status="acknowledged", reply_by=promise, language=language),
     )
     yield "status, none", templates.status_reply(reference=None, status=None, reply_by=None, language=language)
     yield "call", templates.call_requested(reference=v["reference"], language=language)
-    yield "survey", templates.satisfaction_survey(
-        business=v["business"], name=v["name"], reference=v["reference"], language=language
+    yield (
+        "survey",
+        templates.satisfaction_survey(
+            business=v["business"], name=v["name"], reference=v["reference"], language=language
+        ),
     )
     yield "thanks", templates.satisfaction_thanks(score=5, language=language)
     yield "sorry", templates.satisfaction_thanks(score=1, language=language)
@@ -177,7 +231,7 @@ WORST = LONGEST | {"reference": "C-7F3K9QXZ"}  # looks_like_reference: at most 8
 WORST_HOURS = "Mon-Fri 9:00 AM-5:00 PM; Sat 10:00 AM-2:00 PM AKST"
 
 
-def worst_promises(language):  # noqa: ANN001, ANN201
+def worst_promises(language):
     if language == "en":
         return ["by 12:55 PM on Wednesday AKST", "by 12:55 PM on Dec 28 AKST", "by 12:55 PM tomorrow AKST"]
     moment = datetime(2026, 12, 28, 12, 55)
@@ -195,14 +249,24 @@ def test_no_text_in_any_language_exceeds_two_segments_with_the_longest_values(la
 def test_long_values_drop_the_greeting_before_a_third_segment():
     """In Vietnamese (UCS-2, 67 a segment) the longest values leave no room for the name."""
     text = templates.acknowledgement(
-        business=WORST["business"], name=WORST["name"], reference=WORST["reference"], category="service",
-        reply_by="trước 12:55 ngày 28/12 AKST", offer_call=True, language="vi",
+        business=WORST["business"],
+        name=WORST["name"],
+        reference=WORST["reference"],
+        category="service",
+        reply_by="trước 12:55 ngày 28/12 AKST",
+        offer_call=True,
+        language="vi",
     )
     assert count_segments(text).segments == 2
     assert WORST["reference"] in text and "CALL" in text and "Maximiliana" not in text
     short = templates.acknowledgement(
-        business="Acme", name="Lan", reference="C-7F3K", category="order", reply_by="trước 9:00 ngày mai",
-        offer_call=False, language="vi",
+        business="Acme",
+        name="Lan",
+        reference="C-7F3K",
+        category="order",
+        reply_by="trước 9:00 ngày mai",
+        offer_call=False,
+        language="vi",
     )
     assert short.startswith("Chào Lan, Acme")
 
@@ -212,7 +276,9 @@ def segment_table() -> dict[str, dict[str, str]]:
     for language in sorted(templates.LANGUAGES):
         for label, text in every_template_in(language):
             count = count_segments(text)
-            table.setdefault(label, {})[language] = f"{count.segments} {'G' if count.encoding is Encoding.GSM7 else 'U'}"
+            table.setdefault(label, {})[language] = (
+                f"{count.segments} {'G' if count.encoding is Encoding.GSM7 else 'U'}"
+            )
     return table
 
 
@@ -228,8 +294,11 @@ def test_each_language_has_every_text_within_two_segments(language):
 @pytest.mark.parametrize("language", ["es", "fr", "pt"])
 def test_spanish_french_and_portuguese_texts_are_mostly_one_gsm7_segment(language):
     """Worded with GSM-7's own letters (é, ñ, à...) where natural: one segment, 7-bit."""
-    one_gsm7 = [label for label, text in every_template_in(language)
-                if count_segments(text).encoding is Encoding.GSM7 and count_segments(text).segments == 1]
+    one_gsm7 = [
+        label
+        for label, text in every_template_in(language)
+        if count_segments(text).encoding is Encoding.GSM7 and count_segments(text).segments == 1
+    ]
     assert len(one_gsm7) >= 11, one_gsm7
 
 

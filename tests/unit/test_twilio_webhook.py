@@ -90,7 +90,9 @@ def test_a_rotated_token_is_re_read_once():
 
 def test_plus_and_percent_20_both_mean_a_space():
     for body in (b"Body=order+broken", b"Body=order%20broken"):
-        params = read_form(WebhookRequest("POST", URL, {"content-type": "application/x-www-form-urlencoded"}, body), 1024)
+        params = read_form(
+            WebhookRequest("POST", URL, {"content-type": "application/x-www-form-urlencoded"}, body), 1024
+        )
         assert params["Body"] == "order broken"
 
 
@@ -200,8 +202,11 @@ def test_status_callbacks_are_read_with_the_message_their_url_names():
 
 @pytest.mark.parametrize(
     "url",
-    ["https://hooks.example.test/sms/status", "https://hooks.example.test/sms/status?m=a%20b",
-     "https://hooks.example.test/sms/status?m=k1&c=not-a-reference"],
+    [
+        "https://hooks.example.test/sms/status",
+        "https://hooks.example.test/sms/status?m=a%20b",
+        "https://hooks.example.test/sms/status?m=k1&c=not-a-reference",
+    ],
 )
 def test_a_callback_url_that_names_no_message_is_a_422(url):
     form = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "sent", "To": "+12125550123"}

@@ -26,21 +26,21 @@ _session: Any = None
 _creating = threading.Lock()
 
 
-def session() -> Any:  # noqa: ANN401
+def session() -> Any:
     """The process's botocore session, shared with pynamodb (smsdesk.table): what it loads
     (endpoints, service models, credentials) is loaded once per cold start, not once per client."""
     return _session if _session is not None else new_session()
 
 
-def new_session() -> Any:  # noqa: ANN401
+def new_session() -> Any:
     """Start the process's session (smsdesk.table.bind_table, at cold start)."""
-    global _session  # noqa: PLW0603 — one per process, like the clients below
+    global _session
     _session = get_session()
     return _session
 
 
 @cache
-def client(service: str) -> Any:  # noqa: ANN401 — botocore clients are generated at run time
+def client(service: str) -> Any:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     with _creating:  # a botocore session creates one client at a time (the local stack has threads)
         return session().create_client(service, region_name=region, config=_CONFIG)

@@ -51,11 +51,11 @@ def outbox_records(stream_records: Iterable[dict[str, Any]]) -> list[OutboxRecor
 
 
 class EventPublisher:
-    def __init__(self, bus_name: str, events_client: Any = None) -> None:  # noqa: ANN401
+    def __init__(self, bus_name: str, events_client: Any = None) -> None:
         self._bus = bus_name
         self._client = events_client
 
-    def _events(self) -> Any:  # noqa: ANN401
+    def _events(self) -> Any:
         if self._client is None:
             from smsdesk.aws.clients import client
 
@@ -82,7 +82,7 @@ class EventPublisher:
         raise EventNotPublished(f"{record.detail_type} {record.sequence_number}: {error}")
 
 
-def _timestamp(value: str, parse) -> Any:  # noqa: ANN001, ANN401
+def _timestamp(value: str, parse) -> Any:
     """pynamodb stores UTCDateTimeAttribute as '2026-11-22T15:04:05.000000+0000'."""
     from datetime import datetime
 

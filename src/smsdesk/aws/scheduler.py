@@ -26,11 +26,11 @@ def at_expression(when: datetime) -> str:
 
 
 class Scheduler:
-    def __init__(self, settings: SchedulerSettings, scheduler_client: Any = None) -> None:  # noqa: ANN401
+    def __init__(self, settings: SchedulerSettings, scheduler_client: Any = None) -> None:
         self._settings = settings
         self._client = scheduler_client
 
-    def _scheduler(self) -> Any:  # noqa: ANN401
+    def _scheduler(self) -> Any:
         if self._client is None:
             from smsdesk.aws.clients import client
 

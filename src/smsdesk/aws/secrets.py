@@ -98,7 +98,7 @@ class TwilioCredentialsProvider:
         *,
         max_age: timedelta = timedelta(minutes=5),
         refresh_interval: timedelta = timedelta(minutes=1),
-        secrets_client: Any = None,  # noqa: ANN401
+        secrets_client: Any = None,
         parse: Callable[[str], Any] = parse_secret,  # parse_api_key_secret for the senders' secret
     ) -> None:
         self._parse = parse
@@ -111,7 +111,7 @@ class TwilioCredentialsProvider:
         self._fetched_at: datetime | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> Any:  # noqa: ANN401 — TwilioCredentials, or TwilioApiKey with its parser
+    def get(self) -> Any:
         with self._lock:
             now = self._clock.now()
             if self._cached is None or self._fetched_at is None or now - self._fetched_at >= self._max_age:
@@ -119,7 +119,7 @@ class TwilioCredentialsProvider:
             assert self._cached is not None
             return self._cached
 
-    def refresh(self) -> Any:  # noqa: ANN401 — as get(), or None
+    def refresh(self) -> Any:
         """Re-read the secret now, unless it was read within ``refresh_interval`` (then None)."""
         with self._lock:
             now = self._clock.now()

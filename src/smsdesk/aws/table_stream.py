@@ -30,9 +30,14 @@ def stream_facts(records: Iterable[dict[str, Any]]) -> list[StreamFact]:
         data = record.get("dynamodb") or {}
         image = data.get("NewImage") or {}
         kind = (image.get("kind") or {}).get("S")
-        base = {"record_id": str(record.get("eventID") or data["SequenceNumber"]), "sequence": int(data["SequenceNumber"])}
+        base = {
+            "record_id": str(record.get("eventID") or data["SequenceNumber"]),
+            "sequence": int(data["SequenceNumber"]),
+        }
         if kind == "event" and record.get("eventName") == "INSERT":
-            facts.append(StreamFact(**base, detail_type=image["detail_type"]["S"], detail=json.loads(image["detail"]["S"])))
+            facts.append(
+                StreamFact(**base, detail_type=image["detail_type"]["S"], detail=json.loads(image["detail"]["S"]))
+            )
         elif kind == "message":
             message = {name: plain(value) for name, value in image.items()}
             facts.append(StreamFact(**base, message=message, inserted=record.get("eventName") == "INSERT"))
@@ -41,9 +46,9 @@ def stream_facts(records: Iterable[dict[str, Any]]) -> list[StreamFact]:
     return facts
 
 
-def plain(value: dict[str, Any]) -> Any:  # noqa: ANN401, PLR0911
+def plain(value: dict[str, Any]) -> Any:
     """One DynamoDB-JSON attribute value as a Python value (numbers as int or float)."""
-    (tag, inner), = value.items()
+    ((tag, inner),) = value.items()
     if tag == "S":
         return inner
     if tag == "N":
