@@ -7,6 +7,9 @@ goes to this function's on-failure queue (which has an alarm). Redelivered event
 each reply has a deterministic key that the gateway claims once.
 """
 
+# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 
 from smsdesk.auto_replies import AutoResponder
@@ -53,3 +56,6 @@ def lambda_handler(event, context):
         logger.info("auto reply", extra=describe(result, detail["customer"]))
         metrics.add_metric(name=f"AutoReply_{result.outcome}", unit="Count", value=1)
     return {"handled": True, "outcome": result.outcome if result else None}
+
+
+cold_start.loaded()

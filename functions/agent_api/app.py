@@ -7,6 +7,9 @@ tested against the template). Errors are answered as application/problem+json wi
 short title, never an internal message.
 """
 
+# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import json
 import os
 from typing import Annotated, Literal
@@ -281,3 +284,6 @@ def openapi_document() -> dict:
 @metrics.log_metrics
 def lambda_handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start.loaded()

@@ -7,6 +7,9 @@ the first record not applied, so Lambda retries from there and, after its retrie
 the batch to the analytics' on-failure queue (alarmed).
 """
 
+# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 
 from smsdesk.analytics import Counting
@@ -32,3 +35,6 @@ def lambda_handler(event, context):
         return {"batchItemFailures": [{"itemIdentifier": recorded.failed_from}]}
     logger.info("analytics recorded", extra={"counted": recorded.applied, "skipped": recorded.skipped})
     return {"batchItemFailures": []}
+
+
+cold_start.loaded()

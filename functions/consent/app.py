@@ -6,6 +6,9 @@ keyword), the opt-in confirmation, or the HELP answer. Async: failures retry, th
 on-failure queue (alarmed). Redeliveries are harmless (deterministic message keys).
 """
 
+# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 
 from smsdesk.consent_processing import ConsentProcessor
@@ -43,3 +46,6 @@ def lambda_handler(event, context):
     logger.info("consent followed through", extra={**summary, "cancelled_follow_ups": len(outcome.cancelled)})
     metrics.add_metric(name=f"Consent_{detail_type}", unit="Count", value=1)
     return {"handled": True, "outcome": summary["outcome"], "cancelled": list(outcome.cancelled)}
+
+
+cold_start.loaded()

@@ -5,6 +5,9 @@ message smsdesk has not finished recording yet gets a 503, so Twilio retries it 
 callback URL carries Twilio's retry connection override).
 """
 
+# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 
 from smsdesk.aws import http_api
@@ -59,3 +62,6 @@ def lambda_handler(event, context):
     if recorded.outcome is Recorded.UNKNOWN_MESSAGE:
         return http_api.problem(503, "message not known yet; retry")
     return http_api.response(204)
+
+
+cold_start.loaded()

@@ -6,6 +6,9 @@ fires (a reopened conversation gets no survey, an opted-out customer nothing). S
 a failed invocation, then sends it to the follow-up dead-letter queue (alarmed).
 """
 
+# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 
 from smsdesk.follow_ups import FollowUpRunner
@@ -30,3 +33,6 @@ def lambda_handler(event, context):
     logger.info("follow-up ran", extra={"done": result.done, **summary})
     metrics.add_metric(name=f"FollowUp_{result.follow_up}", unit="Count", value=1)
     return {"follow_up": result.follow_up, "done": result.done, "outcome": summary.get("outcome")}
+
+
+cold_start.loaded()

@@ -5,6 +5,9 @@ and answer 200 with empty TwiML. Everything else (acknowledging, opt-out confirm
 keyword replies) happens asynchronously, on the events this records.
 """
 
+# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 
 from smsdesk.aws import http_api
@@ -69,3 +72,6 @@ def lambda_handler(event, context):
     )
     metrics.add_metric(name="InboundTexts", unit="Count", value=1)
     return http_api.twiml_ok()
+
+
+cold_start.loaded()

@@ -8,6 +8,9 @@ after its retries the batch goes to the relay's on-failure queue (alarmed). A ba
 record failed is reported the same way, not raised: the retry is the same, and the log says why.
 """
 
+# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -40,3 +43,6 @@ def lambda_handler(event, context):
     else:
         logger.info("events published", count=len(event.get("Records", [])))
     return response
+
+
+cold_start.loaded()
