@@ -26,6 +26,8 @@ PROGRAMS_FILE = Path(__file__).with_name("regex_programs.bin")
 # Where the programs are read from instead (the benchmarks, which run from the source tree).
 PROGRAMS_ENV = "SMSDESK_REGEX_PROGRAMS"
 _ENGINE = (tuple(sys.version_info[:2]), _sre.MAGIC, _sre.CODESIZE)
+# (pattern, flags it is compiled with, flags of the result, code, groups, group index, index group)
+Program = tuple[str, int, int, bytes, int, dict[str, int], tuple[str | None, ...]]
 
 
 def load(path: str | os.PathLike[str] | None = None) -> int:
@@ -47,14 +49,14 @@ def load(path: str | os.PathLike[str] | None = None) -> int:
     return len(programs)
 
 
-def _program(pattern: str, flags: int) -> tuple:
+def _program(pattern: str, flags: int) -> Program:
     """What ``re._compiler.compile`` passes to the engine, as data."""
     tree = _parser.parse(pattern, flags)
     code = _compiler._code(tree, flags)
-    indexgroup = [None] * tree.state.groups
+    indexgroup: list[str | None] = [None] * tree.state.groups
     for name, index in tree.state.groupdict.items():
         indexgroup[index] = name
-    program = (
+    program: Program = (
         pattern,
         flags,
         int(flags | tree.state.flags),
@@ -94,14 +96,14 @@ def _key_flags(found: re.Pattern[str]) -> int:
     raise ValueError(f"cannot tell the flags {found.pattern[:40]!r} was compiled with")
 
 
-def programs() -> list[tuple]:
+def programs() -> list[Program]:
     """The program of every pattern a smsdesk module holds at import."""
     import importlib
     import pkgutil
 
     import smsdesk
 
-    seen: dict[tuple[str, int], tuple] = {}
+    seen: dict[tuple[str, int], Program] = {}
     for module in pkgutil.walk_packages(smsdesk.__path__, "smsdesk."):
         try:
             loaded = importlib.import_module(module.name)

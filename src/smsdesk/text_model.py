@@ -78,7 +78,7 @@ class Head:
     name: str
     classes: tuple[str, ...]
     bias: tuple[float, ...]
-    buckets: array.array  # uint32, sorted: the features that have a row, in row order
+    buckets: array.array[int]  # uint32, sorted: the features that have a row, in row order
     weights: array.array  # int8, len(buckets) * len(classes)
     scale: float
 
