@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import ENVIRON
-from tests.integration.lambda_stack import cloud, lambdas, process_clock  # noqa: F401 — fixtures
-from tests.support.lambda_functions import function_spec
+from tests.support.lambda_functions import function_spec, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,9 +51,9 @@ def test_a_lambda_process_loads_its_function_without_collecting_then_collects(lo
     assert after["frozen"] > 10_000  # what it loaded is left out of later passes
 
 
-def test_loading_functions_into_one_process_leaves_nothing_frozen(lambdas):  # noqa: F811
-    lambdas.load("InboundSmsFunction")
-    lambdas.load("AgentApiFunction")
+def test_loading_functions_into_one_process_leaves_nothing_frozen(monkeypatch):
+    load_function("InboundSmsFunction", monkeypatch, ENVIRON)  # a cold start reads its configuration only
+    load_function("AgentApiFunction", monkeypatch, ENVIRON)
 
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
