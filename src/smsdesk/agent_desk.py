@@ -27,7 +27,18 @@ from smsdesk.reference_codes import normalise_reference
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.send_gateway import MAX_SEGMENTS, Outbound, Outcome, Purpose, SendGateway, SendResult
 from smsdesk.sms_segments import count_segments
-from smsdesk.table import Conversation, Customer, Message, conversation_pk, customer_pk
+from smsdesk.table import (
+    PROFILE,
+    Conversation,
+    Customer,
+    Item,
+    Message,
+    MessageStatus,
+    Priority,
+    conversation_pk,
+    customer_pk,
+    message_sk,
+)
 from smsdesk.templates import LANGUAGES
 from smsdesk.time_zones import is_time_zone
 
@@ -143,7 +154,9 @@ class AgentDesk:
         # Earlier replies still held for the customer's quiet hours go first (decided again now:
         # if the customer has just written, they are no longer proactive), so texts arrive in
         # the order agents wrote them.
-        for held in (m for m in messages if m.status == "held" and m.purpose == Purpose.AGENT_REPLY and m.key != key):
+        for held in (
+            m for m in messages if m.status == MessageStatus.HELD and m.purpose == Purpose.AGENT_REPLY and m.key != key
+        ):
             self._gateway.release(held.pk, held.key)
         result = self._gateway.send(
             Outbound(
@@ -164,7 +177,7 @@ class AgentDesk:
         if conversation.first_response_at is None:
             actions.append(Conversation.first_response_at.set(now))
         actions += status_actions(conversation, Status.WAITING_ON_CUSTOMER)
-        work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
+        work = UnitOfWork().update(Item.CONVERSATION, conversation, actions, Conversation.status == conversation.status)
         work.publish(_agent_replied(conversation, agent, now))
         try:
             self._repository.commit(work)
@@ -178,12 +191,12 @@ class AgentDesk:
                 late.append(Conversation.first_response_at.set(now))
                 work.publish(_agent_replied(fresh, agent, now))
                 first = Conversation.first_response_at.does_not_exist()
-            work.update("conversation", fresh, late, first)
+            work.update(Item.CONVERSATION, fresh, late, first)
             try:
                 self._repository.commit(work)
             except WriteConflict:  # another reply was recorded meanwhile (and was the first)
                 self._repository.commit(
-                    UnitOfWork().update("conversation", fresh, [Conversation.last_agent_reply_at.set(now)])
+                    UnitOfWork().update(Item.CONVERSATION, fresh, [Conversation.last_agent_reply_at.set(now)])
                 )
 
     def resolve(self, reference: str, *, agent: str, note: str | None = None) -> Conversation:
@@ -200,9 +213,9 @@ class AgentDesk:
             *status_actions(conversation, Status.RESOLVED),
         ]
         actions.append(Conversation.resolution_note.set(note) if note else Conversation.resolution_note.remove())
-        work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
+        work = UnitOfWork().update(Item.CONVERSATION, conversation, actions, Conversation.status == conversation.status)
         work.put_new(
-            "activity", activity(conversation, author_label(agent), f"resolved: {note}" if note else "resolved", now)
+            Item.ACTIVITY, activity(conversation, author_label(agent), f"resolved: {note}" if note else "resolved", now)
         )
         work.publish(
             DomainEvent(
@@ -235,19 +248,19 @@ class AgentDesk:
             *reopen(work, conversation, now, by=author_label(agent)),
             *status_actions(conversation, Status.WAITING_ON_AGENT),
         ]
-        work.update("conversation", conversation, actions, Conversation.status == conversation.status)
-        customer = Customer(f"CUSTOMER#{conversation.customer}", "PROFILE")
+        work.update(Item.CONVERSATION, conversation, actions, Conversation.status == conversation.status)
+        customer = Customer(customer_pk(conversation.customer), PROFILE)
         work.update(
-            "customer",
+            Item.CUSTOMER,
             customer,
             [Customer.open_conversation.set(reference)],
             Customer.open_conversation.does_not_exist() | (Customer.open_conversation == reference),
         )
-        work.put_new("activity", activity(conversation, author_label(agent), "reopened", now))
+        work.put_new(Item.ACTIVITY, activity(conversation, author_label(agent), "reopened", now))
         try:
             self._repository.commit(work)
         except WriteConflict as conflict:
-            if "customer" in conflict:
+            if conflict.on(Item.CUSTOMER):
                 raise InvalidTransition("the customer has another open conversation") from None
             raise InvalidTransition(f"{reference} changed meanwhile; try again") from None
         return self._existing(reference)
@@ -267,8 +280,8 @@ class AgentDesk:
             customer = self._repository.customer(e164, consistent=True)
             work = UnitOfWork()
             if customer is None:  # never texted: recorded so that nothing is ever sent to it
-                customer = Customer(customer_pk(e164), "PROFILE", number=e164, created_at=now)
-                work.put_new("customer", customer)
+                customer = Customer(customer_pk(e164), PROFILE, number=e164, created_at=now)
+                work.put_new(Item.CUSTOMER, customer)
             evidence = ConsentEvidence(ConsentSource.AGENT, reason or f"recorded by agent {agent}")
             opt_out(work, customer, evidence, now, confirmation_needed=True)
             try:
@@ -294,9 +307,9 @@ class AgentDesk:
             if conversation.assignee is None
             else Conversation.assignee == conversation.assignee
         )
-        work = UnitOfWork().update("conversation", conversation, actions, condition)
+        work = UnitOfWork().update(Item.CONVERSATION, conversation, actions, condition)
         what = f"assigned to {assignee}" if assignee else "unassigned"
-        work.put_new("activity", activity(conversation, actor.label, what, now))
+        work.put_new(Item.ACTIVITY, activity(conversation, actor.label, what, now))
         self._commit_or_conflict(work, reference)
         return self._existing(reference)
 
@@ -310,7 +323,7 @@ class AgentDesk:
         conversation = self._existing(reference)
         note = activity(conversation, actor.label, text, self._clock.now(), kind="note", key=request_id)
         try:
-            self._repository.commit(UnitOfWork().put_new("note", note))
+            self._repository.commit(UnitOfWork().put_new(Item.NOTE, note))
         except WriteConflict:
             pass  # the same request again: the note is there once
         return note
@@ -342,10 +355,10 @@ class AgentDesk:
             return customer
         now = self._clock.now()
         actions += [Customer.profile_changed_by.set(actor.label), Customer.profile_changed_at.set(now)]
-        work = UnitOfWork().update("customer", customer, actions)
+        work = UnitOfWork().update(Item.CUSTOMER, customer, actions)
         conversation = self._repository.conversation(customer.open_conversation) if customer.open_conversation else None
         if conversation is not None:
-            work.put_new("activity", activity(conversation, actor.label, f"customer details: {said}", now))
+            work.put_new(Item.ACTIVITY, activity(conversation, actor.label, f"customer details: {said}", now))
         self._repository.commit(work)
         return self._repository.customer(e164, consistent=True) or customer
 
@@ -359,7 +372,7 @@ class AgentDesk:
             raise InvalidTransition("no possible opt-out awaits a decision for this number")
         now = self._clock.now()
         work = UnitOfWork().update(
-            "customer",
+            Item.CUSTOMER,
             customer,
             [Customer.consent_hold.remove(), Customer.consent_version.add(1)],
             Customer.consent_version == customer.consent_version,
@@ -371,7 +384,7 @@ class AgentDesk:
         )
         if conversation is not None and conversation.possible_opt_out:
             work.update(
-                "conversation",
+                Item.CONVERSATION,
                 conversation,
                 [
                     Conversation.possible_opt_out.set(False),
@@ -453,7 +466,7 @@ def profile_actions(changes: CustomerChanges, customer: Customer, agent: str) ->
 
 def in_view(conversation: Conversation, view: str, actor: Actor) -> bool:
     if view == "urgent":
-        return conversation.priority == "urgent"
+        return conversation.priority == Priority.URGENT
     if view == "mine":
         return conversation.assignee == actor.name
     if view == "unassigned":
@@ -478,7 +491,7 @@ def activity(
     key = f"{kind}-{key or uuid.uuid4().hex}"
     return Message(
         conversation_pk(conversation.reference),
-        f"MESSAGE#{key}",
+        message_sk(key),
         key=key,
         direction=kind,
         customer=conversation.customer,

@@ -13,7 +13,7 @@ from smsdesk.clock import to_iso
 from smsdesk.conversations import OPTED_OUT_NOTE
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.send_gateway import SendResult
-from smsdesk.table import Conversation, Customer, Message
+from smsdesk.table import ConsentState, Conversation, Customer, Message
 from smsdesk.templates import LANGUAGES
 
 
@@ -76,7 +76,7 @@ def _auto_reply_note(c: Conversation, customer) -> str | None:
     """Said while it is true: the opted-out note until START; the others (a possible opt-out, a
     call asked for, an agent's decision) as written."""
     if c.auto_reply_note == OPTED_OUT_NOTE:
-        return c.auto_reply_note if customer is not None and customer.consent == "opted_out" else None
+        return c.auto_reply_note if customer is not None and customer.consent == ConsentState.OPTED_OUT else None
     return c.auto_reply_note
 
 

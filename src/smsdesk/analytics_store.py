@@ -21,7 +21,7 @@ from smsdesk.aws.table_stream import StreamFact
 from smsdesk.clock import Clock, to_iso
 from smsdesk.events import EventType
 from smsdesk.repository import ConversationRepository, WriteConflict
-from smsdesk.table import ConsentRecord, Conversation, Customer, Message
+from smsdesk.table import ConsentRecord, ConsentState, Conversation, Customer, Message, MessageStatus
 
 MAX_ITEMS_PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: one is the ledger
 HELD_IF_SENT_LATER_THAN = timedelta(minutes=1)  # a rebuild's sign that a text was held
@@ -215,7 +215,7 @@ class AnalyticsRebuild:
         return counts
 
     def _opt_out(self, record: ConsentRecord) -> list[Count]:
-        if record.action != "opt_out" or record.previous == "opted_out":
+        if record.action != "opt_out" or record.previous == ConsentState.OPTED_OUT:
             return []
         return self._counting.event(
             EventType.CONSENT_REVOKED,
@@ -246,10 +246,10 @@ class AnalyticsRebuild:
                 }
             )
         updated = to_iso(m.updated_at)
-        if m.status == "delivered":
+        if m.status == MessageStatus.DELIVERED:
             counts += self._counting.message({"direction": "outbound", "status": m.status, "updated_at": updated})
         # Held: still held, or sent well after it was written (a held text keeps its created_at).
-        if m.status == "held" or (m.sent_at and m.sent_at - m.created_at > HELD_IF_SENT_LATER_THAN):
+        if m.status == MessageStatus.HELD or (m.sent_at and m.sent_at - m.created_at > HELD_IF_SENT_LATER_THAN):
             counts += self._counting.message(
                 {"direction": "outbound", "status": "held", "updated_at": to_iso(m.created_at)}
             )

@@ -25,7 +25,7 @@ from smsdesk.clock import Clock
 from smsdesk.conversations import Status, acknowledged, status_actions
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendResult
-from smsdesk.table import Conversation, Customer, Message
+from smsdesk.table import Conversation, Customer, Item, Message, Priority
 from smsdesk.templates import BUILT_IN_KEYWORDS, auto_reply_keywords  # noqa: F401 — re-exported
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class AutoResponder:
                 reference=conversation.reference,
                 category=conversation.category,
                 reply_by=self.describe_promise(promise, now, customer, language),
-                offer_call=conversation.priority == "urgent",
+                offer_call=conversation.priority == Priority.URGENT,
                 language=language,
             )
 
@@ -125,7 +125,7 @@ class AutoResponder:
         if conversation.status != Status.OPEN:
             return
         work = UnitOfWork().update(
-            "conversation",
+            Item.CONVERSATION,
             conversation,
             status_actions(conversation, Status.ACKNOWLEDGED),
             Conversation.status == str(Status.OPEN),

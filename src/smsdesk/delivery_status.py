@@ -23,7 +23,7 @@ from smsdesk.clock import Clock
 from smsdesk.consent import carrier_opt_out
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.table import Message, conversation_pk, customer_pk
+from smsdesk.table import ConsentState, Item, Message, conversation_pk, customer_pk, message_sk
 from smsdesk.twilio_webhook import DeliveryStatus
 
 RANK = {
@@ -88,7 +88,7 @@ class DeliveryStatusRecorder:
             & (Message.status_rank < rank)
         )
         if callback.status not in FAILED:
-            work = UnitOfWork().update("message", _message_at(thread, callback.message_key), actions, ours)
+            work = UnitOfWork().update(Item.MESSAGE, _message_at(thread, callback.message_key), actions, ours)
             try:
                 self._repository.commit(work)  # one conditional write: the common case
             except WriteConflict:
@@ -122,13 +122,13 @@ class DeliveryStatusRecorder:
         )
         if code == CARRIER_OPT_OUT:
             customer = self._repository.customer(message.customer, consistent=True)
-            if customer is not None and customer.consent != "opted_out":
+            if customer is not None and customer.consent != ConsentState.OPTED_OUT:
                 carrier_opt_out(work, customer, now, message.key)
-        work.update("message", message, actions, ours)
+        work.update(Item.MESSAGE, message, actions, ours)
         try:
             self._repository.commit(work)
         except WriteConflict as conflict:
-            if "message" in conflict:
+            if conflict.on(Item.MESSAGE):
                 return StatusRecorded(Recorded.STALE, callback.status, message.key)
             raise
         return StatusRecorded(Recorded.UPDATED, callback.status, message.key)
@@ -147,4 +147,4 @@ class DeliveryStatusRecorder:
 
 
 def _message_at(thread: str, key: str) -> Message:
-    return Message(thread, f"MESSAGE#{key}")
+    return Message(thread, message_sk(key))

@@ -31,7 +31,7 @@ from smsdesk.conversations import ACTIVE, Status, agent_owes_a_reply, status_act
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.send_gateway import Outbound, Outcome, Purpose, SendGateway, SendResult
-from smsdesk.table import Conversation, Message
+from smsdesk.table import Conversation, Item, Message, MessageStatus, Priority
 
 if TYPE_CHECKING:
     from smsdesk.aws.scheduler import Scheduler
@@ -102,7 +102,7 @@ class FollowUps:
         if conversation is None:
             return []
         names = [_survey_name(conversation.reference, count) for count in range(conversation.reopened_count + 1)]
-        names += [_release_name(m, m.send_after) for m in messages if m.status == "held" and m.send_after]
+        names += [_release_name(m, m.send_after) for m in messages if m.status == MessageStatus.HELD and m.send_after]
         return [name for name in names if self._scheduler.cancel(name)]
 
     def _schedule(
@@ -176,12 +176,12 @@ class FollowUpRunner:
             return FollowUpResult(FollowUp.SLA_CHECK, "promise kept")
         replied = conversation.last_agent_reply_at
         work = UnitOfWork().update(
-            "conversation",
+            Item.CONVERSATION,
             conversation,
             [
                 Conversation.sla_breached.set(True),
                 Conversation.updated_at.set(now),
-                *status_actions(conversation, Status(conversation.status), priority="urgent"),
+                *status_actions(conversation, Status(conversation.status), priority=Priority.URGENT),
             ],
             (Conversation.sla_breached == False)  # noqa: E712
             & (Conversation.reopened_count == conversation.reopened_count)
@@ -249,7 +249,7 @@ class FollowUpRunner:
         held), a 1-5 reply from this number is its answer (see conversations.awaits_a_score)."""
 
         def record(work: UnitOfWork, message: Message) -> None:
-            work.update("conversation", conversation, [Conversation.survey_sent_at.set(self._clock.now())])
+            work.update(Item.CONVERSATION, conversation, [Conversation.survey_sent_at.set(self._clock.now())])
 
         return record
 
@@ -257,10 +257,14 @@ class FollowUpRunner:
         """Release a held text, after any text held earlier for the same thread (so they go out
         in the order they were written), each decided again on the conversation as it is now."""
         target = self._repository.message(thread, key)
-        if target is None or target.status != "held":
+        if target is None or target.status != MessageStatus.HELD:
             status = target.status if target else "no such message"
             return FollowUpResult(FollowUp.RELEASE, "already handled", SendResult(Outcome.DUPLICATE, key, status))
-        held = [m for m in self._thread_messages(thread) if m.status == "held" and m.created_at <= target.created_at]
+        held = [
+            m
+            for m in self._thread_messages(thread)
+            if m.status == MessageStatus.HELD and m.created_at <= target.created_at
+        ]
         held.sort(key=lambda m: (m.created_at, m.key))
         result: SendResult | None = None
         done = "released"
@@ -342,7 +346,7 @@ class ReplyPromises:
             if promise <= now:
                 promise = reply_by(now, self._business.hours, target)
             work = UnitOfWork().update(
-                "conversation",
+                Item.CONVERSATION,
                 conversation,
                 [Conversation.reply_by.set(promise)],
                 Conversation.reopened_count == conversation.reopened_count,

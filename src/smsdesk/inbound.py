@@ -53,7 +53,21 @@ from smsdesk.events import DomainEvent, EventType
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.reference_codes import new_reference
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.table import Conversation, Customer, Message, MessageSid, conversation_pk, customer_pk
+from smsdesk.table import (
+    PROFILE,
+    ConsentState,
+    Conversation,
+    Customer,
+    Item,
+    Message,
+    MessageSid,
+    MessageStatus,
+    Priority,
+    conversation_pk,
+    customer_pk,
+    message_sk,
+    sid_key,
+)
 from smsdesk.twilio_webhook import InboundSms
 
 
@@ -101,9 +115,9 @@ class InboundService:
             try:
                 return self._receive_once(sms, collisions)
             except WriteConflict as conflict:
-                if "sid" in conflict:
+                if conflict.on(Item.SID):
                     return Received(Outcome.DUPLICATE, None, None)
-                if "conversation" in conflict:
+                if conflict.on(Item.CONVERSATION):
                     collisions += 1  # the reference was taken: draw another
                 # "customer": another text from this number committed first; decide again.
         raise RuntimeError("could not record the message after 5 attempts")
@@ -116,16 +130,16 @@ class InboundService:
         customer = self._repository.customer(sms.sender, consistent=True)
         work = UnitOfWork()
         if customer is None:
-            customer = Customer(customer_pk(sms.sender), "PROFILE", number=sms.sender, created_at=now)
+            customer = Customer(customer_pk(sms.sender), PROFILE, number=sms.sender, created_at=now)
             customer.from_state = sms.from_state
             customer.last_inbound_at = now
-            work.put_new("customer", customer)
+            work.put_new(Item.CUSTOMER, customer)
             is_new_customer = True
         else:
             actions = [Customer.last_inbound_at.set(now)]
             if sms.from_state:
                 actions.append(Customer.from_state.set(sms.from_state))
-            work.update("customer", customer, actions, Customer.consent_version == customer.consent_version)
+            work.update(Item.CUSTOMER, customer, actions, Customer.consent_version == customer.consent_version)
             is_new_customer = False
 
         classification = self._classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
@@ -135,7 +149,7 @@ class InboundService:
             if is_new_customer:
                 customer.language = classification.language
             else:
-                work.update("customer", customer, [Customer.language.set(classification.language)])
+                work.update(Item.CUSTOMER, customer, [Customer.language.set(classification.language)])
         current = self._current_conversation(customer)
         open_conversation = current if open_for_customer(current, now, self._reopen_window) else None
         intent = classification.intent
@@ -160,7 +174,7 @@ class InboundService:
                 )
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
             return self._commit(work, Outcome.OPTED_OUT, customer.open_conversation, result)
-        if intent is Intent.OPT_IN and (customer.consent == "opted_out" or open_conversation is None):
+        if intent is Intent.OPT_IN and (customer.consent == ConsentState.OPTED_OUT or open_conversation is None):
             if classification.natural_language:
                 # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
                 # words is kept on record, changes nothing, and is answered with how to confirm.
@@ -209,7 +223,7 @@ class InboundService:
                     (customer.consent_version or 0) + 1,
                 )
             else:
-                work.update("customer", customer, hold)
+                work.update(Item.CUSTOMER, customer, hold)
             note = "Possible opt-out: no automatic reply; nothing is sent until an agent confirms the opt-out or clears it."
             return self._keep_for_agent(
                 work,
@@ -257,7 +271,7 @@ class InboundService:
                 )
             )
             if classification.auto_reply_keyword == "CALL" and open_conversation is not None:
-                work.update("conversation", open_conversation, [Conversation.callback_requested.set(True)])
+                work.update(Item.CONVERSATION, open_conversation, [Conversation.callback_requested.set(True)])
             return self._commit(work, Outcome.KEYWORD, reference, classification)
 
         if open_conversation is not None:
@@ -384,11 +398,11 @@ class InboundService:
             conversation,
             c,
             now,
-            opted_out=opted_out or customer.consent == "opted_out",
+            opted_out=opted_out or customer.consent == ConsentState.OPTED_OUT,
             note=note,
             possible_opt_out=possible_opt_out,
         )
-        work.update("customer", customer, [], Customer.open_conversation == reference)
+        work.update(Item.CUSTOMER, customer, [], Customer.open_conversation == reference)
         work.publish(
             DomainEvent(
                 EventType.CUSTOMER_MESSAGE_RECEIVED,
@@ -429,12 +443,12 @@ class InboundService:
             now=now,
             repeat=repeat,
             repeat_urgent=len(recent) >= 2,
-            opted_out=opted_out or customer.consent == "opted_out",
+            opted_out=opted_out or customer.consent == ConsentState.OPTED_OUT,
             note=note,
             possible_opt_out=possible_opt_out,
         )
         conversation.callback_requested = callback
-        work.put_new("conversation", conversation)
+        work.put_new(Item.CONVERSATION, conversation)
         self._store(work, conversation_pk(reference), sms, text, now, "keyword" if callback else "complaint", reference)
         if is_new_customer:
             customer.open_conversation = reference
@@ -445,7 +459,7 @@ class InboundService:
         else:
             previous = customer.open_conversation
             work.update(
-                "customer",
+                Item.CUSTOMER,
                 customer,
                 [
                     Customer.open_conversation.set(reference),
@@ -481,7 +495,7 @@ class InboundService:
             work.publish(DomainEvent(EventType.KEYWORD_RECEIVED, now, sms.sender, reference, keyword))
             return self._commit(work, Outcome.KEYWORD, reference, c)
         work.publish(DomainEvent(EventType.COMPLAINT_RECEIVED, now, sms.sender, reference, data))
-        if conversation.priority == "urgent":
+        if conversation.priority == Priority.URGENT:
             work.publish(
                 DomainEvent(
                     EventType.CONVERSATION_ESCALATED,
@@ -508,7 +522,7 @@ class InboundService:
         key = f"in-{sms.message_sid}"
         message = Message(
             thread,
-            f"MESSAGE#{key}",
+            message_sk(key),
             key=key,
             direction="inbound",
             customer=sms.sender,
@@ -518,12 +532,12 @@ class InboundService:
             author="customer",
             created_at=now,
             updated_at=now,
-            status="received",
+            status=MessageStatus.RECEIVED,
             twilio_sid=sms.message_sid,
             num_media=sms.num_media,
         )
-        work.put_new("message", message)
-        work.put_new("sid", MessageSid(f"SID#{sms.message_sid}", "SID", message_pk=thread, message_sk=message.sk))
+        work.put_new(Item.MESSAGE, message)
+        work.put_new(Item.SID, MessageSid(*sid_key(sms.message_sid), message_pk=thread, message_sk=message.sk))
 
     def _commit(self, work: UnitOfWork, outcome: Outcome, reference: str | None, c: Classification) -> Received:
         self._repository.commit(work)

@@ -38,7 +38,7 @@ from smsdesk.phone_numbers import mask
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.sms_segments import count_segments, smart_encode
-from smsdesk.table import Customer, Message, conversation_pk, customer_pk
+from smsdesk.table import ConsentState, Customer, Item, Message, MessageStatus, conversation_pk, customer_pk, message_sk
 from smsdesk.twilio_messages import AcceptedMessage, PermanentSendFailure
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class SendGateway:
         """Send a message that was held for quiet hours or the daily cap, if it still may go
         (whether it still should is the caller's decision: see follow_ups.still_wanted)."""
         held = self._repository.message(thread, key)
-        if held is None or held.status != "held":
+        if held is None or held.status != MessageStatus.HELD:
             return SendResult(Outcome.DUPLICATE, key, held.status if held else "no such message")
         body = held.body
         return self.send(
@@ -164,10 +164,14 @@ class SendGateway:
         """A held message that no longer means anything (decided when it was due): never sent."""
         now = self._clock.now()
         work = UnitOfWork().update(
-            "message",
+            Item.MESSAGE,
             held,
-            [Message.status.set("refused"), Message.note.set(f"not sent: {reason}"), Message.updated_at.set(now)],
-            (Message.status == "held") & (Message.updated_at == held.updated_at),
+            [
+                Message.status.set(MessageStatus.REFUSED),
+                Message.note.set(f"not sent: {reason}"),
+                Message.updated_at.set(now),
+            ],
+            (Message.status == MessageStatus.HELD) & (Message.updated_at == held.updated_at),
         )
         work.publish(
             DomainEvent(
@@ -205,7 +209,7 @@ class SendGateway:
 
         # Consent: read just now, strongly consistent; checked again once the message is claimed.
         confirming = outbound.purpose is Purpose.OPT_OUT_CONFIRMATION
-        if customer.consent == "opted_out" and outbound.purpose not in ANSWERS_ANY_STATE:
+        if customer.consent == ConsentState.OPTED_OUT and outbound.purpose not in ANSWERS_ANY_STATE:
             if not confirming:
                 return self._refuse(outbound, thread, existing, now, "the customer has opted out", body)
             if customer.opt_out_confirmation != "pending":
@@ -249,7 +253,7 @@ class SendGateway:
     def _may_take_over(self, message: Message, now: datetime) -> bool:
         if message.status in {"retrying", "held"}:
             return True
-        return message.status == "claimed" and now - message.updated_at >= STALE_CLAIM
+        return message.status == MessageStatus.CLAIMED and now - message.updated_at >= STALE_CLAIM
 
     def _is_proactive(self, outbound: Outbound, customer: Customer, now: datetime) -> bool:
         if outbound.purpose in ALWAYS_PROACTIVE:
@@ -283,7 +287,7 @@ class SendGateway:
     ) -> Message:
         return Message(
             thread,
-            f"MESSAGE#{outbound.key}",
+            message_sk(outbound.key),
             key=outbound.key,
             direction="outbound",
             customer=outbound.to,
@@ -328,14 +332,14 @@ class SendGateway:
         )
         message.created_at = existing.created_at if existing else now
         try:
-            self._repository.commit(UnitOfWork().put("message", message, self._message_condition(existing)))
+            self._repository.commit(UnitOfWork().put(Item.MESSAGE, message, self._message_condition(existing)))
         except WriteConflict:
             raise ConsentChanged from None  # another attempt claimed it: the next look sees it
         unchanged = Customer.consent_version == customer.consent_version
         guard = UnitOfWork()
         if outbound.purpose is Purpose.OPT_OUT_CONFIRMATION:
             guard.update(
-                "customer",
+                Item.CUSTOMER,
                 customer,
                 [Customer.opt_out_confirmation.set("sent")],
                 unchanged & (Customer.opt_out_confirmation == "pending"),
@@ -344,7 +348,7 @@ class SendGateway:
             assert self._proactive is not None
             recent = [at for at in customer.proactive_sent or [] if now - from_iso(at) < self._proactive.cap.period]
             guard.update(
-                "customer",
+                Item.CUSTOMER,
                 customer,
                 [Customer.proactive_sent.set([*recent, to_iso(now)])],
                 unchanged & (Customer.proactive_sent == (customer.proactive_sent or [])),
@@ -355,7 +359,7 @@ class SendGateway:
             else:
                 fresh = self._repository.customer(outbound.to, consistent=True)
                 if fresh is None or fresh.consent_version != customer.consent_version:
-                    raise WriteConflict({"customer"})
+                    raise WriteConflict({Item.CUSTOMER})
         except WriteConflict:
             self._let_go(message, now, "consent changed while sending; decided again")
             raise ConsentChanged from None
@@ -382,7 +386,7 @@ class SendGateway:
         )
         try:
             self._repository.commit(
-                UnitOfWork().put("message", message, self._message_condition(existing)).publish(event)
+                UnitOfWork().put(Item.MESSAGE, message, self._message_condition(existing)).publish(event)
             )
         except WriteConflict:
             return SendResult(Outcome.DUPLICATE, outbound.key, reason)
@@ -404,7 +408,7 @@ class SendGateway:
         if existing is not None:
             message.created_at = existing.created_at
         try:
-            self._repository.commit(UnitOfWork().put("message", message, self._message_condition(existing)))
+            self._repository.commit(UnitOfWork().put(Item.MESSAGE, message, self._message_condition(existing)))
         except WriteConflict:
             raise ConsentChanged from None
         self._proactive.hold(message, when)
@@ -413,7 +417,7 @@ class SendGateway:
     def _record_sent(self, outbound: Outbound, message: Message, accepted: AcceptedMessage, now: datetime) -> None:
         work = UnitOfWork()
         work.update(
-            "message",
+            Item.MESSAGE,
             message,
             [
                 Message.status.set(
@@ -438,18 +442,18 @@ class SendGateway:
         """Give up a claim without sending: the next attempt takes the message over."""
         self._repository.commit(
             UnitOfWork().update(
-                "message",
+                Item.MESSAGE,
                 message,
-                [Message.status.set("retrying"), Message.updated_at.set(now), Message.note.set(note)],
+                [Message.status.set(MessageStatus.RETRYING), Message.updated_at.set(now), Message.note.set(note)],
             )
         )
 
     def _failed(self, message: Message, customer: Customer, failure: PermanentSendFailure, now: datetime) -> SendResult:
         work = UnitOfWork().update(
-            "message",
+            Item.MESSAGE,
             message,
             [
-                Message.status.set("failed"),
+                Message.status.set(MessageStatus.FAILED),
                 Message.error_code.set(failure.code) if failure.code else Message.error_code.remove(),
                 Message.note.set(failure.reason),
                 Message.updated_at.set(now),
@@ -464,7 +468,7 @@ class SendGateway:
                 {"purpose": message.purpose, "key": message.key, "error_code": failure.code, "reason": failure.reason},
             )
         )
-        if failure.code == CARRIER_OPT_OUT and customer.consent != "opted_out":
+        if failure.code == CARRIER_OPT_OUT and customer.consent != ConsentState.OPTED_OUT:
             from smsdesk.consent import carrier_opt_out
 
             carrier_opt_out(work, customer, now, message.key)

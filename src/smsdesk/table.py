@@ -33,6 +33,8 @@ plain numbers added to as the stream goes by (smsdesk.analytics); they are deriv
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -96,12 +98,102 @@ def _all_subclasses(cls: type) -> list[type]:
     return found
 
 
+# ---------------------------------------------------------------------- the stored vocabulary
+# StrEnums: each member is stored, published and compared as the plain string it always was.
+
+
+class ConsentState(StrEnum):
+    SUBSCRIBED = "subscribed"
+    OPTED_OUT = "opted_out"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
+class MessageStatus(StrEnum):
+    """Where a text is: smsdesk's own states, then Twilio's (which only move forward)."""
+
+    RECEIVED = "received"  # a customer's text
+    CLAIMED = "claimed"  # a send in progress (taken over after STALE_CLAIM)
+    RETRYING = "retrying"  # a send let go (transient failure, consent changed): the next attempt takes it
+    HELD = "held"  # quiet hours or the daily cap: released at send_after
+    REFUSED = "refused"  # never sent (opted out, no longer wanted...), with the reason in ``note``
+    UNKNOWN = "unknown"
+    ACCEPTED = "accepted"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    READ = "read"
+
+
+class Item(StrEnum):
+    """The labels of a unit of work's operations: a :class:`~smsdesk.repository.WriteConflict`
+    names the ones whose condition failed."""
+
+    CUSTOMER = "customer"
+    CONVERSATION = "conversation"
+    MESSAGE = "message"
+    SID = "sid"  # the inbound MessageSid guard: a duplicate delivery
+    CONSENT_RECORD = "consent_record"
+    NOTE = "note"
+    ACTIVITY = "activity"
+    LEDGER = "ledger"
+
+
+# ---------------------------------------------------------------------- keys (built here only)
+
+PROFILE = "PROFILE"  # the customer's sort key
+CONVERSATION_SK = "CONVERSATION"
+MESSAGE_PREFIX = "MESSAGE#"
+CONSENT_PREFIX = "CONSENT#"
+_CUSTOMER_PREFIX = "CUSTOMER#"
+_CONVERSATION_PREFIX = "CONVERSATION#"
+
+
 def customer_pk(number: str) -> str:
-    return f"CUSTOMER#{number}"
+    return f"{_CUSTOMER_PREFIX}{number}"
 
 
 def conversation_pk(reference: str) -> str:
-    return f"CONVERSATION#{reference}"
+    return f"{_CONVERSATION_PREFIX}{reference}"
+
+
+def thread_pk(conversation: str | None, number: str) -> str:
+    """Where a message is kept: its conversation, or (no conversation) its customer."""
+    return conversation_pk(conversation) if conversation else customer_pk(number)
+
+
+def thread_owner(thread: str) -> tuple[str | None, str | None]:
+    """The (conversation reference, customer number) a thread key names; one of them is None."""
+    if thread.startswith(_CONVERSATION_PREFIX):
+        return thread.removeprefix(_CONVERSATION_PREFIX), None
+    return None, thread.removeprefix(_CUSTOMER_PREFIX)
+
+
+def message_sk(key: str) -> str:
+    return f"{MESSAGE_PREFIX}{key}"
+
+
+def consent_sk(at: str, record_id: str) -> str:
+    return f"{CONSENT_PREFIX}{at}#{record_id}"
+
+
+def sid_key(message_sid: str) -> tuple[str, str]:
+    return f"SID#{message_sid}", "SID"
+
+
+def event_key(event_id: str) -> tuple[str, str]:
+    return f"EVENT#{event_id}", "EVENT"
+
+
+def queue_pk(queue: str) -> str:
+    """The by-queue index's partition: one queue (active, resolved, closed)."""
+    return f"QUEUE#{queue}"
 
 
 def analytics_key(group: str, day: str) -> tuple[str, str]:
@@ -122,7 +214,7 @@ class Customer(TableItem, discriminator="customer"):
     created_at = UTCDateTimeAttribute()
     last_inbound_at = UTCDateTimeAttribute(null=True)
     # Consent: the state the send gateway reads, strongly consistent, before every send.
-    consent = UnicodeAttribute(default="subscribed")  # subscribed | opted_out
+    consent = UnicodeAttribute(default=ConsentState.SUBSCRIBED)  # subscribed | opted_out
     consent_version = NumberAttribute(default=0)  # bumped by every consent change
     consent_changed_at = UTCDateTimeAttribute(null=True)
     consent_source = UnicodeAttribute(null=True)
@@ -182,7 +274,7 @@ class Conversation(TableItem, discriminator="conversation"):
     reference = UnicodeAttribute()
     customer = UnicodeAttribute()
     status = UnicodeAttribute()  # open | acknowledged | waiting_on_agent | waiting_on_customer | resolved | closed
-    priority = UnicodeAttribute(default="normal")  # urgent | normal
+    priority = UnicodeAttribute(default=Priority.NORMAL)  # urgent | normal
     category = UnicodeAttribute(default="other")
     escalation_reasons = ListAttribute(of=UnicodeAttribute, default=list)
     summary = UnicodeAttribute()  # the opening message, redacted, at most 160 characters
