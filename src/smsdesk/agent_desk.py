@@ -25,7 +25,8 @@ from smsdesk.phone_numbers import e164_from_agent
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.reference_codes import normalise_reference
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.send_gateway import MAX_SEGMENTS, Outbound, Outcome, Purpose, SendGateway, SendResult
+from smsdesk.send_decision import MAX_SEGMENTS
+from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendOutcome, SendResult
 from smsdesk.sms_segments import count_segments
 from smsdesk.table import (
     PROFILE,
@@ -157,7 +158,7 @@ class AgentDesk:
         for held in (
             m for m in messages if m.status == MessageStatus.HELD and m.purpose == Purpose.AGENT_REPLY and m.key != key
         ):
-            self._gateway.release(held.pk, held.key)
+            self._gateway.send_held(held.pk, held.key)
         result = self._gateway.send(
             Outbound(
                 to=conversation.customer,
@@ -168,7 +169,7 @@ class AgentDesk:
                 author=author_label(agent),
             )
         )
-        if result.outcome in {Outcome.SENT, Outcome.HELD}:
+        if result.outcome in {SendOutcome.SENT, SendOutcome.HELD}:
             self._responded(conversation, agent, now)
         return ReplyResult(result, reference)
 

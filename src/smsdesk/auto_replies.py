@@ -23,8 +23,9 @@ from smsdesk import templates
 from smsdesk.business_hours import describe_reply_by, reply_by
 from smsdesk.clock import Clock
 from smsdesk.conversations import Status, acknowledged, status_actions
+from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendResult
+from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendOutcome, SendResult
 from smsdesk.table import Conversation, Customer, Item, Message, Priority
 from smsdesk.templates import BUILT_IN_KEYWORDS, auto_reply_keywords  # noqa: F401 — re-exported
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from smsdesk.config import BusinessSettings
+    from smsdesk.follow_ups import FollowUps
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +47,15 @@ class AutoResponder:
         self,
         repository: ConversationRepository,
         gateway: SendGateway,
+        follow_ups: FollowUps,
         clock: Clock,
         business: BusinessSettings,
-        *,
-        on_acknowledged: callable | None = None,  # type: ignore[valid-type]
     ) -> None:
         self._repository = repository
         self._gateway = gateway
+        self._follow_ups = follow_ups
         self._clock = clock
         self._business = business
-        self._on_acknowledged = on_acknowledged
 
     def customer_zone(self, customer: Customer) -> ZoneInfo:
         from smsdesk.time_zones import time_zones_for_number
@@ -77,6 +78,18 @@ class AutoResponder:
         return describe_reply_by(promise, now, hours.time_zone, zone_label=hours.zone_label(promise), language=language)
 
     # ------------------------------------------------------------------ acknowledgement
+
+    def reply_to(self, event: ReceivedEvent) -> SendResult | None:
+        """The automatic reply ``event`` calls for (None: none, or nothing left to do)."""
+        # ReceivedEvent.from_detail checked that each type carries the fields used here.
+        if event.type is EventType.COMPLAINT_RECEIVED and event.conversation:
+            return self.acknowledge(event.conversation).result
+        if event.type is EventType.KEYWORD_RECEIVED and event.keyword and event.message_sid:
+            return self.answer_keyword(event.customer, event.keyword, event.conversation, event.message_sid)
+        if event.type is EventType.SATISFACTION_RECORDED and event.conversation and event.message_sid:
+            assert event.score is not None
+            return self.thank_for_score(event.customer, event.conversation, event.score, event.message_sid)
+        return None
 
     def acknowledge(self, reference: str) -> Acknowledgement:
         conversation = self._repository.conversation(reference, consistent=True)
@@ -114,10 +127,9 @@ class AutoResponder:
                 on_sent=record,
             )
         )
-        if result.outcome == "sent":
+        if result.outcome is SendOutcome.SENT:
             self._move_to_acknowledged(conversation, now)
-            if self._on_acknowledged is not None:
-                self._on_acknowledged(conversation, promise)
+            self._follow_ups.sla_check(conversation, promise)  # did the promise hold?
         return Acknowledgement(result, promise)
 
     def _move_to_acknowledged(self, conversation: Conversation, now: datetime) -> None:

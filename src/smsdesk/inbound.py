@@ -71,7 +71,7 @@ from smsdesk.table import (
 from smsdesk.twilio_webhook import InboundSms
 
 
-class Outcome(StrEnum):
+class InboundOutcome(StrEnum):
     NEW_CONVERSATION = "new_conversation"
     ADDED_TO_CONVERSATION = "added_to_conversation"
     KEYWORD = "keyword"
@@ -85,7 +85,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    outcome: Outcome
+    outcome: InboundOutcome
     conversation: str | None
     classification: Classification | None
     events: tuple[str, ...] = ()
@@ -116,7 +116,7 @@ class InboundService:
                 return self._receive_once(sms, collisions)
             except WriteConflict as conflict:
                 if conflict.on(Item.SID):
-                    return Received(Outcome.DUPLICATE, None, None)
+                    return Received(InboundOutcome.DUPLICATE, None, None)
                 if conflict.on(Item.CONVERSATION):
                     collisions += 1  # the reference was taken: draw another
                 # "customer": another text from this number committed first; decide again.
@@ -173,7 +173,7 @@ class InboundService:
                     opted_out=True,
                 )
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
-            return self._commit(work, Outcome.OPTED_OUT, customer.open_conversation, result)
+            return self._commit(work, InboundOutcome.OPTED_OUT, customer.open_conversation, result)
         if intent is Intent.OPT_IN and (customer.consent == ConsentState.OPTED_OUT or open_conversation is None):
             if classification.natural_language:
                 # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
@@ -188,7 +188,7 @@ class InboundService:
                         {"message_sid": sms.message_sid},
                     )
                 )
-                return self._commit(work, Outcome.OPT_IN_REQUESTED, None, classification)
+                return self._commit(work, InboundOutcome.OPT_IN_REQUESTED, None, classification)
             return self._opt_in(work, customer, sms, text, classification, now)
         if intent is Intent.HELP:
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
@@ -201,7 +201,7 @@ class InboundService:
                     {"message_sid": sms.message_sid},
                 )
             )
-            return self._commit(work, Outcome.HELP, None, classification)
+            return self._commit(work, InboundOutcome.HELP, None, classification)
 
         if classification.possible_opt_out:
             # Maybe an opt-out, maybe not: no automatic reply, the conversation is flagged, and
@@ -272,7 +272,7 @@ class InboundService:
             )
             if classification.auto_reply_keyword == "CALL" and open_conversation is not None:
                 work.update(Item.CONVERSATION, open_conversation, [Conversation.callback_requested.set(True)])
-            return self._commit(work, Outcome.KEYWORD, reference, classification)
+            return self._commit(work, InboundOutcome.KEYWORD, reference, classification)
 
         if open_conversation is not None:
             return self._add_to_conversation(work, customer, open_conversation, sms, text, classification, now)
@@ -313,7 +313,7 @@ class InboundService:
         source = ConsentSource.TWILIO_OPT_OUT_TYPE if sms.opt_out_type == "START" else ConsentSource.KEYWORD
         self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in")
         opt_in(work, customer, ConsentEvidence(source, None, text, sms.message_sid, c.keyword), now)
-        return self._commit(work, Outcome.OPTED_IN, customer.open_conversation, c)
+        return self._commit(work, InboundOutcome.OPTED_IN, customer.open_conversation, c)
 
     def _satisfaction(
         self,
@@ -330,7 +330,7 @@ class InboundService:
             work, conversation_pk(conversation.reference), sms, text, now, "satisfaction", conversation.reference
         )
         record_satisfaction(work, customer, conversation, score, now, sms.message_sid)
-        return self._commit(work, Outcome.SATISFACTION, conversation.reference, c)
+        return self._commit(work, InboundOutcome.SATISFACTION, conversation.reference, c)
 
     def _keep_for_agent(
         self,
@@ -412,7 +412,7 @@ class InboundService:
                 {"text": text, "message_sid": sms.message_sid, "escalate": c.escalate},
             )
         )
-        return self._commit(work, Outcome.ADDED_TO_CONVERSATION, reference, c)
+        return self._commit(work, InboundOutcome.ADDED_TO_CONVERSATION, reference, c)
 
     def _open(
         self,
@@ -493,7 +493,7 @@ class InboundService:
         if callback:  # answered by the CALL reply, not an acknowledgement
             keyword = {"keyword": "CALL", "message_sid": sms.message_sid}
             work.publish(DomainEvent(EventType.KEYWORD_RECEIVED, now, sms.sender, reference, keyword))
-            return self._commit(work, Outcome.KEYWORD, reference, c)
+            return self._commit(work, InboundOutcome.KEYWORD, reference, c)
         work.publish(DomainEvent(EventType.COMPLAINT_RECEIVED, now, sms.sender, reference, data))
         if conversation.priority == Priority.URGENT:
             work.publish(
@@ -505,7 +505,7 @@ class InboundService:
                     {"reasons": list(conversation.escalation_reasons), "category": conversation.category},
                 )
             )
-        return self._commit(work, Outcome.NEW_CONVERSATION, reference, c)
+        return self._commit(work, InboundOutcome.NEW_CONVERSATION, reference, c)
 
     # ------------------------------------------------------------------ helpers
 
@@ -539,6 +539,6 @@ class InboundService:
         work.put_new(Item.MESSAGE, message)
         work.put_new(Item.SID, MessageSid(*sid_key(sms.message_sid), message_pk=thread, message_sk=message.sk))
 
-    def _commit(self, work: UnitOfWork, outcome: Outcome, reference: str | None, c: Classification) -> Received:
+    def _commit(self, work: UnitOfWork, outcome: InboundOutcome, reference: str | None, c: Classification) -> Received:
         self._repository.commit(work)
         return Received(outcome, reference, c, tuple(work.events))

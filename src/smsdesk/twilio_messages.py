@@ -31,8 +31,8 @@ from urllib.parse import urlencode
 from smsdesk.errors import TransientSendFailure
 
 if TYPE_CHECKING:
-    from smsdesk.aws.secrets import TwilioCredentialsProvider
     from smsdesk.config import MessagingSettings
+    from smsdesk.twilio_credentials import CredentialsSource, TwilioApiKey
 
 TWILIO_API = "https://api.twilio.com"
 # Twilio error codes that will fail the same way on every retry.
@@ -95,7 +95,7 @@ class TwilioMessages:
     def __init__(
         self,
         settings: MessagingSettings,
-        credentials: TwilioCredentialsProvider,
+        credentials: CredentialsSource[TwilioApiKey],
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
