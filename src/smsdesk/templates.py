@@ -16,12 +16,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from smsdesk.sms_segments import GSM7_BASIC, count_segments
-
-if TYPE_CHECKING:
-    from smsdesk.config import BusinessSettings, InboundSettings
 
 _CATEGORY_PHRASES = {
     "order": "your order",
@@ -143,7 +140,14 @@ DEFAULT_KEYWORD_REPLIES: Mapping[str, str] = {
 BUILT_IN_KEYWORDS = frozenset({"HOURS", "STATUS", "CALL"})
 
 
-def auto_reply_keywords(settings: BusinessSettings | InboundSettings) -> frozenset[str]:
+class KeywordSettings(Protocol):
+    """The settings that configure keyword replies (BusinessSettings, InboundSettings)."""
+
+    @property
+    def keyword_replies(self) -> Mapping[str, str]: ...
+
+
+def auto_reply_keywords(settings: KeywordSettings) -> frozenset[str]:
     """Every keyword answered automatically: the built-in ones, the default and configured replies.
     (Here rather than in auto_replies, so the inbound webhook reads it without loading the
     sending stack.)"""
