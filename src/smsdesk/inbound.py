@@ -91,6 +91,63 @@ class Received:
     events: tuple[str, ...] = ()
 
 
+class Route(StrEnum):
+    """What a text is to smsdesk, decided by :func:`route` before anything is written."""
+
+    OPT_OUT = "opt_out"
+    OPT_OUT_WITH_COMPLAINT = "opt_out_with_complaint"  # "stop texting me and refund my money"
+    OPT_IN = "opt_in"  # the keyword (START, UNSTOP, YES)
+    OPT_IN_REQUESTED = "opt_in_requested"  # in words: recorded, consent unchanged
+    HELP = "help"
+    POSSIBLE_OPT_OUT = "possible_opt_out"  # kept for an agent; nothing is sent meanwhile
+    SATISFACTION = "satisfaction"  # a 1-5 answer to the satisfaction check
+    CALL_REQUESTED = "call_requested"  # CALL with no case open: a conversation flagged for a call
+    KEYWORD = "keyword"  # an auto-reply keyword; the complaint stays as it is
+    ADD_TO_CONVERSATION = "add_to_conversation"
+    NEW_CONVERSATION = "new_conversation"
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    kind: Route
+    open_conversation: Conversation | None  # the conversation the text belongs to, if any
+    score: int | None = None  # SATISFACTION: the score
+    close_first: Conversation | None = None  # NEW_CONVERSATION: a resolution too old to reopen, closed for good
+
+
+def route(
+    c: Classification,
+    text: str,
+    customer: Customer,
+    current: Conversation | None,
+    now: datetime,
+    reopen_window: timedelta = REOPEN_WINDOW,
+) -> Routing:
+    """Where a classified text goes, from the customer and their current conversation as read:
+    consent first (opt-out, opt-in, HELP, a possible opt-out), then a score, a keyword, the
+    conversation. Pure: the service writes what it decides."""
+    open_conversation = current if open_for_customer(current, now, reopen_window) else None
+    if c.intent is Intent.OPT_OUT:
+        return Routing(Route.OPT_OUT_WITH_COMPLAINT if c.complaint_too else Route.OPT_OUT, open_conversation)
+    if c.intent is Intent.OPT_IN and (customer.consent == ConsentState.OPTED_OUT or open_conversation is None):
+        return Routing(Route.OPT_IN_REQUESTED if c.natural_language else Route.OPT_IN, open_conversation)
+    if c.intent is Intent.HELP:
+        return Routing(Route.HELP, open_conversation)
+    if c.possible_opt_out:
+        return Routing(Route.POSSIBLE_OPT_OUT, open_conversation)
+    score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, reopen_window) else None
+    if score is not None and open_conversation is not None:
+        return Routing(Route.SATISFACTION, open_conversation, score=score)
+    if c.auto_reply_keyword == "CALL" and open_conversation is None:
+        return Routing(Route.CALL_REQUESTED, None)
+    if c.auto_reply_keyword:
+        return Routing(Route.KEYWORD, open_conversation)
+    if open_conversation is not None:
+        return Routing(Route.ADD_TO_CONVERSATION, open_conversation)
+    resolved_long_ago = current if current is not None and current.status == Status.RESOLVED else None
+    return Routing(Route.NEW_CONVERSATION, None, close_first=resolved_long_ago)
+
+
 class InboundService:
     def __init__(
         self,
@@ -151,12 +208,12 @@ class InboundService:
             else:
                 work.update(Item.CUSTOMER, customer, [Customer.language.set(classification.language)])
         current = self._current_conversation(customer)
-        open_conversation = current if open_for_customer(current, now, self._reopen_window) else None
-        intent = classification.intent
+        routing = route(classification, text, customer, current, now, self._reopen_window)
+        open_conversation, kind = routing.open_conversation, routing.kind
 
-        if intent is Intent.OPT_OUT:
+        if kind in {Route.OPT_OUT, Route.OPT_OUT_WITH_COMPLAINT}:
             result = self._opt_out(work, customer, sms, text, classification, now)
-            if classification.complaint_too:
+            if kind is Route.OPT_OUT_WITH_COMPLAINT:
                 # "Stop texting me and refund my money": opted out, and the complaint is kept.
                 note = "The customer opted out in this text: no automatic replies. The complaint is kept for an agent."
                 return self._keep_for_agent(
@@ -174,23 +231,23 @@ class InboundService:
                 )
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
             return self._commit(work, InboundOutcome.OPTED_OUT, customer.open_conversation, result)
-        if intent is Intent.OPT_IN and (customer.consent == ConsentState.OPTED_OUT or open_conversation is None):
-            if classification.natural_language:
-                # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
-                # words is kept on record, changes nothing, and is answered with how to confirm.
-                self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in_request")
-                work.publish(
-                    DomainEvent(
-                        EventType.OPT_IN_REQUESTED,
-                        now,
-                        sms.sender,
-                        customer.open_conversation,
-                        {"message_sid": sms.message_sid},
-                    )
+        if kind is Route.OPT_IN_REQUESTED:
+            # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
+            # words is kept on record, changes nothing, and is answered with how to confirm.
+            self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in_request")
+            work.publish(
+                DomainEvent(
+                    EventType.OPT_IN_REQUESTED,
+                    now,
+                    sms.sender,
+                    customer.open_conversation,
+                    {"message_sid": sms.message_sid},
                 )
-                return self._commit(work, InboundOutcome.OPT_IN_REQUESTED, None, classification)
+            )
+            return self._commit(work, InboundOutcome.OPT_IN_REQUESTED, None, classification)
+        if kind is Route.OPT_IN:
             return self._opt_in(work, customer, sms, text, classification, now)
-        if intent is Intent.HELP:
+        if kind is Route.HELP:
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
             work.publish(
                 DomainEvent(
@@ -203,7 +260,7 @@ class InboundService:
             )
             return self._commit(work, InboundOutcome.HELP, None, classification)
 
-        if classification.possible_opt_out:
+        if kind is Route.POSSIBLE_OPT_OUT:
             # Maybe an opt-out, maybe not: no automatic reply, the conversation is flagged, and
             # nothing is sent to the number until an agent confirms the opt-out or clears it.
             hold = [Customer.consent_hold.set("possible_opt_out"), Customer.consent_version.add(1)]
@@ -239,12 +296,9 @@ class InboundService:
                 possible_opt_out=True,
             )
 
-        score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, self._reopen_window) else None
-        if score is not None and open_conversation is not None:
-            return self._satisfaction(work, customer, open_conversation, sms, text, score, classification, now)
-
-        if classification.auto_reply_keyword == "CALL" and open_conversation is None:
-            # A call asked for with no case open: a conversation an agent sees, flagged for a call.
+        if kind is Route.SATISFACTION and open_conversation is not None and routing.score is not None:
+            return self._satisfaction(work, customer, open_conversation, sms, text, routing.score, classification, now)
+        if kind is Route.CALL_REQUESTED:
             return self._open(
                 work,
                 customer,
@@ -257,7 +311,7 @@ class InboundService:
                 callback=True,
                 note="The customer asked for a call (CALL).",
             )
-        if classification.auto_reply_keyword:
+        if kind is Route.KEYWORD and classification.auto_reply_keyword:
             thread = conversation_pk(open_conversation.reference) if open_conversation else customer_pk(sms.sender)
             reference = open_conversation.reference if open_conversation else None
             self._store(work, thread, sms, text, now, purpose="keyword", conversation=reference)
@@ -274,10 +328,10 @@ class InboundService:
                 work.update(Item.CONVERSATION, open_conversation, [Conversation.callback_requested.set(True)])
             return self._commit(work, InboundOutcome.KEYWORD, reference, classification)
 
-        if open_conversation is not None:
+        if kind is Route.ADD_TO_CONVERSATION and open_conversation is not None:
             return self._add_to_conversation(work, customer, open_conversation, sms, text, classification, now)
-        if current is not None and current.status == Status.RESOLVED:
-            close_for_good(work, current, now)  # resolved too long ago: this text is a new case
+        if routing.close_first is not None:
+            close_for_good(work, routing.close_first, now)  # resolved too long ago: this text is a new case
         return self._open(work, customer, sms, text, classification, now, collisions, is_new_customer)
 
     def _current_conversation(self, customer: Customer) -> Conversation | None:
