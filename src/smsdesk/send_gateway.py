@@ -1,26 +1,12 @@
 """The send gateway: the only way a text leaves smsdesk.
 
-Every outbound path (acknowledgement, keyword reply, HELP, consent confirmations, agent reply,
-satisfaction check, SLA update, a held message released) calls :meth:`SendGateway.send`, which:
-
-1. reads the customer **strongly consistently** (consent, time zone, recent proactive sends);
-2. refuses, and records why, anything to an opted-out number — except the single opt-out
-   confirmation, allowed once (``pending`` -> ``sent``) and only within 5 minutes of the opt-out,
-   and the answer to a HELP the customer texted (CTIA: HELP is answered whatever the consent
-   state; one answer per HELP text, never on smsdesk's initiative), or to an opt-in in words
-   (how to confirm it); while a possible opt-out awaits an agent, refuses all but those answers;
-3. holds a proactive message (follow-ups, and agent replies when the customer has not texted in
-   the last hour) outside the recipient's quiet-hours window or over the daily cap, and
-   schedules its release for the first allowed instant;
-4. claims the message (a conditional put), then checks the consent version again (with the
-   customer's own conditional update when the send changes it, else a second consistent read),
-   so an opt-out that commits in between makes the claim let go and the decision is taken again;
-5. hands it to Twilio (:mod:`smsdesk.twilio_messages`) and records the result.
-
-Messages have deterministic keys, so a redelivered event or a retried request finds its own
-claim and sends nothing twice. A function that crashes between claim and send leaves a
-``claimed`` message; after :data:`STALE_CLAIM` a retry takes it over, first asking Twilio whether
-the text went out, and sends only if it did not.
+Every outbound path calls :meth:`SendGateway.send`: one strongly consistent read of the message's
+key and the customer, the decision (:func:`smsdesk.send_decision.decide`: refuse, hold, send),
+then its effects: a refusal or a hold recorded (a hold's release scheduled), or the message
+claimed with a conditional put, consent checked again, handed to Twilio and recorded. An opt-out
+that commits in between makes the claim let go and the decision taken again. Deterministic keys
+make a redelivered event or a retried request send nothing twice; a claim left by a crashed
+function is taken over after asking Twilio whether the text went out.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ so promises are written in the business's zone, naming it, rather than guessed.
 The first zone is the number's primary zone: the one the acknowledgement describes times in when
 the zone is known (one zone, or zones that keep one clock).
 
-phonenumbers costs ~90 ms of import, so it is imported inside the function, on first use; the
-rest of this module (and the wall-clock helpers the hours modules share) is stdlib only.
+phonenumbers is slow to import (docs/decisions.md, section 6), so it is imported inside the
+function, on first use; the rest of this module (and the wall-clock helpers the hours modules share) is stdlib only.
 """
 
 from __future__ import annotations

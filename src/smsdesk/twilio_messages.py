@@ -14,8 +14,8 @@ Only the send gateway calls this. It sorts Twilio's answers into three outcomes:
   attempts or their time budget (``RetryPolicy.budget``, inside the function's timeout) are
   used up, :class:`TransientSendFailure` lets the caller's retry policy continue.
 
-The twilio REST client (with ``requests``) costs ~90 ms to import, so it is loaded on the first
-send only, and only in functions that send.
+The twilio REST client (with ``requests``) is slow to import (docs/decisions.md, section 6), so
+it is loaded on the first send only, and only in functions that send.
 """
 
 from __future__ import annotations
