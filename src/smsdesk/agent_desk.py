@@ -10,6 +10,7 @@ resolving and reopening also add an activity entry, and notes an internal note, 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -323,10 +324,8 @@ class AgentDesk:
             raise InvalidRequest(f"the note is longer than {MAX_NOTE_LENGTH} characters")
         conversation = self._existing(reference)
         note = activity(conversation, actor.label, text, self._clock.now(), kind="note", key=request_id)
-        try:
+        with contextlib.suppress(WriteConflict):  # the same request again: the note is there once
             self._repository.commit(UnitOfWork().put_new(Item.NOTE, note))
-        except WriteConflict:
-            pass  # the same request again: the note is there once
         return note
 
     def inbox(self, view: str, *, actor: Actor, search: str | None = None) -> list[Conversation]:

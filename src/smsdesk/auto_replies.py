@@ -15,6 +15,7 @@ proactive, so quiet hours do not hold them.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -142,10 +143,8 @@ class AutoResponder:
             status_actions(conversation, Status.ACKNOWLEDGED),
             Conversation.status == str(Status.OPEN),
         )
-        try:
+        with contextlib.suppress(WriteConflict):  # it already moved on: its newer status stands
             self._repository.commit(work)
-        except WriteConflict:
-            pass  # it already moved on: its newer status stands
 
     # ------------------------------------------------------------------ keywords
 

@@ -400,7 +400,8 @@ _POLITE = (
     r"svp|stp|merci|por favor|porfa|gracias)"
 )
 _LEADING_KEYWORD = re.compile(
-    r"^(?:please )?(?:stop|stopall|unsubscribe|quit|end|cancel|revoke|optout|opt out|opt-out|para|parar|baja|alto|arret)"
+    r"^(?:please )?(?:stop|stopall|unsubscribe|quit|end|cancel|revoke|optout|opt out|opt-out|"
+    r"para|parar|baja|alto|arret)"
     rf"(?:(?: {_POLITE})*$|\s*[-.,:;!]+\s*(?!.*\b(?:charg|bill|order|subscription|renew|account|payment)))"
 )
 # Read with punctuation kept: "Sorry, wrong number. I'm not Maria" (a sentence of its own), not
@@ -677,7 +678,8 @@ _SELF_HARM = _Lazy(
     r"|想死|自杀|自殺|不想活|죽고 싶|자살|أريد أن أموت|انتحار"
 )
 _VIOLENCE = re.compile(
-    r"\b(?:i(?:'ll| will| am going to|'m going to|m gonna|'m gonna) (?:kill|hurt|shoot|stab|beat|find) (?:you|u|him|her|them|"
+    r"\b(?:i(?:'ll| will| am going to|'m going to|m gonna|'m gonna) (?:kill|hurt|shoot|stab|beat|find) "
+    r"(?:you|u|him|her|them|"
     r"your|the|every)|(?:bring|get) (?:a|my) (?:gun|knife)|burn (?:your|the) (?:store|shop|place) down|"
     r"you(?:'ll| will) (?:regret|pay for) (?:this|it)|watch your back)\b"
 )

@@ -8,9 +8,9 @@ nothing. smsdesk gives Twilio a callback URL per message that says where the mes
 write, and a callback whose SID is not on the message (yet) is answered 503 for Twilio to retry.
 A callback about a message smsdesk never claimed (the gateway writes a message before Twilio
 ever hears of it), e.g. for a conversation that does not exist, can never succeed: it is logged
-and acknowledged, not retried for ever. Error 21610 means the carrier has the number opted out: consent is revoked (source
-carrier). Other delivery failures (30003 unreachable, 30004 blocked, 30005 unknown number,
-30006 landline, 30007 filtered, 30008 unknown) are permanent for that message: recorded,
+and acknowledged, not retried for ever. Error 21610 means the carrier has the number opted
+out: consent is revoked (source carrier). Other delivery failures (30003 unreachable, 30004
+blocked, 30005 unknown number, 30006 landline, 30007 filtered, 30008 unknown) are permanent for that message: recorded,
 announced (``MessageFailed``), never retried.
 """
 

@@ -281,7 +281,10 @@ class InboundService:
                 )
             else:
                 work.update(Item.CUSTOMER, customer, hold)
-            note = "Possible opt-out: no automatic reply; nothing is sent until an agent confirms the opt-out or clears it."
+            note = (
+                "Possible opt-out: no automatic reply; "
+                "nothing is sent until an agent confirms the opt-out or clears it."
+            )
             return self._keep_for_agent(
                 work,
                 customer,

@@ -7,8 +7,8 @@ ones (business name 30, contact 40, a long name, an 8-character reference, a pro
 date and a zone); ``tests/unit/test_templates.py`` renders each with both and counts. Customers who
 write in Spanish, French, Portuguese, Chinese or Vietnamese are answered in their language (the
 same texts, written for each, measured the same way; a greeting that would push a text past two
-segments is dropped, see ``_within_two_segments``). Values that come from customers (their name) are cleaned to GSM-7 so one
-accented letter cannot double the cost of the message.
+segments is dropped, see ``_within_two_segments``). Values that come from customers (their name)
+are cleaned to GSM-7 so one accented letter cannot double the cost of the message.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ uncompressed: reading the file is a few array copies, no decompression.
 from __future__ import annotations
 
 import array
+import itertools
 import json
 import math
 import re
@@ -61,7 +62,7 @@ def features(text: str) -> dict[int, float]:
     words = _WORD.findall(_strip_accents(lower[:400]))
     for word in words:
         add(f"w{word}")
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         add(f"b{a} {b}")
     if not counts:
         return {}

@@ -3,10 +3,11 @@
 Two secrets. The senders call Twilio with a restricted API key (:class:`TwilioApiKey`, its own
 secret: ``{"account_sid": "AC...", "api_key_sid": "SK...", "api_key_secret": "..."}``), which can
 be revoked alone and cannot manage the account. Only the webhooks read the account's auth token,
-which Twilio signs webhooks with. That secret is a JSON object: ``{"account_sid": "AC...", "auth_token": "..."}``, plus, during an
-auth-token rollover, ``"previous_auth_token"``: the webhooks accept a signature made with either,
-so Twilio's switch to the new token refuses nothing (README, "Rotating the auth token"). It is
-read on first use and kept for ``max_age``; a signature that fails to verify may force one early re-read
+which Twilio signs webhooks with. That secret is a JSON object:
+``{"account_sid": "AC...", "auth_token": "..."}``, plus, during an auth-token rollover,
+``"previous_auth_token"``: the webhooks accept a signature made with either, so Twilio's switch
+to the new token refuses nothing (README, "Rotating the auth token"). It is read on first use
+and kept for ``max_age``; a signature that fails to verify may force one early re-read
 (the token may have just been rotated), at most once per ``refresh_interval``, so forged requests
 cannot turn into a stream of Secrets Manager calls.
 """
