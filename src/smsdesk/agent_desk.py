@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pynamodb.expressions.update import Action
+
 from smsdesk.agents import Actor
 from smsdesk.clock import Clock, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_out
@@ -175,7 +177,7 @@ class AgentDesk:
         return ReplyResult(result, reference)
 
     def _responded(self, conversation: Conversation, agent: str, now: datetime) -> None:
-        actions = [Conversation.updated_at.set(now), Conversation.last_agent_reply_at.set(now)]
+        actions: list[Action] = [Conversation.updated_at.set(now), Conversation.last_agent_reply_at.set(now)]
         if conversation.first_response_at is None:
             actions.append(Conversation.first_response_at.set(now))
         actions += status_actions(conversation, Status.WAITING_ON_CUSTOMER)
@@ -208,7 +210,7 @@ class AgentDesk:
             raise InvalidTransition(f"{reference} is already {conversation.status}")
         now = self._clock.now()
         note = redact_card_numbers(note.strip())[:1000] if note and note.strip() else None
-        actions = [
+        actions: list[Action] = [
             Conversation.resolved_at.set(now),
             Conversation.updated_at.set(now),
             Conversation.survey_sent_at.remove(),  # the next check is a new one
@@ -245,7 +247,7 @@ class AgentDesk:
             raise InvalidTransition(f"{reference} is {conversation.status}, not resolved or closed")
         now = self._clock.now()
         work = UnitOfWork()
-        actions = [
+        actions: list[Action] = [
             Conversation.updated_at.set(now),
             *reopen(work, conversation, now, by=author_label(agent)),
             *status_actions(conversation, Status.WAITING_ON_AGENT),
@@ -302,7 +304,7 @@ class AgentDesk:
         if conversation.assignee == assignee:
             return conversation  # already so: nothing to record (a retried request)
         now = self._clock.now()
-        actions = [Conversation.updated_at.set(now)]
+        actions: list[Action] = [Conversation.updated_at.set(now)]
         actions.append(Conversation.assignee.set(assignee) if assignee else Conversation.assignee.remove())
         condition = (
             Conversation.assignee.does_not_exist()
@@ -360,7 +362,7 @@ class AgentDesk:
         if conversation is not None:
             work.put_new(Item.ACTIVITY, activity(conversation, actor.label, f"customer details: {said}", now))
         self._repository.commit(work)
-        return self._repository.customer(e164, consistent=True) or customer
+        return self._repository.customer(customer.number, consistent=True) or customer
 
     def clear_possible_opt_out(self, number: str, *, agent: str) -> None:
         """The agent read the text that may have been an opt-out and decided it is not one: texts
@@ -430,10 +432,11 @@ class CustomerChanges:
     time_zone: str | None = UNCHANGED
 
 
-def profile_actions(changes: CustomerChanges, customer: Customer, agent: str) -> tuple[list, str]:
+def profile_actions(changes: CustomerChanges, customer: Customer, agent: str) -> tuple[list[Action], str]:
     """The updates a panel edit makes and how the thread says it (a field given as it already is
     changes nothing); bad input raises, all or nothing."""
-    actions, said = [], []
+    actions: list[Action] = []
+    said: list[str] = []
     if changes.name != UNCHANGED:
         name = redact_card_numbers(" ".join((changes.name or "").split()))
         if len(name) > MAX_NAME_LENGTH:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from smsdesk import analytics
 from smsdesk.analytics import Count, Counting, Period
@@ -41,7 +42,7 @@ class AnalyticsRecorder:
         self._clock = clock
 
     def record(self, facts: Sequence[StreamFact]) -> Recorded:
-        pending, seen = list(facts), set()
+        pending, seen = list(facts), set[str]()
         applied = skipped = 0
         while pending:
             applied_until = self._repository.analytics_applied_until(pending[0].record_id)
@@ -94,7 +95,7 @@ class AnalyticsRecorder:
             event_id = fact.detail.get("event_id")
             if event_id in seen:
                 return []
-            seen.add(event_id)
+            seen.add(str(event_id))
             return self._counting.event(fact.detail_type, fact.detail)
         if fact.message is not None:
             return self._counting.message(fact.message, first_write=fact.inserted)
@@ -121,7 +122,7 @@ class AnalyticsReader:
         )
         return {group: {date.fromisoformat(d): c for d, c in by_day.items()} for group, by_day in raw.items()}
 
-    def report(self, period: Period, group_by: str = "day") -> dict:
+    def report(self, period: Period, group_by: str = "day") -> dict[str, Any]:
         days = self.days(period)
         return {
             **analytics.summary(days, period),
@@ -167,7 +168,8 @@ class AnalyticsRebuild:
         return len(items)
 
     def _conversations(self, conversations: list[Conversation]) -> list[list[Count]]:
-        found, history = [], defaultdict(list)
+        found: list[list[Count]] = []
+        history: defaultdict[str, list[datetime]] = defaultdict(list)
         for c in sorted(conversations, key=lambda c: (c.customer, c.opened_at)):
             before = list(history[c.customer])
             history[c.customer].append(c.opened_at)

@@ -126,7 +126,7 @@ def _change(
 ) -> None:
     """Set the new consent state: on the pending new customer item, or as a conditional update."""
     item = work.pending_put(Item.CUSTOMER)
-    if item is not None:  # a customer texting for the first time: the put carries the state
+    if isinstance(item, Customer):  # a customer texting for the first time: the put carries the state
         item.consent, item.consent_version = state, (item.consent_version or 0) + 1
         item.consent_changed_at, item.consent_source = now, str(evidence.source)
         item.opt_out_confirmation = opt_out_confirmation

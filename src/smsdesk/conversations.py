@@ -24,6 +24,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
 from smsdesk.clock import to_iso
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import UnitOfWork
@@ -49,7 +52,7 @@ class Status(StrEnum):
 
 
 ACTIVE = {Status.OPEN, Status.ACKNOWLEDGED, Status.WAITING_ON_AGENT, Status.WAITING_ON_CUSTOMER}
-PRIORITY_RANK = {Priority.URGENT: "0", Priority.NORMAL: "1"}
+PRIORITY_RANK: dict[str, str] = {Priority.URGENT: "0", Priority.NORMAL: "1"}
 
 
 class Queue(StrEnum):
@@ -70,7 +73,10 @@ def queue_of(status: str) -> Queue:
 
 def queue_keys(status: str, priority: str, opened_at: datetime, reference: str) -> tuple[str, str]:
     """The by-queue index keys: the status's queue; urgent first, then oldest first."""
-    return queue_pk(queue_of(status)), f"{PRIORITY_RANK.get(priority, '1')}#{to_iso(opened_at)}#{reference}"
+    return (
+        queue_pk(queue_of(status)),
+        f"{PRIORITY_RANK.get(priority, '1')}#{to_iso(opened_at)}#{reference}",
+    )
 
 
 def summary_of(text: str, num_media: int) -> str:
@@ -122,11 +128,11 @@ def new_conversation(
     )
 
 
-def status_actions(conversation: Conversation, status: Status, *, priority: str | None = None) -> list:
+def status_actions(conversation: Conversation, status: Status, *, priority: str | None = None) -> list[Action]:
     """Set the status (and priority), keeping the by-status index keys in step."""
     priority = priority or conversation.priority
     gsi1pk, gsi1sk = queue_keys(status, priority, conversation.opened_at, conversation.reference)
-    actions = [
+    actions: list[Action] = [
         Conversation.status.set(str(status)),
         Conversation.gsi1pk.set(gsi1pk),
         Conversation.gsi1sk.set(gsi1sk),
@@ -136,7 +142,7 @@ def status_actions(conversation: Conversation, status: Status, *, priority: str 
     return actions
 
 
-def _unchanged(conversation: Conversation):
+def _unchanged(conversation: Conversation) -> Condition:
     return Conversation.status == conversation.status
 
 
@@ -155,7 +161,7 @@ def customer_wrote(
     new_reasons = [str(r) for r in classification.escalation_reasons if str(r) not in conversation.escalation_reasons]
     priority = Priority.URGENT if new_reasons or conversation.priority == Priority.URGENT else Priority.NORMAL
     target = Status.OPEN if status is Status.OPEN else Status.WAITING_ON_AGENT
-    actions = [
+    actions: list[Action] = [
         Conversation.last_customer_message_at.set(now),
         Conversation.updated_at.set(now),
         *status_actions(conversation, target, priority=priority),
@@ -206,7 +212,7 @@ def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetim
     )
 
 
-def reopen(work: UnitOfWork, conversation: Conversation, now: datetime, *, by: str, **detail: object) -> list:
+def reopen(work: UnitOfWork, conversation: Conversation, now: datetime, *, by: str, **detail: object) -> list[Action]:
     """The actions that reopen a resolved (or closed) conversation, and its ``ConversationReopened``
     (which gets it a new reply-by promise and SLA check). The caller sets the new status."""
     work.publish(
@@ -276,7 +282,7 @@ def record_satisfaction(
     back in front of a human, urgently (reopening it if it was still resolved); 3-5 close it if it
     was still resolved, and leave a conversation reopened meanwhile as it is.
     ``SatisfactionRecorded`` (with the reply's MessageSid) gets the customer a thank-you."""
-    actions = [
+    actions: list[Action] = [
         Conversation.csat_score.set(score),
         Conversation.survey_answered_at.set(now),
         Conversation.updated_at.set(now),
@@ -327,6 +333,6 @@ def record_satisfaction(
 def close_for_good(work: UnitOfWork, conversation: Conversation, now: datetime) -> None:
     """A conversation resolved longer ago than the reopen window, closed as the customer's next
     text opens a new one."""
-    actions = [Conversation.closed_at.set(now), Conversation.updated_at.set(now)]
+    actions: list[Action] = [Conversation.closed_at.set(now), Conversation.updated_at.set(now)]
     actions += status_actions(conversation, Status.CLOSED)
     work.update("old conversation", conversation, actions, _unchanged(conversation))

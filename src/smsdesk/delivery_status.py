@@ -16,8 +16,13 @@ announced (``MessageFailed``), never retried.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from smsdesk.clock import Clock
 from smsdesk.consent import carrier_opt_out
@@ -79,7 +84,11 @@ class DeliveryStatusRecorder:
             return StatusRecorded(Recorded.UNKNOWN_STATUS, callback.status)
         thread = conversation_pk(callback.conversation) if callback.conversation else customer_pk(callback.recipient)
         now = self._clock.now()
-        actions = [Message.status.set(callback.status), Message.status_rank.set(rank), Message.updated_at.set(now)]
+        actions: list[Action] = [
+            Message.status.set(callback.status),
+            Message.status_rank.set(rank),
+            Message.updated_at.set(now),
+        ]
         # Only forward, and only onto the message Twilio accepted under this SID: a callback that
         # overtook the recording of the send finds no SID yet, and is asked to come again.
         ours = (
@@ -96,7 +105,15 @@ class DeliveryStatusRecorder:
             return StatusRecorded(Recorded.UPDATED, callback.status, callback.message_key)
         return self._failed(thread, callback, rank, actions, ours, now)
 
-    def _failed(self, thread: str, callback: DeliveryStatus, rank: int, actions: list, ours, now) -> StatusRecorded:
+    def _failed(
+        self,
+        thread: str,
+        callback: DeliveryStatus,
+        rank: int,
+        actions: Sequence[Action],
+        ours: Condition,
+        now: datetime,
+    ) -> StatusRecorded:
         """Undelivered or failed: recorded, announced, and 21610 opts the number out."""
         message = self._repository.message(thread, callback.message_key)
         if message is None:

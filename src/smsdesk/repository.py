@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,7 +86,7 @@ class UnitOfWork:
         return self.put(label, item, TableItem.pk.does_not_exist())
 
     def update(
-        self, label: str, item: TableItem, actions: list[Action], condition: Condition | None = None
+        self, label: str, item: TableItem, actions: Sequence[Action], condition: Condition | None = None
     ) -> UnitOfWork:
         """Update an item. A transaction touches an item once, so updates with the same label
         merge: their actions are combined and their conditions must all hold."""
@@ -96,7 +96,7 @@ class UnitOfWork:
                 if condition is not None:
                     op.condition = condition if op.condition is None else op.condition & condition
                 return self
-        self.operations.append(_Operation(label, "update", item, condition, actions))
+        self.operations.append(_Operation(label, "update", item, condition, list(actions)))
         return self
 
     def pending_put(self, label: str) -> TableItem | None:
@@ -325,7 +325,7 @@ class ConversationRepository:
         try:
             self._table_connection().transact_write_items([], [], [ledger], updates)
         except TransactWriteError as error:
-            reasons = [r.get("Code") for r in (error.cancellation_reasons or [])]
+            reasons = [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
             if reasons and reasons[0] == "ConditionalCheckFailed":  # the ledger is the first Put
                 raise WriteConflict({Item.LEDGER}) from None
             raise

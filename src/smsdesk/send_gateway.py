@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.clock import Clock, from_iso, to_iso
 from smsdesk.errors import TransientSendFailure
@@ -92,7 +92,7 @@ class _Attempt:
     existing: Message | None
     now: datetime
 
-    def record(self, status: MessageStatus, body: str, **fields: object) -> Message:
+    def record(self, status: MessageStatus, body: str, **fields: Any) -> Message:
         outbound = self.outbound
         return Message(
             self.thread,
@@ -112,9 +112,11 @@ class _Attempt:
 
     def condition(self) -> Condition:
         if self.existing is None:
-            return Message.pk.does_not_exist()
+            new: Condition = Message.pk.does_not_exist()
+            return new
         # Take over exactly the state we saw (a retry, a held message, a stale claim).
-        return (Message.status == self.existing.status) & (Message.updated_at == self.existing.updated_at)
+        seen: Condition = (Message.status == self.existing.status) & (Message.updated_at == self.existing.updated_at)
+        return seen
 
 
 class SendGateway:

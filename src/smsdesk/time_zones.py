@@ -209,7 +209,9 @@ def _zones_from_number(e164: str) -> tuple[ZoneInfo, ...]:
 
         number = phonenumbers.parse(e164)
         names = tuple(number_zones.time_zones_for_number(number))
-        country_wide = tuple(number_zones.TIMEZONE_DATA.get(str(number.country_code), ()))
+        # TIMEZONE_DATA is phonenumbers' own table, not in its type stubs.
+        data = number_zones.TIMEZONE_DATA  # type: ignore[attr-defined]
+        country_wide = tuple(data.get(str(number.country_code), ()))
     except Exception:
         return ()
     nanp = number.country_code == 1

@@ -75,15 +75,15 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
         """Full jitter: a random wait up to base * 2^attempt, capped."""
-        return rng() * min(self.max_delay, self.base_delay * 2**attempt)
+        return rng() * min(self.max_delay, self.base_delay * 2.0**attempt)
 
 
 def rebased_http_client(base_url: str, timeout: float) -> Any:
     """A twilio HTTP client that sends api.twilio.com requests to ``base_url`` (the local stand-in)."""
     from twilio.http.http_client import TwilioHttpClient
 
-    class RebasedHttpClient(TwilioHttpClient):
-        def request(self, method, url, *args, **kwargs):
+    class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no types
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             if url.startswith(TWILIO_API):
                 url = base_url + url[len(TWILIO_API) :]
             return super().request(method, url, *args, **kwargs)
