@@ -10,7 +10,7 @@ owe the complaint an answer.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -95,30 +95,10 @@ class FollowUps:
         self._clock = clock
 
     def sla_check(self, conversation: Conversation, reply_by: datetime) -> None:
-        count = conversation.reopened_count
-        self._schedule(
-            ScheduledFollowUp(
-                FollowUpKind.SLA_CHECK,
-                conversation.customer,
-                conversation.reference,
-                round=count,
-                name=_sla_name(conversation.reference, count),
-            ),
-            reply_by,
-        )
+        self._schedule_for(FollowUpKind.SLA_CHECK, conversation, _sla_name, reply_by)
 
     def satisfaction_survey(self, conversation: Conversation, when: datetime) -> None:
-        count = conversation.reopened_count
-        self._schedule(
-            ScheduledFollowUp(
-                FollowUpKind.SATISFACTION_SURVEY,
-                conversation.customer,
-                conversation.reference,
-                round=count,
-                name=_survey_name(conversation.reference, count),
-            ),
-            when,
-        )
+        self._schedule_for(FollowUpKind.SATISFACTION_SURVEY, conversation, _survey_name, when)
 
     def schedule_release(self, message: Message, when: datetime) -> None:
         """A text held for quiet hours or the daily cap: released (decided again) at ``when``."""
@@ -153,6 +133,22 @@ class FollowUps:
         names = [_survey_name(conversation.reference, count) for count in range(conversation.reopened_count + 1)]
         names += [_release_name(m, m.send_after) for m in messages if m.status == MessageStatus.HELD and m.send_after]
         return [name for name in names if self._scheduler.cancel(name)]
+
+    def _schedule_for(
+        self, kind: FollowUpKind, conversation: Conversation, name: Callable[[str, int], str], when: datetime
+    ) -> None:
+        """A follow-up of this opening of the conversation (a reopening has its own)."""
+        count = conversation.reopened_count
+        self._schedule(
+            ScheduledFollowUp(
+                kind,
+                conversation.customer,
+                conversation.reference,
+                round=count,
+                name=name(conversation.reference, count),
+            ),
+            when,
+        )
 
     def _schedule(self, follow_up: ScheduledFollowUp, when: datetime) -> None:
         assert follow_up.name is not None

@@ -235,29 +235,13 @@ class InboundService:
             # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
             # words is kept on record, changes nothing, and is answered with how to confirm.
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in_request")
-            work.publish(
-                DomainEvent(
-                    EventType.OPT_IN_REQUESTED,
-                    now,
-                    sms.sender,
-                    customer.open_conversation,
-                    {"message_sid": sms.message_sid},
-                )
-            )
+            self._announce_request(work, EventType.OPT_IN_REQUESTED, customer, sms, now)
             return self._commit(work, InboundOutcome.OPT_IN_REQUESTED, None, classification)
         if kind is Route.OPT_IN:
             return self._opt_in(work, customer, sms, text, classification, now)
         if kind is Route.HELP:
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
-            work.publish(
-                DomainEvent(
-                    EventType.HELP_REQUESTED,
-                    now,
-                    sms.sender,
-                    customer.open_conversation,
-                    {"message_sid": sms.message_sid},
-                )
-            )
+            self._announce_request(work, EventType.HELP_REQUESTED, customer, sms, now)
             return self._commit(work, InboundOutcome.HELP, None, classification)
 
         if kind is Route.POSSIBLE_OPT_OUT:
@@ -595,6 +579,12 @@ class InboundService:
         )
         work.put_new(Item.MESSAGE, message)
         work.put_new(Item.SID, MessageSid(*sid_key(sms.message_sid), message_pk=thread, message_sk=message.sk))
+
+    def _announce_request(
+        self, work: UnitOfWork, kind: EventType, customer: Customer, sms: InboundSms, now: datetime
+    ) -> None:
+        """HelpRequested / OptInRequested: the consent function answers it (one answer per text)."""
+        work.publish(DomainEvent(kind, now, sms.sender, customer.open_conversation, {"message_sid": sms.message_sid}))
 
     def _commit(self, work: UnitOfWork, outcome: InboundOutcome, reference: str | None, c: Classification) -> Received:
         self._repository.commit(work)
