@@ -22,7 +22,7 @@ from enum import StrEnum
 from smsdesk.clock import to_iso
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import UnitOfWork
-from smsdesk.table import ConsentRecord, ConsentState, Customer, Item, consent_sk, customer_pk
+from smsdesk.table import ConsentRecord, ConsentState, Customer, Item, OptOutConfirmation, consent_sk, customer_pk
 
 
 class ConsentSource(StrEnum):
@@ -65,7 +65,7 @@ def opt_out(
     work.put_new(Item.CONSENT_RECORD, _record(customer.number, "opt_out", evidence, now, previous))
     if previous == ConsentState.OPTED_OUT:
         return  # already out: the evidence is kept, nothing else changes, nothing is re-sent
-    confirmation = "pending" if confirmation_needed else "not_needed"
+    confirmation = OptOutConfirmation.PENDING if confirmation_needed else OptOutConfirmation.NOT_NEEDED
     held = bool(customer.consent_hold)
     _change(work, customer, ConsentState.OPTED_OUT, evidence, now, opt_out_confirmation=confirmation)
     work.publish(

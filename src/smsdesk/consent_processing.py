@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from smsdesk import templates
 from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendResult
+from smsdesk.table import OptOutConfirmation
 
 if TYPE_CHECKING:
     from smsdesk.config import BusinessSettings
@@ -53,7 +54,7 @@ class ConsentProcessor:
 
     def revoked(self, event: ReceivedEvent) -> ConsentFollowThrough:
         cancelled = tuple(self._follow_ups.cancel_all(event.customer))
-        if event.confirmation != "pending":
+        if event.confirmation != OptOutConfirmation.PENDING:
             return ConsentFollowThrough(cancelled, None)  # Twilio (or the carrier) answered it
         business = self._business.name
         result = self._gateway.send(

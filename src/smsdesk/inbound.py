@@ -55,6 +55,7 @@ from smsdesk.reference_codes import new_reference
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
 from smsdesk.table import (
     PROFILE,
+    ConsentHold,
     ConsentState,
     Conversation,
     Customer,
@@ -247,7 +248,7 @@ class InboundService:
         if kind is Route.POSSIBLE_OPT_OUT:
             # Maybe an opt-out, maybe not: no automatic reply, the conversation is flagged, and
             # nothing is sent to the number until an agent confirms the opt-out or clears it.
-            hold = [Customer.consent_hold.set("possible_opt_out"), Customer.consent_version.add(1)]
+            hold = [Customer.consent_hold.set(ConsentHold.POSSIBLE_OPT_OUT), Customer.consent_version.add(1)]
             if not customer.consent_hold:  # a second such text while one waits raises nothing new
                 work.publish(
                     DomainEvent(
@@ -260,7 +261,7 @@ class InboundService:
                 )
             if is_new_customer:
                 customer.consent_hold, customer.consent_version = (
-                    "possible_opt_out",
+                    ConsentHold.POSSIBLE_OPT_OUT,
                     (customer.consent_version or 0) + 1,
                 )
             else:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from smsdesk.clock import from_iso
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.sms_segments import count_segments, smart_encode
-from smsdesk.table import ConsentState, Customer, Message, MessageStatus
+from smsdesk.table import ConsentState, Customer, Message, MessageStatus, OptOutConfirmation
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -151,7 +151,7 @@ def consent_refusal(purpose: Purpose, customer: Customer, now: datetime) -> str 
     if customer.consent == ConsentState.OPTED_OUT and purpose not in ANSWERS_ANY_STATE:
         if not confirming:
             return "the customer has opted out"
-        if customer.opt_out_confirmation != "pending":
+        if customer.opt_out_confirmation != OptOutConfirmation.PENDING:
             return "opt-out confirmation already handled"
         if customer.consent_changed_at and now - customer.consent_changed_at > CONFIRMATION_WINDOW:
             return "too late to confirm the opt-out"

@@ -35,7 +35,16 @@ from smsdesk.send_decision import (
     Send,
     decide,
 )
-from smsdesk.table import ConsentState, Customer, Item, Message, MessageStatus, message_sk, thread_pk
+from smsdesk.table import (
+    ConsentState,
+    Customer,
+    Item,
+    Message,
+    MessageStatus,
+    OptOutConfirmation,
+    message_sk,
+    thread_pk,
+)
 from smsdesk.twilio_messages import AcceptedMessage, PermanentSendFailure
 
 if TYPE_CHECKING:
@@ -259,8 +268,8 @@ class SendGateway:
             guard.update(
                 Item.CUSTOMER,
                 customer,
-                [Customer.opt_out_confirmation.set("sent")],
-                unchanged & (Customer.opt_out_confirmation == "pending"),
+                [Customer.opt_out_confirmation.set(OptOutConfirmation.SENT)],
+                unchanged & (Customer.opt_out_confirmation == OptOutConfirmation.PENDING),
             )
         elif send.proactive:
             assert self._proactive is not None

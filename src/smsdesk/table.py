@@ -130,6 +130,18 @@ class ConsentState(StrEnum):
     OPTED_OUT = "opted_out"
 
 
+class OptOutConfirmation(StrEnum):
+    """After an opt-out, at most one confirmation: pending -> sent, or not needed (Twilio answered)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    NOT_NEEDED = "not_needed"
+
+
+class ConsentHold(StrEnum):
+    POSSIBLE_OPT_OUT = "possible_opt_out"  # a text that may be an opt-out awaits an agent
+
+
 class Priority(StrEnum):
     URGENT = "urgent"
     NORMAL = "normal"
