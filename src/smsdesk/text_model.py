@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import array
 import bisect
+import itertools
 import json
 import math
 import re
@@ -26,6 +27,7 @@ import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 WEIGHTS_FILE = Path(__file__).with_name("classifier_weights.bin")
 FEATURE_BITS = 20
@@ -63,7 +65,7 @@ def features(text: str) -> dict[int, float]:
     words = _WORD.findall(_strip_accents(lower[:400]))
     for word in words:
         add(f"w{word}")
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         add(f"b{a} {b}")
     if not counts:
         return {}
@@ -79,7 +81,7 @@ class Head:
     classes: tuple[str, ...]
     bias: tuple[float, ...]
     buckets: array.array[int]  # uint32, sorted: the features that have a row, in row order
-    weights: array.array  # int8, len(buckets) * len(classes)
+    weights: array.array[int]  # int8, len(buckets) * len(classes)
     scale: float
 
     def probabilities(self, feats: dict[int, float]) -> dict[str, float]:
@@ -100,7 +102,7 @@ class Head:
         return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
 
 
-def encode(heads: dict[str, dict], meta: dict | None = None) -> bytes:
+def encode(heads: dict[str, dict[str, Any]], meta: dict[str, Any] | None = None) -> bytes:
     """The weights file: a JSON header, then per head its buckets (uint32) and weights (int8).
 
     ``heads`` maps a name to {"classes": [...], "bias": [...], "rows": {bucket: [w per class]}}.
@@ -152,11 +154,12 @@ def decode(data: bytes) -> dict[str, Head]:
     return heads
 
 
-def meta(data: bytes) -> dict:
+def meta(data: bytes) -> dict[str, Any]:
     """What the file says about how it was made (the corpus's digest, the settings)."""
     raw = data
     (length,) = struct.unpack_from("<I", raw, len(_MAGIC))
-    return json.loads(raw[len(_MAGIC) + 4 : len(_MAGIC) + 4 + length])["meta"]
+    made: dict[str, Any] = json.loads(raw[len(_MAGIC) + 4 : len(_MAGIC) + 4 + length])["meta"]
+    return made
 
 
 @cache
