@@ -101,10 +101,8 @@ def programs() -> list[Program]:
     import importlib
     import pkgutil
 
-    import smsdesk
-
     seen: dict[tuple[str, int], Program] = {}
-    for module in pkgutil.walk_packages(smsdesk.__path__, "smsdesk."):
+    for module in pkgutil.walk_packages([str(PROGRAMS_FILE.parent)], "smsdesk."):
         try:
             loaded = importlib.import_module(module.name)
         except ImportError as error:  # a dependency the build machine cannot import: compiled at run time
