@@ -7,7 +7,7 @@ goes to this function's on-failure queue (which has an alarm). Redelivered event
 each reply has a deterministic key that the gateway claims once.
 """
 
-# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
 from smsdesk import cold_start  # isort: skip
 
 import os
@@ -37,6 +37,7 @@ HANDLED = {
 }
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
@@ -55,6 +56,3 @@ def lambda_handler(event: EventBridgeEvent, context):
         logger.info("auto reply", extra=describe(result, received.customer))
         metrics.add_metric(name=f"AutoReply_{result.outcome}", unit="Count", value=1)
     return {"handled": True, "outcome": result.outcome if result else None}
-
-
-cold_start.loaded()

@@ -7,7 +7,7 @@ tested against the template). Errors are answered as application/problem+json wi
 short title, never an internal message.
 """
 
-# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
 from smsdesk import cold_start  # isort: skip
 
 import json
@@ -280,10 +280,8 @@ def openapi_document() -> dict:
     return json.loads(app.get_openapi_json_schema(title="smsdesk agent API", version="1.0.0"))
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
     return app.resolve(event, context)
-
-
-cold_start.loaded()

@@ -7,7 +7,7 @@ the first record not applied, so Lambda retries from there and, after its retrie
 the batch to the analytics' on-failure queue (alarmed).
 """
 
-# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
 from smsdesk import cold_start  # isort: skip
 
 import os
@@ -25,6 +25,7 @@ metrics = build_metrics()
 recorder = AnalyticsRecorder(repository(os.environ), Counting(business_settings(os.environ).hours), process_clock())
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
@@ -35,6 +36,3 @@ def lambda_handler(event, context):
         return {"batchItemFailures": [{"itemIdentifier": recorded.failed_from}]}
     logger.info("analytics recorded", extra={"counted": recorded.applied, "skipped": recorded.skipped})
     return {"batchItemFailures": []}
-
-
-cold_start.loaded()

@@ -6,7 +6,7 @@ keyword), the opt-in confirmation, or the HELP answer. Async: failures retry, th
 on-failure queue (alarmed). Redeliveries are harmless (deterministic message keys).
 """
 
-# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
 from smsdesk import cold_start  # isort: skip
 
 import os
@@ -34,6 +34,7 @@ HANDLED = {
 }
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
@@ -50,6 +51,3 @@ def lambda_handler(event: EventBridgeEvent, context):
     logger.info("consent followed through", extra={**summary, "cancelled_follow_ups": len(outcome.cancelled)})
     metrics.add_metric(name=f"Consent_{received.type}", unit="Count", value=1)
     return {"handled": True, "outcome": summary["outcome"], "cancelled": list(outcome.cancelled)}
-
-
-cold_start.loaded()

@@ -5,7 +5,7 @@ message smsdesk has not finished recording yet gets a 503, so Twilio retries it 
 callback URL carries Twilio's retry connection override).
 """
 
-# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
 from smsdesk import cold_start  # isort: skip
 
 import os
@@ -34,6 +34,7 @@ verifier = WebhookVerifier(
 recorder = DeliveryStatusRecorder(repository(os.environ), clock)
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
@@ -62,6 +63,3 @@ def lambda_handler(event, context):
     if recorded.outcome is Recorded.UNKNOWN_MESSAGE:
         return http_api.problem(503, "message not known yet; retry")
     return http_api.response(204)
-
-
-cold_start.loaded()

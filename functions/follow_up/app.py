@@ -6,7 +6,7 @@ fires (a reopened conversation gets no survey, an opted-out customer nothing). S
 a failed invocation, then sends it to the follow-up dead-letter queue (alarmed).
 """
 
-# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
 from smsdesk import cold_start  # isort: skip
 
 import os
@@ -25,6 +25,7 @@ runtime = messaging_runtime(os.environ, business)
 runner = FollowUpRunner(runtime.repository, runtime.gateway, runtime.clock, business)
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
@@ -35,6 +36,3 @@ def lambda_handler(event, context):
     logger.info("follow-up ran", extra={"done": result.done, **summary})
     metrics.add_metric(name=f"FollowUp_{result.follow_up}", unit="Count", value=1)
     return {"follow_up": result.follow_up, "done": result.done, "outcome": summary.get("outcome")}
-
-
-cold_start.loaded()

@@ -5,7 +5,7 @@ and answer 200 with empty TwiML. Everything else (acknowledging, opt-out confirm
 keyword replies) happens asynchronously, on the events this records.
 """
 
-# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
 from smsdesk import cold_start  # isort: skip
 
 import os
@@ -43,6 +43,7 @@ inbound = InboundService(
 )
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
@@ -72,6 +73,3 @@ def lambda_handler(event, context):
     )
     metrics.add_metric(name="InboundTexts", unit="Count", value=1)
     return http_api.twiml_ok()
-
-
-cold_start.loaded()

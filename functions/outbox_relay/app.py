@@ -8,7 +8,7 @@ after its retries the batch goes to the relay's on-failure queue (alarmed). A ba
 record failed is reported the same way, not raised: the retry is the same, and the log says why.
 """
 
-# First: no garbage-collection passes while the function loads (smsdesk.cold_start).
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
 from smsdesk import cold_start  # isort: skip
 
 import os
@@ -32,6 +32,7 @@ def publish(record: DynamoDBRecord) -> None:
         publisher.publish(event)
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
@@ -43,6 +44,3 @@ def lambda_handler(event, context):
     else:
         logger.info("events published", count=len(event.get("Records", [])))
     return response
-
-
-cold_start.loaded()

@@ -129,9 +129,10 @@ class LocalFunction:
             try:
                 spec.loader.exec_module(module)
             finally:
-                # A handler pauses garbage collection while it loads and freezes what it loaded
-                # (smsdesk.cold_start): right for a Lambda process, which is one function, not
-                # for this one, which holds many and the tests' objects: nothing stays frozen.
+                # A handler pauses garbage collection until its first invocation returns, then
+                # freezes what its cold start made (smsdesk.cold_start): right for a Lambda
+                # process, which is one function, not for this one, which holds many and the
+                # tests' objects. Collecting again now, the handler freezes nothing.
                 gc.unfreeze()
                 gc.enable()
         self._module, self._entry = module, getattr(module, attribute)

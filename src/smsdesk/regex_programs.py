@@ -19,10 +19,11 @@ import os
 import re
 import sys
 from array import array
-from pathlib import Path
 from re import _compiler, _parser  # type: ignore[attr-defined]
 
-PROGRAMS_FILE = Path(__file__).with_name("regex_programs.bin")
+# Paths as strings: pathlib is not loaded yet when smsdesk's __init__ runs, before the cold
+# start's pause (smsdesk.cold_start), and need not be.
+PROGRAMS_FILE = os.path.join(os.path.dirname(__file__), "regex_programs.bin")
 # Where the programs are read from instead (the benchmarks, which run from the source tree).
 PROGRAMS_ENV = "SMSDESK_REGEX_PROGRAMS"
 _ENGINE = (tuple(sys.version_info[:2]), _sre.MAGIC, _sre.CODESIZE)
@@ -36,7 +37,8 @@ def load(path: str | os.PathLike[str] | None = None) -> int:
     path = path or os.environ.get(PROGRAMS_ENV) or PROGRAMS_FILE
     cache = getattr(re, "_cache", None)
     try:
-        engine, programs = marshal.loads(Path(path).read_bytes())
+        with open(path, "rb") as file:
+            engine, programs = marshal.loads(file.read())
     except (OSError, ValueError, EOFError, TypeError):
         return 0
     if tuple(engine) != _ENGINE or not isinstance(cache, dict):
@@ -102,7 +104,7 @@ def programs() -> list[Program]:
     import pkgutil
 
     seen: dict[tuple[str, int], Program] = {}
-    for module in pkgutil.walk_packages([str(PROGRAMS_FILE.parent)], "smsdesk."):
+    for module in pkgutil.walk_packages([os.path.dirname(PROGRAMS_FILE)], "smsdesk."):
         try:
             loaded = importlib.import_module(module.name)
         except ImportError as error:  # a dependency the build machine cannot import: compiled at run time
@@ -120,8 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     parser = argparse.ArgumentParser(prog="smsdesk.regex_programs", description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=PROGRAMS_FILE)
+    parser.add_argument("--output", default=PROGRAMS_FILE)
     output = parser.parse_args(argv).output
     built = programs()
-    output.write_bytes(marshal.dumps((_ENGINE, built)))
+    with open(output, "wb") as file:
+        file.write(marshal.dumps((_ENGINE, built)))
     print(f"{len(built)} regular expressions compiled into {output}", file=sys.stderr)
