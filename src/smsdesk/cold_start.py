@@ -1,18 +1,13 @@
-"""A function's cold start without garbage-collection passes over what it loads.
+"""A function's cold start without garbage-collection passes over what it makes.
 
-A cold start allocates some 60,000 objects that live as long as its process (modules, classes,
-botocore's and pynamodb's models, then on the first invocation the AWS clients and their service
-data), and CPython's cyclic collector, run by allocation counts, walks them again and again while
-they are made (its older generation twice in the webhook's cold start, 10-20 ms a pass here),
-finding next to nothing to free (about 300 objects). Each handler imports this module first,
-which pauses the collector, and is decorated with :func:`ends_with_first_invocation`: when its
-first invocation returns, what the cold start made is frozen out of every later collection
-(``gc.freeze``: later passes walk only what invocations allocate) and collection resumes. What a
-frozen object costs is that it is never freed, and the process keeps it anyway.
-
-The local stack and the tests load many functions into one long-lived process: their loader
-unfreezes and resumes collection after each load, so a handler finds the collector running and
-freezes nothing. Figures: docs/decisions.md, 6.
+What a cold start allocates (modules, classes, models, then on the first invocation the AWS
+clients and their service data) lives as long as the process, yet the cyclic collector walks it
+again and again while it is made, finding next to nothing to free. A handler imports this module
+first, which pauses the collector, and has :func:`ends_with_first_invocation` as its outermost
+decorator: when the first invocation returns, what the cold start made is frozen out of later
+passes (``gc.freeze``) and collection resumes. The local stack's loader, many functions in one
+process, resumes collection after each load, so there a handler freezes nothing. Figures and
+trade-offs: docs/decisions.md, 6.
 """
 
 import functools

@@ -1,14 +1,11 @@
 """smsdesk's regular expressions, compiled when the layer is built rather than at each cold start.
 
-Python compiles a regular expression with Python code (its parser and code generator) and keeps
-the result only in memory: the classifier's patterns cost the webhook 15-20 ms of every cold
-start, and Lambda's read-only /opt cannot cache them. The layer's build (src/Makefile) runs
-``main()``: it imports every smsdesk module, builds the program of each pattern a module holds,
-checks that it compiles to a pattern equal to ``re.compile``'s (same flags, same code) and writes
-them beside this module. ``load()``, run by smsdesk's ``__init__`` before any module compiles a
-pattern, puts them in the ``re`` module's own cache, where ``re.compile`` finds them. Another
-Python (version or engine) ignores the file, and a pattern changed since the build is not in it:
-either way it is compiled as before. The .pyc of regular expressions (docs/decisions.md, 6).
+Python compiles a regular expression with Python code and keeps it only in memory, and Lambda's
+read-only /opt cannot cache it: the .pyc of regular expressions. The layer's build (src/Makefile)
+runs :func:`main`, which records the program of every pattern a smsdesk module holds, checked to
+compile to a pattern equal to ``re.compile``'s; :func:`load` (smsdesk's ``__init__``) puts them in
+``re``'s own cache, where ``re.compile`` finds them. Another Python ignores the file, and a pattern
+changed since the build is not in it: either is compiled as before. Figures: docs/decisions.md, 6.
 """
 
 from __future__ import annotations
