@@ -184,7 +184,7 @@ def test_two_opt_out_confirmations_at_once_send_only_one(inbound, processor, rep
 # ---------------------------------------------------------------- opt-out keywords
 
 
-@pytest.mark.parametrize("keyword", TWILIO_DEFAULT_OPT_OUT_KEYWORDS + ["stopall", "Revoke", " optout "])
+@pytest.mark.parametrize("keyword", [*TWILIO_DEFAULT_OPT_OUT_KEYWORDS, "stopall", "Revoke", " optout "])
 def test_every_twilio_opt_out_keyword_alone_opts_out_and_is_confirmed_once_by_twilio_only(
     inbound, processor, repository, twilio, keyword
 ):
