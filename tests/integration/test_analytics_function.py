@@ -16,7 +16,7 @@ from smsdesk.analytics import Counting
 from smsdesk.analytics_store import AnalyticsRebuild
 from smsdesk.follow_ups import FollowUpRunner
 from smsdesk.inbound import InboundService, Outcome
-from smsdesk_local.event_sources import matches
+from smsdesk_local.event_patterns import matches
 from tests.integration.conftest import CUSTOMER, ENVIRON
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
     agent_api,
