@@ -1,8 +1,10 @@
-"""AWS with moto, Twilio at the HTTP layer, time from a ManualClock."""
+"""AWS with moto, Twilio at the HTTP layer, time from a ManualClock; the services wired once, here,
+for every integration test (the handler tests in functions/ load the template's functions instead)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import boto3
@@ -10,16 +12,22 @@ import pytest
 import responses
 from moto import mock_aws
 
+from smsdesk.agent_desk import AgentDesk
+from smsdesk.auto_replies import AutoResponder
 from smsdesk.aws.scheduler import Scheduler
 from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
 from smsdesk.clock import ManualClock
 from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings
-from smsdesk.follow_ups import FollowUps
+from smsdesk.consent_processing import ConsentProcessor
+from smsdesk.follow_ups import FollowUpRunner, FollowUps, ReplyPromises
+from smsdesk.inbound import InboundService
 from smsdesk.repository import ConversationRepository
-from smsdesk.send_gateway import ProactivePolicy, SendGateway
-from smsdesk.table import bind_table
+from smsdesk.send_gateway import Outbound, ProactivePolicy, Purpose, SendGateway
+from smsdesk.table import Customer, bind_table, customer_pk
 from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
+from smsdesk.twilio_webhook import InboundSms
 from tests.support import twilio_http
+from tests.support.aws_faults import AwsFaults
 from tests.support.template import table_definition
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
@@ -47,6 +55,23 @@ ENVIRON = {
     "FOLLOW_UP_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:smsdesk-test-follow-up",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/smsdesk-test-scheduler",
 }
+KEYWORDS = frozenset({"REFUND", "HOURS", "STATUS", "CALL"})  # the business's auto-reply keywords
+
+
+def sms(text: str, sid: int = 1, sender: str = CUSTOMER, **extra) -> InboundSms:
+    """A text as the inbound webhook hands it to the inbound service."""
+    fields = {
+        "message_sid": f"SM{sid:032x}",
+        "account_sid": ACCOUNT_SID,
+        "sender": sender,
+        "recipient": BUSINESS_NUMBER,
+        "text": text,
+        "num_media": 0,
+        "from_state": None,
+        "opt_out_type": None,
+    }
+    fields.update(extra)
+    return InboundSms(**fields)
 
 
 @pytest.fixture
@@ -119,6 +144,57 @@ def gateway(repository, secret, twilio, follow_ups, business, environ, clock):
     transport = TwilioMessages(messaging, credentials, retry=RetryPolicy(), sleep=lambda seconds: None)
     policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
     return SendGateway(repository, transport, clock, policy)
+
+
+@pytest.fixture
+def aws_faults(monkeypatch) -> Iterator[AwsFaults]:
+    """Install before loading the functions whose DynamoDB calls should be faulted."""
+    faults = AwsFaults().install(monkeypatch)
+    yield faults
+    faults.uninstall()
+
+
+@pytest.fixture
+def sent_sid(repository, gateway, clock) -> str:
+    """A text smsdesk sent (through the gateway, to Twilio), whose callbacks are coming."""
+    Customer(
+        customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()
+    ).save()
+    result = gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=lambda c: "Hi."))
+    return result.twilio_sid
+
+
+# The services, wired as the functions wire them (functions/*/app.py).
+
+
+@pytest.fixture
+def inbound(repository, clock):
+    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+
+
+@pytest.fixture
+def responder(repository, gateway, clock, business, follow_ups):
+    return AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+
+
+@pytest.fixture
+def processor(gateway, follow_ups, business):
+    return ConsentProcessor(gateway, follow_ups, business)
+
+
+@pytest.fixture
+def desk(repository, gateway, follow_ups, clock, business):
+    return AgentDesk(repository, gateway, follow_ups, clock, business)
+
+
+@pytest.fixture
+def runner(repository, gateway, follow_ups, clock, business):
+    return FollowUpRunner(repository, gateway, follow_ups, clock, business)
+
+
+@pytest.fixture
+def promises(repository, follow_ups, clock, business):
+    return ReplyPromises(repository, follow_ups, clock, business)
 
 
 def outbox_events(repository) -> list[tuple[str, dict]]:

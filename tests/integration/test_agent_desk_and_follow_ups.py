@@ -8,36 +8,13 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from smsdesk.agent_desk import AgentDesk, InvalidRequest
-from smsdesk.auto_replies import AutoResponder
+from smsdesk.agent_desk import InvalidRequest
 from smsdesk.conversations import Status, status_actions
 from smsdesk.errors import ConversationNotFound, InvalidTransition
-from smsdesk.follow_ups import FollowUpRunner
-from smsdesk.inbound import InboundService, Outcome
+from smsdesk.inbound import Outcome
 from smsdesk.repository import UnitOfWork
 from smsdesk.send_gateway import Outcome as SendOutcome
-from tests.integration.conftest import ENVIRON, outbox_events
-from tests.integration.test_inbound import KEYWORDS, sms
-
-
-@pytest.fixture
-def inbound(repository, clock):
-    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
-
-
-@pytest.fixture
-def desk(repository, gateway, follow_ups, clock, business):
-    return AgentDesk(repository, gateway, follow_ups, clock, business)
-
-
-@pytest.fixture
-def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
-
-
-@pytest.fixture
-def runner(repository, gateway, follow_ups, clock, business):
-    return FollowUpRunner(repository, gateway, follow_ups, clock, business)
+from tests.integration.conftest import ENVIRON, outbox_events, sms
 
 
 def due_schedules(clock):

@@ -31,23 +31,7 @@ from tests.integration.conftest import (
     outbox_events,
     sender_credentials,
 )
-from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
-    acknowledgement,
-    agent_api,
-    aws_faults,
-    cloud,
-    conversation_request,
-    follow_up,
-    inbound,
-    inbound_params,
-    lambdas,
-    process_clock,
-    relay,
-    sent_sid,
-    status_params,
-    text,
-    twilio_post,
-)
+from tests.integration.functions.events import conversation_request, inbound_params, status_params, twilio_post
 from tests.support.aws_faults import PROVISIONED_THROUGHPUT_EXCEEDED, THROTTLING, linearizable_moto
 from tests.support.lambda_functions import scheduler_inputs
 
