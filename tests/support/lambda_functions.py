@@ -26,6 +26,7 @@ from botocore.config import Config
 
 from smsdesk_local.event_patterns import matches
 from smsdesk_local.functions import LambdaContext, load_module
+from smsdesk_local.template import environment, event_rules, function_property, functions
 from tests.support.api_gateway import HttpAnswer, through_api_gateway
 from tests.support.template import template
 
@@ -45,26 +46,20 @@ class FunctionSpec:
 
     def rule_patterns(self) -> list[dict[str, Any]]:
         """The EventBridge rule patterns that invoke this function."""
-        events = template()["Resources"][self.logical_id]["Properties"].get("Events") or {}
-        return [e["Properties"]["Pattern"] for e in events.values() if e["Type"] == "EventBridgeRule"]
+        return [rule.pattern for rule in event_rules(template()) if rule.function == self.logical_id]
 
 
 def function_spec(logical_id: str) -> FunctionSpec:
-    resources, globals_ = template()["Resources"], template()["Globals"]["Function"]
-    properties = resources[logical_id]["Properties"]
-
-    def literal(variables: Mapping[str, Any]) -> dict[str, str]:
-        return {k: str(v) for k, v in variables.items() if isinstance(v, (str, int, float))}
-
-    variables = literal(globals_.get("Environment", {}).get("Variables", {}))
-    variables.update(literal(properties.get("Environment", {}).get("Variables", {})))
+    """The function as template.yaml declares it (Globals, then its own properties)."""
+    document = template()
+    variables = environment(document, logical_id)
     return FunctionSpec(
         logical_id,
-        properties["CodeUri"],
-        properties.get("Handler", globals_.get("Handler")),
-        variables,
-        memory=int(properties.get("MemorySize", globals_["MemorySize"])),
-        timeout=int(properties.get("Timeout", globals_["Timeout"])),
+        functions(document)[logical_id]["Properties"]["CodeUri"],
+        function_property(document, logical_id, "Handler"),
+        {name: str(value) for name, value in variables.items() if isinstance(value, (str, int, float))},
+        memory=int(function_property(document, logical_id, "MemorySize")),
+        timeout=int(function_property(document, logical_id, "Timeout")),
     )
 
 
