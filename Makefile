@@ -75,10 +75,9 @@ test: install $(CHROMIUM) ## run the whole test suite (browser tests included), 
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 	$(CHECKOV)
 
-# The Python code ruff formats and lints; the code mypy type-checks in strict mode (pyproject
-# [tool.mypy]: every functions/*/app.py is named by its path, so one run checks them all).
+# The Python code ruff formats and lints. What mypy type-checks in strict mode is pyproject's
+# [tool.mypy] files: src, functions, infrastructure (each functions/*/app.py named by its path).
 PYTHON_CODE := src functions infrastructure tests training benchmarks
-TYPED_CODE := src functions infrastructure
 
 fmt: install ## format the Python code with ruff (and apply ruff's safe lint fixes)
 	$(UV) run ruff format $(PYTHON_CODE)
@@ -87,7 +86,7 @@ fmt: install ## format the Python code with ruff (and apply ruff's safe lint fix
 lint: install ## ruff format --check and ruff check over the Python code, mypy --strict over src, functions, infrastructure
 	$(UV) run ruff format --check --quiet $(PYTHON_CODE)
 	$(UV) run ruff check --quiet $(PYTHON_CODE)
-	$(UV) run mypy $(TYPED_CODE)
+	$(UV) run mypy
 
 local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS account, no Docker; START=<ISO time> sets its clock)
 	$(UV) run python -m smsdesk_local --port $(PORT) $(if $(START),--start $(START))
