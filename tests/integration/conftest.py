@@ -19,7 +19,8 @@ from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
 from smsdesk.clock import ManualClock
 from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings
 from smsdesk.consent_processing import ConsentProcessor
-from smsdesk.follow_ups import FollowUpRunner, FollowUps, ReplyPromises
+from smsdesk.follow_up_runner import FollowUpRunner
+from smsdesk.follow_ups import FollowUps, ReplyPromises
 from smsdesk.inbound import InboundService
 from smsdesk.repository import ConversationRepository
 from smsdesk.send_gateway import Outbound, ProactivePolicy, Purpose, SendGateway
@@ -142,8 +143,8 @@ def gateway(repository, secret, twilio, follow_ups, business, environ, clock):
     messaging = MessagingSettings.from_environ(environ)
     credentials = sender_credentials(environ, clock)
     transport = TwilioMessages(messaging, credentials, retry=RetryPolicy(), sleep=lambda seconds: None)
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
-    return SendGateway(repository, transport, clock, policy)
+    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
+    return SendGateway(repository, transport, clock, policy, follow_ups)
 
 
 @pytest.fixture
@@ -174,7 +175,7 @@ def inbound(repository, clock):
 
 @pytest.fixture
 def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+    return AutoResponder(repository, gateway, follow_ups, clock, business)
 
 
 @pytest.fixture
@@ -188,8 +189,8 @@ def desk(repository, gateway, follow_ups, clock, business):
 
 
 @pytest.fixture
-def runner(repository, gateway, follow_ups, clock, business):
-    return FollowUpRunner(repository, gateway, follow_ups, clock, business)
+def runner(repository, gateway, clock, business):
+    return FollowUpRunner(repository, gateway, clock, business)
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ import pytest
 from smsdesk.agent_desk import InvalidRequest
 from smsdesk.conversations import Status, status_actions
 from smsdesk.errors import ConversationNotFound, InvalidTransition
-from smsdesk.inbound import Outcome
+from smsdesk.follow_ups import ScheduledFollowUp
+from smsdesk.inbound import InboundOutcome
 from smsdesk.repository import UnitOfWork
-from smsdesk.send_gateway import Outcome as SendOutcome
+from smsdesk.send_gateway import SendOutcome
 from tests.integration.conftest import ENVIRON, outbox_events, sms
 
 
@@ -114,15 +115,15 @@ def test_resolve_then_the_survey_arrives_next_day_inside_daytime_and_a_2_reopens
     desk.resolve(reference, agent="dana", note="replacement shipped")
     clock.advance(timedelta(hours=24))  # Tuesday 20:30: outside the customer's window
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     assert all("How did we do" not in m["Body"] for m in twilio.sent)  # held, not sent at night
     clock.set(datetime(2026, 11, 25, 13, 0, tzinfo=UTC))  # Wednesday 08:00 New York
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     survey = twilio.sent[-1]["Body"]
     assert "How did we do? Reply 1 (poor) to 5 (great)." in survey and reference in survey
     received = inbound.receive(sms("2", sid=2))
-    assert received.outcome is Outcome.SATISFACTION
+    assert received.outcome is InboundOutcome.SATISFACTION
     conversation = repository.conversation(reference)
     assert (conversation.csat_score, conversation.status, conversation.priority) == (2, "waiting_on_agent", "urgent")
     assert "low_satisfaction" in conversation.escalation_reasons
@@ -135,11 +136,11 @@ def test_a_good_score_closes_the_conversation_and_the_next_text_opens_a_new_one(
     desk.resolve(reference, agent="dana")
     clock.advance(timedelta(hours=24))
     for payload in due_schedules(clock):
-        runner.run(payload)
-    assert inbound.receive(sms("5", sid=2)).outcome is Outcome.SATISFACTION
+        runner.run(ScheduledFollowUp.from_payload(payload))
+    assert inbound.receive(sms("5", sid=2)).outcome is InboundOutcome.SATISFACTION
     assert repository.conversation(reference).status == "closed"
     later = inbound.receive(sms("Another problem", sid=3))
-    assert later.outcome is Outcome.NEW_CONVERSATION and later.conversation != reference
+    assert later.outcome is InboundOutcome.NEW_CONVERSATION and later.conversation != reference
     assert ("SatisfactionRecorded", 5) in [(k, d.get("score")) for k, d in outbox_events(repository)]
 
 
@@ -157,7 +158,7 @@ def test_a_score_is_thanked_once_and_a_low_one_is_promised_a_person(
     desk.resolve(reference, agent="dana")
     clock.advance(timedelta(hours=24))
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     inbound.receive(sms(score, sid=2))
     [detail] = [d for kind, d in outbox_events(repository) if kind == "SatisfactionRecorded"]
     for _ in range(2):  # EventBridge may deliver the event twice
@@ -172,7 +173,7 @@ def test_an_opt_out_between_resolve_and_survey_means_no_survey(inbound, desk, ru
     inbound.receive(sms("STOP", sid=2))
     clock.advance(timedelta(hours=24))
     for payload in due_schedules(clock):  # (the consent function would have cancelled it)
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     assert all("How did we do" not in m["Body"] for m in twilio.sent)
 
 
@@ -182,7 +183,7 @@ def test_a_reopened_conversation_gets_no_survey(inbound, desk, runner, repositor
     desk.reopen(reference, agent="dana")
     clock.advance(timedelta(hours=24))
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     assert all("How did we do" not in m["Body"] for m in twilio.sent)
     assert repository.conversation(reference).status == "waiting_on_agent"
 
@@ -194,7 +195,7 @@ def test_a_missed_promise_flags_the_conversation_and_tells_the_customer_once(
     responder.acknowledge(reference)
     clock.advance(timedelta(hours=2))  # noon: the promised time
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     conversation = repository.conversation(reference)
     assert conversation.sla_breached and conversation.priority == "urgent"
     assert "SlaBreached" in [kind for kind, _ in outbox_events(repository)]
@@ -208,7 +209,7 @@ def test_a_missed_promise_is_told_in_the_language_the_customer_writes_in(
     responder.acknowledge(reference)
     clock.advance(timedelta(hours=2))
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     body = twilio.sent[-1]["Body"]
     assert body.startswith("Hola, no le hemos olvidado.") and reference in body
 
@@ -218,7 +219,9 @@ def test_a_kept_promise_changes_nothing(inbound, responder, desk, runner, reposi
     responder.acknowledge(reference)
     desk.reply(reference, "On it.", agent="dana")
     clock.advance(timedelta(hours=2))
-    assert [runner.run(payload).done for payload in due_schedules(clock)] == ["promise kept"]
+    assert [runner.run(ScheduledFollowUp.from_payload(payload)).done for payload in due_schedules(clock)] == [
+        "promise kept"
+    ]
     assert not repository.conversation(reference).sla_breached
     assert len(twilio.sent) == 2  # the acknowledgement and the agent's reply, nothing more
 

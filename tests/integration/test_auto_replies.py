@@ -103,7 +103,7 @@ def test_a_configured_keyword_reply_is_sent_as_configured(repository, gateway, c
 
     environ["KEYWORD_REPLIES"] = '{"warranty": "Our warranty covers two years. Reply with your order number."}'
     business = BusinessSettings.from_environ(environ)
-    responder = AutoResponder(repository, gateway, clock, business)
+    responder = AutoResponder(repository, gateway, follow_ups, clock, business)
     inbound = InboundService(repository, clock, auto_reply_keywords=KEYWORDS | {"WARRANTY"})
     received = inbound.receive(sms("Warranty?", sid=1))
     responder.answer_keyword(CUSTOMER, received.classification.auto_reply_keyword, received.conversation, "SMx")
