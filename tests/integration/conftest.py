@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 import boto3
 import pytest
@@ -14,18 +15,17 @@ from moto import mock_aws
 
 from smsdesk.agent_desk import AgentDesk
 from smsdesk.auto_replies import AutoResponder
-from smsdesk.aws.scheduler import Scheduler
-from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
 from smsdesk.clock import ManualClock
-from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings
+from smsdesk.config import BusinessSettings
 from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.follow_up_runner import FollowUpRunner
-from smsdesk.follow_ups import FollowUps, ReplyPromises
+from smsdesk.follow_ups import ReplyPromises
 from smsdesk.inbound import InboundService
 from smsdesk.repository import ConversationRepository
-from smsdesk.send_gateway import Outbound, ProactivePolicy, Purpose, SendGateway
+from smsdesk.runtime import MessagingRuntime, messaging_runtime
+from smsdesk.send_gateway import Outbound, Purpose
 from smsdesk.table import Customer, bind_table, customer_pk
-from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
+from smsdesk.twilio_messages import TwilioMessages
 from smsdesk.twilio_webhook import InboundSms
 from tests.support import twilio_http
 from tests.support.aws_faults import AwsFaults
@@ -111,11 +111,6 @@ def secret(aws, environ):
 API_KEY = json.dumps({"account_sid": ACCOUNT_SID, "api_key_sid": API_KEY_SID, "api_key_secret": API_KEY_SECRET})
 
 
-def sender_credentials(environ, clock):
-    """The senders' credentials, as smsdesk.runtime reads them."""
-    return TwilioCredentialsProvider(environ["TWILIO_API_KEY_SECRET_ID"], clock, parse=parse_api_key_secret)
-
-
 @pytest.fixture
 def schedule_group(aws, environ):
     boto3.client("scheduler").create_schedule_group(Name=environ["SCHEDULE_GROUP_NAME"])
@@ -133,18 +128,27 @@ def business(environ):
     return BusinessSettings.from_environ(environ)
 
 
-@pytest.fixture
-def follow_ups(repository, schedule_group, environ, clock):
-    return FollowUps(repository, Scheduler(SchedulerSettings.from_environ(environ)), clock)
+def build_runtime(environ, business, clock, **twilio_options) -> MessagingRuntime:
+    """smsdesk as every sending function assembles it at cold start (smsdesk.runtime.messaging_runtime),
+    on the test's clock; ``twilio_options`` pace the Twilio transport (by default its back-off
+    waits are skipped: no test waits for the wall clock)."""
+    twilio_options.setdefault("sleep", lambda seconds: None)
+    return messaging_runtime(environ, business, clock=clock, transport=partial(TwilioMessages, **twilio_options))
 
 
 @pytest.fixture
-def gateway(repository, secret, twilio, follow_ups, business, environ, clock):
-    messaging = MessagingSettings.from_environ(environ)
-    credentials = sender_credentials(environ, clock)
-    transport = TwilioMessages(messaging, credentials, retry=RetryPolicy(), sleep=lambda seconds: None)
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
-    return SendGateway(repository, transport, clock, policy, follow_ups)
+def runtime(repository, schedule_group, environ, business, clock) -> MessagingRuntime:
+    return build_runtime(environ, business, clock)
+
+
+@pytest.fixture
+def follow_ups(runtime):
+    return runtime.follow_ups
+
+
+@pytest.fixture
+def gateway(runtime, secret, twilio):
+    return runtime.gateway
 
 
 @pytest.fixture
