@@ -67,8 +67,9 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## install headless Chromium for the console's browser tests (apt-get)
 
-test: install $(CHROMIUM) ## run the whole test suite (browser tests included), then validate, lint and security-scan the SAM template
+test: install $(CHROMIUM) ## run the whole test suite (browser tests included), make lint, then validate, lint and security-scan the SAM template
 	$(UV) run pytest -n 2 --dist loadgroup
+	@$(MAKE) --no-print-directory lint
 	@$(UV) export $(EXPORT_FLAGS) | diff -q - src/requirements.txt >/dev/null \
 		|| { echo "src/requirements.txt is out of date with uv.lock: run make requirements"; exit 1; }
 	$(UV) run cfn-lint template.yaml
