@@ -766,13 +766,12 @@ def _rule_escalation(text: str, folded: str, normal: str) -> list[EscalationReas
 # ("carbon monoxide", "allergic", "chargeback", "lawsuit", "the fourth time", self-harm, threats)
 # escalates on the rule alone.
 _EVERYDAY_WORDS = {
-    EscalationReason.SAFETY: frozenset(
-        ["fire", "burn", "burned", "burnt", "burns", "burning", "hurt", "smoke", "smoking", "dangerous", "unsafe", "hospital", "er", "blood", "melted", "mold", "mould", "moldy", "mouldy", "overheat", "overheated", "overheating", "overheats", "rash", "spark", "sparks", "sparked", "sparking", "hazard", "hazards", "hazardous", "humo", "quemado", "quemada", "quemados", "quemadas", "quemo", "brule", "brulee", "brules", "brulees"]
+    EscalationReason.SAFETY: re.compile(
+        r"fire|burn(?:ed|t|s|ing)?|hurt|smok(?:e|ing)|dangerous|unsafe|hospital|er|blood|melted|mou?ldy?|"
+        r"overheat(?:ed|ing|s)?|rash|spark(?:s|ed|ing)?|hazard(?:s|ous)?|humo|quemad[oa]s?|quemo|brulee?s?"
     ),
-    EscalationReason.LEGAL: frozenset(
-        ["attorney", "attorneys", "lawyer", "lawyers", "abogado", "abogada", "abogados", "abogadas", "avocat", "avocats", "sue", "suing", "sued"]
-    ),
-    EscalationReason.PAYMENT_DISPUTE: frozenset({"call my bank", "contact my bank", "tell my bank"}),
+    EscalationReason.LEGAL: re.compile(r"attorneys?|lawyers?|abogad[oa]s?|avocats?|sue|suing|sued"),
+    EscalationReason.PAYMENT_DISPUTE: re.compile(r"(?:call|contact|tell) my bank"),
 }
 # Anger is everyday unless it swears at someone or says fury in so many words.
 _CLEAR_ANGER = re.compile(r"\b(?:fuck\w*|asshole\w*|bastards?|goddamn|furious|livid|outraged|thieves|thief|crooks?)\b")
@@ -790,7 +789,7 @@ def _needs_confirmation(reason: EscalationReason, text: str, folded: str, normal
         EscalationReason.LEGAL: (_LEGAL, normal),
         EscalationReason.PAYMENT_DISPUTE: (_PAYMENT_DISPUTE, normal),
     }[reason]
-    return all(match.group(0) in words for match in pattern.finditer(subject))
+    return all(words.fullmatch(match.group(0)) for match in pattern.finditer(subject))
 
 
 def _complaint_inside(normal: str) -> bool:
