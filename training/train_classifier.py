@@ -18,6 +18,7 @@ evaluation set (tests/evaluation/holdout.jsonl) is never read here.
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import json
 import math
@@ -150,12 +151,12 @@ def build(rows: list[dict]) -> dict[str, dict]:
     heads = {}
     intents = ["opt_out", "opt_in", "help", "complaint"]
     heads["intent"] = train_head(
-        [(f, r["intent"]) for f, r in zip(feats, rows) if r["intent"] in intents], intents, SEED
+        [(f, r["intent"]) for f, r in zip(feats, rows, strict=True) if r["intent"] in intents], intents, SEED
     )
     # Hangul, Han, Arabic and Cyrillic are told by their script: the model tells the Latin ones apart.
-    latin = [(f, r["language"]) for f, r in zip(feats, rows) if r.get("language") in LATIN_LANGUAGES]
+    latin = [(f, r["language"]) for f, r in zip(feats, rows, strict=True) if r.get("language") in LATIN_LANGUAGES]
     heads["language"] = train_head(latin, sorted({language for _, language in latin}), SEED + 1)
-    complaints = [(f, r) for f, r in zip(feats, rows) if r["intent"] == "complaint"]
+    complaints = [(f, r) for f, r in zip(feats, rows, strict=True) if r["intent"] == "complaint"]
     heads["escalate"] = train_head(
         [(f, "yes" if r.get("escalate") else "no") for f, r in complaints], ["no", "yes"], SEED + 2
     )
@@ -169,6 +170,8 @@ def build(rows: list[dict]) -> dict[str, dict]:
 def _use_weights(data: bytes) -> None:
     # One file per process, outside the repository: runs side by side do not mix.
     scratch = Path(tempfile.gettempdir()) / f"smsdesk-dev-weights-{os.getpid()}.bin"
+    if not scratch.exists():
+        atexit.register(scratch.unlink, missing_ok=True)
     scratch.write_bytes(data)
     text_model.WEIGHTS_FILE = scratch
     text_model.heads.cache_clear()
