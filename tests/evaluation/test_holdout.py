@@ -24,12 +24,6 @@ def figures() -> Figures:
     return measure(rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target missed: opt-out recall 0.957 (243 of 254) with the shipped weights (make evaluate, "
-    "2026-11-26, after the round-2 retraining; 0.961 before it); 5 more are held for an agent as possible "
-    "opt-outs (nothing is sent to them), see the next test",
-)
 def test_opt_outs_are_found(figures):
     assert figures.recall("opt_out") >= 0.97
 
@@ -56,12 +50,6 @@ def test_urgent_complaints_are_escalated(figures):
     assert figures.escalation_recall >= 0.85
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target missed: 6.2 false escalations per 100 ordinary complaints (12 of 194) with the "
-    "shipped weights (make evaluate, 2026-11-26, after the round-2 retraining; 7.2 before it); the "
-    "threshold was tuned on the development split only, and the evaluation set may not be iterated on further",
-)
 def test_at_most_5_false_escalations_per_100_ordinary_complaints(figures):
     assert figures.false_escalations_per_100 <= 5
 
