@@ -5,7 +5,7 @@ kept, so "không" and "não" tell their language; word unigrams and bigrams of t
 text), each weighted 1/sqrt(count). Each *head* (intent, language, escalation, reason) is a
 multinomial logistic regression over those features, trained by ``make train``
 (training/train_classifier.py, plain Python, fixed seed) and shipped as ``classifier_weights.bin``
-beside this module: only the weights of features seen in at least two training texts. The file is read once, on
+beside this module: only the weights of features seen in at least three training texts. The file is read once, on
 the first text a process classifies (not at import), so the webhook's cold start pays for it only
 when it reads a text. Weights are quantised to 8 bits (one scale per head) and stored
 uncompressed, with each head's feature buckets sorted: reading the file is a few array copies (no
