@@ -46,6 +46,7 @@ class EventType(StrEnum):
     SLA_BREACHED = "SlaBreached"  # the promised reply time passed without an agent reply
     MESSAGE_REFUSED = "MessageRefused"  # the send gateway refused a message (opted out...)
     MESSAGE_FAILED = "MessageFailed"  # Twilio or the carrier failed a message permanently
+    MEDIA_RECEIVED = "MediaReceived"  # a text came with photos: message_key, num_media (smsdesk.media)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -214,6 +215,19 @@ class Conversation(TableItem, discriminator="conversation"):
     by_queue = ByQueue()
 
 
+class MediaAttachment(MapAttribute):
+    """A photo or document a customer texted (smsdesk.media): Twilio's URL, then stored or refused."""
+
+    url = UnicodeAttribute()  # Twilio's MediaUrlN (needs the API key to read)
+    declared_type = UnicodeAttribute(null=True)  # Twilio's MediaContentTypeN
+    status = UnicodeAttribute()  # pending | stored | refused
+    content_type = UnicodeAttribute(null=True)  # what the bytes are, when stored
+    size = NumberAttribute(null=True)  # bytes, when stored
+    object_key = UnicodeAttribute(null=True)  # in the media bucket, when stored
+    reason = UnicodeAttribute(null=True)  # why refused, in words
+    decided_at = UTCDateTimeAttribute(null=True)
+
+
 class Message(TableItem, discriminator="message"):
     """One text, in or out, in a conversation or (consent keywords, HELP) on the customer."""
 
@@ -239,6 +253,7 @@ class Message(TableItem, discriminator="message"):
     segments = NumberAttribute(null=True)
     attempts = NumberAttribute(default=0)
     num_media = NumberAttribute(default=0)
+    media = ListAttribute(of=MediaAttachment, null=True)  # inbound only: what arrived, and its copy
 
 
 class MessageSid(TableItem, discriminator="sid"):

@@ -30,7 +30,7 @@ from tests.support.aws_faults import AwsFaults
 from tests.support.lambda_functions import EventRules, LoadedFunction, TableStream, load_function
 
 # The functions EventBridge rules invoke (the others are invoked by API Gateway, the stream, Scheduler).
-RULE_TARGETS = ["AcknowledgementFunction", "ConsentFunction"]
+RULE_TARGETS = ["AcknowledgementFunction", "ConsentFunction", "MediaCopyFunction"]
 AGENT_API_DOMAIN = "f6g7h8i9j0.execute-api.us-east-1.amazonaws.com"
 
 
