@@ -242,6 +242,53 @@ def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, superv
     assert status == 401
 
 
+def png(width: int, height: int) -> bytes:
+    """A real PNG (a colour gradient), as a phone's photo would be, small enough to text."""
+    import struct
+    import zlib
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((200, 40 + 3 * y, 30 + 2 * x)) for x in range(width)) for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_a_photo_the_customer_texts_appears_inline_in_the_thread(stack, agent, tmp_path, capsys):
+    from selenium.webdriver.common.by import By
+
+    customer = "+14155550166"
+    photo, program = tmp_path / "broken-box.png", tmp_path / "invoice.exe"
+    photo.write_bytes(png(96, 64))
+    program.write_bytes(b"MZ\x90\x00" + b"\x00" * 500)
+    texted = ["--api", stack.url, "text", "--from", customer, "The box arrived crushed, photo attached"]
+    assert smsdesk([*texted, "--photo", str(photo), "--photo", str(program)]) == 0
+    capsys.readouterr()
+    [conversation] = [
+        c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == customer
+    ]
+    sign_in(agent, stack, "agent")
+    agent.get(f"{stack.stack.local_info()['console']['url']}#/{conversation['reference']}")
+
+    def shown(driver):
+        images = driver.find_elements(By.CSS_SELECTOR, "#thread .media img")
+        return images and driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", images[0])
+
+    # The photo is drawn from the media bucket (moto's S3) through its short-lived link.
+    assert wait_for(agent, shown, "the photo, drawn in the thread") == 96
+    thread = agent.find_element("id", "thread").text
+    assert "1 of 2 photos stored" in thread
+    # The program is refused, with the reason (its type is whatever the machine names .exe).
+    assert "Attachment 2 refused: " in thread and "is not accepted (only JPEG, PNG, GIF, HEIC, PDF)" in thread
+    link = agent.find_element(By.CSS_SELECTOR, "#thread .media a").get_attribute("href")
+    assert "X-Amz-Expires=300" in link
+    shoot(agent, "conversation-photo")
+
+
 def test_agents_are_added_listed_and_removed_and_act_as_themselves(stack, capsys, monkeypatch):
     import re
 
