@@ -49,5 +49,7 @@ def lambda_handler(event, context):
     metrics.add_metric(name="MediaRefused", unit="Count", value=result.refused)
     if result.pending:
         # Recorded what could be decided; Lambda retries the rest (then the on-failure queue).
-        raise TransientMediaFailure(f"{result.pending} attachment(s) could not be fetched now")
+        raise TransientMediaFailure(
+            f"{result.pending} attachment(s) could not be fetched now: {'; '.join(result.problems)}"
+        )
     return {"handled": True, "stored": result.stored, "refused": result.refused}

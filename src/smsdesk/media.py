@@ -185,7 +185,8 @@ class MediaStore(Protocol):
 class CopyResult:
     stored: int
     refused: int
-    pending: int  # left for a retry (Twilio or S3 failed for now); the caller raises
+    pending: int  # left for a retry (Twilio failed for now); the caller raises
+    problems: tuple[str, ...] = ()  # why they are pending
 
 
 class MediaCopier:
@@ -206,13 +207,14 @@ class MediaCopier:
 
     def copy(self, customer: str, conversation: str | None, message_key: str) -> CopyResult:
         """Copy the message's pending attachments; record each outcome on the message. An
-        attachment Twilio or S3 could not serve now stays pending (``CopyResult.pending``)."""
+        attachment Twilio could not serve now stays pending (``CopyResult.pending``)."""
         message = self._repository.message(thread_of(customer, conversation), message_key, consistent=True)
         if message is None:
             raise LookupError(f"no message {message_key} of {conversation or customer}")
         attachments = list(message.media or [])
         outcomes: list[MediaAttachment] = []
-        pending = decided = 0
+        decided = 0
+        problems: list[str] = []
         for index, attachment in enumerate(attachments):
             if attachment.status != MediaStatus.PENDING:
                 outcomes.append(attachment)  # a redelivery: decided already, not fetched again
@@ -220,15 +222,15 @@ class MediaCopier:
             try:
                 outcomes.append(self._copy_one(message, index, attachment))
                 decided += 1
-            except TransientMediaFailure:
-                pending += 1
+            except TransientMediaFailure as failure:
+                problems.append(str(failure))
                 outcomes.append(attachment)
         if decided:
             work = UnitOfWork().update("message", message, [Message.media.set(outcomes)])
             self._repository.commit(work)
         stored = sum(1 for a in outcomes if a.status == MediaStatus.STORED)
         refused = sum(1 for a in outcomes if a.status == MediaStatus.REFUSED)
-        return CopyResult(stored, refused, pending)
+        return CopyResult(stored, refused, len(problems), tuple(problems))
 
     def _copy_one(self, message: Message, index: int, attachment: MediaAttachment) -> MediaAttachment:
         now = self._clock.now()
