@@ -73,6 +73,7 @@ function signOut() {
   state.open = null;
   location.hash = "";
   $("desk").hidden = true;
+  showDashboard(false);
   $("sign-in").hidden = false;
   $("password").value = "";
   $("email").focus();
@@ -262,6 +263,14 @@ function mediaList(m) {
 }
 
 function openFromHash() {
+  const dashboard = location.hash === "#dashboard";
+  showDashboard(dashboard);
+  if (dashboard) {
+    state.open = null;
+    $("conversation").hidden = true;
+    $("customer").hidden = true;
+    return;
+  }
   const reference = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
   state.open = reference || null;
   $("action-error").textContent = "";
@@ -303,6 +312,7 @@ function showDesk() {
   $("sign-in").hidden = true;
   $("desk").hidden = false;
   $("who").textContent = `${state.me}${state.groups.includes("supervisors") ? " (supervisor)" : ""}`;
+  $("dashboard-link").hidden = !state.groups.includes("supervisors"); // the API refuses agents too
   loadCanned().catch(showError);
   loadQueue().catch(showError);
   openFromHash();
@@ -355,6 +365,7 @@ function wire() {
   });
   $("reopen").addEventListener("click", () =>
     act(() => api("POST", `/conversations/${encodeURIComponent(state.open)}/reopen`, {})));
+  $("dashboard-form").addEventListener("submit", (e) => { e.preventDefault(); loadDashboard(); });
   window.addEventListener("hashchange", openFromHash);
   updateCounter();
 }

@@ -289,6 +289,57 @@ def test_a_photo_the_customer_texts_appears_inline_in_the_thread(stack, agent, t
     shoot(agent, "conversation-photo")
 
 
+def test_a_supervisor_reads_the_dashboard_and_an_agent_is_refused_it(stack, agent, supervisor, capsys):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    assert smsdesk(["--api", stack.url, "text", "--from", "+14155550144", "The zipper broke the first day"]) == 0
+    capsys.readouterr()
+    stack.stack.settle()
+    figures = stack.stack.agent("GET", "/metrics").body  # what the analytics API says (a system may read it)
+    assert figures["complaints"] >= 1
+
+    # A supervisor, on a phone: the link is there, the page fits the screen, the figures are the API's.
+    sign_in(supervisor, stack, "supervisor")
+    supervisor.find_element(By.ID, "dashboard-link").click()
+    tiles = lambda d: d.find_element(By.ID, "dashboard-tiles").text  # noqa: E731
+    wait_for(supervisor, lambda d: "Complaints" in tiles(d), "the dashboard's figures")
+    assert f"Complaints\n{figures['complaints']}" in tiles(supervisor)
+    assert f"Opt-outs\n{figures['opt_outs']['total']}" in tiles(supervisor)
+    charts = supervisor.find_elements(By.CSS_SELECTOR, "#dashboard-charts figure.chart")
+    assert len(charts) == 9 and all(c.find_elements(By.TAG_NAME, "svg") for c in charts)
+    volume = supervisor.find_element(By.ID, "chart-volume")
+    assert len(volume.find_elements(By.CSS_SELECTOR, ".mark")) == len(figures["series"])
+    assert supervisor.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(supervisor, "dashboard-phone")
+
+    # The keyboard alone: Tab from the period's "Show" button reaches the first bar, which says its value.
+    button(supervisor, "Show").send_keys(Keys.TAB)
+    focused = supervisor.switch_to.active_element
+    first = figures["series"][0]
+    assert focused.get_attribute("aria-label").endswith(f": {first['complaints']}")
+    assert volume.find_element(By.CSS_SELECTOR, ".readout").text == focused.get_attribute("aria-label")
+    supervisor.set_window_size(1280, 2000)  # the whole page, on a desk
+    shoot(supervisor, "dashboard")
+
+    # An agent has no link, and the page and the API both refuse them.
+    sign_in(agent, stack, "agent")
+    assert not agent.find_element(By.ID, "dashboard-link").is_displayed()
+    agent.get(f"{stack.stack.local_info()['console']['url']}#dashboard")
+    wait_for(
+        agent,
+        lambda d: d.find_element(By.ID, "dashboard-error").text == "only supervisors may read the analytics",
+        "the refusal",
+    )
+    assert agent.find_elements(By.CSS_SELECTOR, "#dashboard-charts figure") == []
+    status = agent.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/metrics', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('smsdesk.token')}})"
+        ".then(r => done(r.status), e => done(String(e)));"
+    )
+    assert status == 403
+
+
 def test_agents_are_added_listed_and_removed_and_act_as_themselves(stack, capsys, monkeypatch):
     import re
 
