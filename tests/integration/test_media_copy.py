@@ -263,3 +263,41 @@ def test_a_text_without_media_announces_none(inbound, relay, cloud, media_copy, 
     assert answer.status == 200
     relay.invoke(cloud.stream.lambda_event())
     assert media_events(cloud) == []
+
+
+def test_a_media_url_outside_this_twilio_account_is_never_fetched(
+    inbound, relay, cloud, media_copy, agent_api, twilio, repository
+):
+    params = inbound_params("See the photo", sid=1, NumMedia="2")
+    params |= {
+        "MediaUrl0": "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "MediaContentType0": "image/jpeg",
+        "MediaUrl1": media_url(1, 1).replace(ACCOUNT_SID, "AC" + "f" * 32),
+        "MediaContentType1": "image/png",
+    }
+    assert inbound.http(twilio_post("/sms/inbound", params)).status == 200
+    relay.invoke(cloud.stream.lambda_event())
+
+    assert media_copy.invoke(media_events(cloud)[0]) == {"handled": True, "stored": 0, "refused": 2}
+
+    assert [
+        call.request.url for call in twilio.mock.calls if "Media" in call.request.url or "169.254" in call.request.url
+    ] == []
+    reasons = [a["reason"] for a in thread(agent_api, repository)["messages"][0]["media"]]
+    assert reasons == ["not a media URL of this Twilio account"] * 2
+
+
+def test_after_the_retention_period_the_thread_says_the_photo_was_deleted(
+    inbound, relay, cloud, media_copy, agent_api, twilio, repository, clock
+):
+    from datetime import timedelta
+
+    serve(twilio, 0)
+    text_with_media(inbound, relay, cloud, "image/jpeg")
+    media_copy.invoke(media_events(cloud)[0])
+
+    clock.advance(timedelta(days=90, seconds=1))  # MediaRetentionDays: the bucket's lifecycle rule deletes it
+
+    [attachment] = thread(agent_api, repository)["messages"][0]["media"]
+    assert (attachment["status"], attachment["url"]) == ("expired", None)
+    assert attachment["kept_until"].startswith("2027-02-21")
