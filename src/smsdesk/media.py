@@ -104,15 +104,27 @@ def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB"
 
 
+def _declared(declared_type: str) -> str:
+    return declared_type.split(";", 1)[0].strip().lower()
+
+
+def declared_refusal(declared_type: str) -> Decision | None:
+    """The refusal of a declared type off the allow-list (decided before downloading), or None."""
+    declared = _declared(declared_type)
+    if declared in ALLOWED_TYPES:
+        return None
+    allowed = ", ".join(dict.fromkeys(ALLOWED_TYPES.values()))
+    return Decision(False, reason=f"{declared or 'no type'} is not accepted (only {allowed})")
+
+
 def decide(declared_type: str, head: bytes, size: int, *, max_bytes: int = MAX_MEDIA_BYTES) -> Decision:
     """Keep an attachment or refuse it: its declared type must be on the allow-list, its bytes
     must be what it says, and it must not be larger than ``max_bytes`` (``size`` is how much was
     read: more than ``max_bytes`` means the download was stopped there)."""
-    declared = declared_type.split(";", 1)[0].strip().lower()
-    kind = ALLOWED_TYPES.get(declared)
-    if kind is None:
-        allowed = ", ".join(dict.fromkeys(ALLOWED_TYPES.values()))
-        return Decision(False, reason=f"{declared or 'no type'} is not accepted (only {allowed})")
+    if (refused := declared_refusal(declared_type)) is not None:
+        return refused
+    declared = _declared(declared_type)
+    kind = ALLOWED_TYPES[declared]
     if size > max_bytes:
         return Decision(False, reason=f"larger than the {_megabytes(max_bytes)} limit")
     if size == 0:
@@ -235,9 +247,8 @@ class MediaCopier:
     def _copy_one(self, message: Message, index: int, attachment: MediaAttachment) -> MediaAttachment:
         now = self._clock.now()
         declared = attachment.declared_type or ""
-        if declared.split(";", 1)[0].strip().lower() not in ALLOWED_TYPES:
-            # Not on the allow-list by what Twilio says it is: not even downloaded.
-            return _refused(attachment, decide(declared, b"", 0).reason, now)
+        if (refused := declared_refusal(declared)) is not None:
+            return _refused(attachment, refused.reason, now)  # off the allow-list: not even downloaded
         try:
             download = self._source.download(attachment.url, self._max_bytes)
         except MediaGone as gone:
