@@ -271,6 +271,12 @@ def test_a_photo_the_customer_texts_appears_inline_in_the_thread(stack, agent, t
     [conversation] = [
         c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == customer
     ]
+    # The command line shows them too: the stored one's link, the refused one's reason.
+    assert smsdesk(["--api", stack.url, "show", conversation["reference"]]) == 0
+    shown = capsys.readouterr().out
+    assert "attachment 1: stored, image/png: http" in shown and "X-Amz-Expires=300" in shown
+    assert "attachment 2: refused, " in shown and "is not accepted" in shown
+
     sign_in(agent, stack, "agent")
     agent.get(f"{stack.stack.local_info()['console']['url']}#/{conversation['reference']}")
 
