@@ -51,8 +51,10 @@ class TwilioMedia:
         for _ in range(MAX_REDIRECTS):
             if not answer.is_redirect:
                 break
-            location = urljoin(answer.url, answer.headers["location"])
+            location = urljoin(answer.url, answer.headers.get("location") or "")
             answer.close()
+            if not location.startswith("https://") and not self._base:  # only the local stand-in is http
+                raise MediaGone("Twilio redirected the media to a URL that is not https")
             answer = self._get(location, None)  # a pre-signed CDN URL: no credentials
         return self._read(answer, max_bytes)
 

@@ -301,3 +301,14 @@ def test_after_the_retention_period_the_thread_says_the_photo_was_deleted(
     [attachment] = thread(agent_api, repository)["messages"][0]["media"]
     assert (attachment["status"], attachment["url"]) == ("expired", None)
     assert attachment["kept_until"].startswith("2027-02-21")
+
+
+def test_a_redirect_to_plain_http_is_not_followed(inbound, relay, cloud, media_copy, agent_api, twilio, repository):
+    twilio.mock.add(responses.GET, media_url(1, 0), status=307, headers={"Location": "http://mms.twiliocdn.com/x"})
+    text_with_media(inbound, relay, cloud, "image/jpeg")
+
+    media_copy.invoke(media_events(cloud)[0])
+
+    assert requests_to(twilio, "http://mms.twiliocdn.com/") == []
+    [attachment] = thread(agent_api, repository)["messages"][0]["media"]
+    assert attachment["reason"] == "Twilio redirected the media to a URL that is not https"
