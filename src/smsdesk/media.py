@@ -23,7 +23,7 @@ from typing import Protocol
 from smsdesk.clock import Clock, to_iso
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import ConversationRepository, UnitOfWork
-from smsdesk.table import MediaAttachment, Message, conversation_pk, customer_pk
+from smsdesk.table import Item, MediaAttachment, Message, thread_pk
 
 MAX_MEDIA = 10  # Twilio delivers at most 10 media per message
 # Twilio accepts at most 5 MB of media per message; anything larger is not a customer's photo.
@@ -141,11 +141,6 @@ def media_key(message_key: str, index: int) -> str:
     return f"media/{message_key}/{index}"
 
 
-def thread_of(customer: str, conversation: str | None) -> str:
-    """The partition an inbound message is stored in (the conversation's, or the customer's)."""
-    return conversation_pk(conversation) if conversation else customer_pk(customer)
-
-
 # ---------------------------------------------------------------------------------- the webhook
 
 
@@ -220,7 +215,7 @@ class MediaCopier:
     def copy(self, customer: str, conversation: str | None, message_key: str) -> CopyResult:
         """Copy the message's pending attachments; record each outcome on the message. An
         attachment Twilio could not serve now stays pending (``CopyResult.pending``)."""
-        message = self._repository.message(thread_of(customer, conversation), message_key, consistent=True)
+        message = self._repository.message(thread_pk(conversation, customer), message_key, consistent=True)
         if message is None:
             raise LookupError(f"no message {message_key} of {conversation or customer}")
         attachments = list(message.media or [])
@@ -238,7 +233,7 @@ class MediaCopier:
                 problems.append(str(failure))
                 outcomes.append(attachment)
         if decided:
-            work = UnitOfWork().update("message", message, [Message.media.set(outcomes)])
+            work = UnitOfWork().update(Item.MESSAGE, message, [Message.media.set(outcomes)])
             self._repository.commit(work)
         stored = sum(1 for a in outcomes if a.status == MediaStatus.STORED)
         refused = sum(1 for a in outcomes if a.status == MediaStatus.REFUSED)

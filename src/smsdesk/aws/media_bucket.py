@@ -32,6 +32,5 @@ class MediaBucket:
         self._s3().put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
 
     def link(self, key: str, seconds: int) -> str:
-        return self._s3().generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=seconds
-        )
+        params = {"Bucket": self._bucket, "Key": key}
+        return str(self._s3().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds))
