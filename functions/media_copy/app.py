@@ -8,11 +8,13 @@ A redelivered event fetches nothing already decided (smsdesk.media).
 
 import os
 
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+
 from smsdesk.aws.media_bucket import MediaBucket
 from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
 from smsdesk.clock import process_clock
 from smsdesk.config import MediaSettings, MessagingSettings
-from smsdesk.events import EventType
+from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.media import MediaCopier, TransientMediaFailure
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import repository
@@ -37,13 +39,15 @@ copier = MediaCopier(
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
-    detail_type, detail = event["detail-type"], event["detail"]
-    logger.append_keys(event_id=detail.get("event_id"), conversation=detail.get("conversation"))
-    if detail_type != EventType.MEDIA_RECEIVED:
-        logger.warning("unexpected event", extra={"detail_type": detail_type})
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context):
+    if event.detail_type != EventType.MEDIA_RECEIVED:
+        logger.warning("unexpected event", extra={"detail_type": event.detail_type})
         return {"handled": False}
-    result = copier.copy(detail["customer"], detail.get("conversation"), detail["message_key"])
+    received = ReceivedEvent.from_detail(event.detail_type, event.detail)
+    assert received.message_key is not None  # from_detail requires it of MediaReceived
+    logger.append_keys(event_id=received.event_id, conversation=received.conversation)
+    result = copier.copy(received.customer, received.conversation, received.message_key)
     logger.info("media copied", extra={"stored": result.stored, "refused": result.refused, "pending": result.pending})
     metrics.add_metric(name="MediaStored", unit="Count", value=result.stored)
     metrics.add_metric(name="MediaRefused", unit="Count", value=result.refused)

@@ -21,7 +21,7 @@ from smsdesk.media import Download, MediaGone, TransientMediaFailure
 from smsdesk.twilio_messages import TWILIO_API
 
 if TYPE_CHECKING:
-    from smsdesk.aws.secrets import TwilioCredentialsProvider
+    from smsdesk.twilio_credentials import CredentialsSource, TwilioApiKey
 
 MAX_REDIRECTS = 3
 CHUNK = 64 * 1024
@@ -30,7 +30,7 @@ CHUNK = 64 * 1024
 class TwilioMedia:
     def __init__(
         self,
-        credentials: TwilioCredentialsProvider,
+        credentials: CredentialsSource[TwilioApiKey],
         *,
         api_base_url: str | None = None,  # only locally: the Twilio stand-in
         timeout_seconds: float = 10.0,
