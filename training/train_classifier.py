@@ -142,12 +142,12 @@ def build(rows: list[dict]) -> dict[str, dict]:
     heads = {}
     intents = ["opt_out", "opt_in", "help", "complaint"]
     heads["intent"] = train_head(
-        [(f, r["intent"]) for f, r in zip(feats, rows) if r["intent"] in intents], intents, SEED
+        [(f, r["intent"]) for f, r in zip(feats, rows, strict=True) if r["intent"] in intents], intents, SEED
     )
     # Hangul, Han, Arabic and Cyrillic are told by their script: the model tells the Latin ones apart.
-    latin = [(f, r["language"]) for f, r in zip(feats, rows) if r.get("language") in LATIN_LANGUAGES]
+    latin = [(f, r["language"]) for f, r in zip(feats, rows, strict=True) if r.get("language") in LATIN_LANGUAGES]
     heads["language"] = train_head(latin, sorted({language for _, language in latin}), SEED + 1)
-    complaints = [(f, r) for f, r in zip(feats, rows) if r["intent"] == "complaint"]
+    complaints = [(f, r) for f, r in zip(feats, rows, strict=True) if r["intent"] == "complaint"]
     heads["escalate"] = train_head(
         [(f, "yes" if r.get("escalate") else "no") for f, r in complaints], ["no", "yes"], SEED + 2
     )

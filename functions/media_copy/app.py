@@ -7,6 +7,7 @@ A redelivered event fetches nothing already decided (smsdesk.media).
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
@@ -19,6 +20,9 @@ from smsdesk.media import MediaCopier, TransientMediaFailure
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import repository
 from smsdesk.twilio_media import TwilioMedia
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -40,7 +44,7 @@ copier = MediaCopier(
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context):
+def lambda_handler(event: EventBridgeEvent, context: "LambdaContext") -> dict[str, Any]:
     if event.detail_type != EventType.MEDIA_RECEIVED:
         logger.warning("unexpected event", extra={"detail_type": event.detail_type})
         return {"handled": False}

@@ -17,18 +17,7 @@ import responses
 
 from smsdesk.media import MAX_MEDIA_BYTES
 from tests.integration.conftest import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, CUSTOMER, ENVIRON
-from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
-    agent_api,
-    cloud,
-    conversation_request,
-    inbound,
-    inbound_params,
-    lambdas,
-    message_sid,
-    process_clock,
-    relay,
-    twilio_post,
-)
+from tests.integration.functions.events import conversation_request, inbound_params, message_sid, twilio_post
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 40
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 4000
