@@ -39,7 +39,7 @@ PORT ?= 3000
 # with their hashes (src/Makefile installs them with hash checking).
 EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-header --format requirements-txt --quiet
 
-.PHONY: help install browser test local bench mutate lint fmt requirements build deploy validate clean check-python train train-dev evaluate
+.PHONY: help install browser test local bench mutate lint fmt requirements build deploy validate clean check-python train train-dev train-cv evaluate
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -101,8 +101,12 @@ train: install ## train the text model (plain Python, fixed seed) into src/smsde
 train-dev: install ## train on 4/5 of the corpus, print the figures on the other 1/5 (how thresholds were tuned)
 	$(UV) run python -m training.train_classifier --dev
 
-evaluate: install ## the classifier's figures on the held-out evaluation set (aggregates only, never a text)
+train-cv: install ## 5-fold cross-validation of the text model: each fifth read by a model trained on the others
+	$(UV) run python -m training.train_classifier --cv
+
+evaluate: install ## the classifier's figures on the two held-out evaluation sets (aggregates only, never a text)
 	$(UV) run python -m training.figures tests/evaluation/holdout.jsonl
+	$(UV) run python -m training.figures tests/evaluation/holdout2.jsonl
 
 # The modules where a bug is a legal or money problem (pyproject [tool.mutmut] copies the code
 # and chooses the tests). MODULES="consent quiet_hours" runs a few; results accumulate in mutants/
