@@ -6,6 +6,9 @@ retries it (twice), then the event goes to this function's on-failure queue, whi
 A redelivered event fetches nothing already decided (smsdesk.media).
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +44,7 @@ copier = MediaCopier(
 )
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
