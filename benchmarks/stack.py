@@ -34,6 +34,7 @@ ENVIRON = {
     "SCHEDULE_GROUP_NAME": "smsdesk-bench-follow-ups",
     "FOLLOW_UP_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:smsdesk-bench-follow-up",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/smsdesk-bench-scheduler",
+    "MEDIA_BUCKET": "smsdesk-bench-media",
 }
 
 # What Lambda itself sets, and what keeps botocore away from the developer's own AWS setup.

@@ -73,6 +73,7 @@ function signOut() {
   state.open = null;
   location.hash = "";
   $("desk").hidden = true;
+  showDashboard(false);
   $("sign-in").hidden = false;
   $("password").value = "";
   $("email").focus();
@@ -164,8 +165,10 @@ async function loadConversation(reference) {
     const label = m.direction === "note" ? "internal note" : m.direction === "activity" ? "" : "";
     item.innerHTML = `<p class="body"></p><p class="meta muted"></p>`;
     item.querySelector(".body").textContent = m.body;
-    item.querySelector(".meta").textContent = [label, who, when(m.created_at), status,
-      m.num_media ? `${m.num_media} photo(s)` : ""].filter(Boolean).join(" · ");
+    const photos = m.num_media ? `${m.media_stored || 0} of ${m.num_media} photo${m.num_media === 1 ? "" : "s"} stored` : "";
+    item.querySelector(".meta").textContent = [label, who, when(m.created_at), status, photos]
+      .filter(Boolean).join(" · ");
+    if ((m.media || []).length) item.querySelector(".body").after(mediaList(m));
     return item;
   }));
   if (atBottom) thread.scrollTop = thread.scrollHeight;
@@ -215,7 +218,59 @@ function fillCustomerForm(number, profile) {
   $("customer-zone").value = profile.time_zone || "";
 }
 
+// Photos: each stored one through its short-lived link (kept while it is valid, so the poll
+// does not fetch the image again), a PDF or HEIC photo as a link, the others with their reason.
+const links = new Map();
+function linkFor(m, a) {
+  const id = `${m.key}/${a.index}`;
+  const known = links.get(id);
+  if (known && Date.parse(known.expires) - Date.now() > 60_000) return known.url;
+  links.set(id, { url: a.url, expires: a.url_expires_at });
+  return a.url;
+}
+
+function mediaList(m) {
+  const list = document.createElement("ul");
+  list.className = "media";
+  list.append(...m.media.map((a) => {
+    const item = document.createElement("li");
+    const kind = a.content_type || "file";
+    if (a.status === "stored" && a.url) {
+      const url = linkFor(m, a);
+      const link = document.createElement("a");
+      link.href = url; link.target = "_blank"; link.rel = "noopener";
+      if (kind.startsWith("image/") && kind !== "image/heic") {
+        const image = document.createElement("img");
+        image.src = url; image.alt = `Photo ${a.index + 1} from the customer`; image.loading = "lazy";
+        link.append(image);
+      } else {
+        link.textContent = `${kind === "application/pdf" ? "PDF document" : "HEIC photo"} ${a.index + 1} (${Math.ceil((a.size || 0) / 1024)} KB)`;
+      }
+      item.append(link);
+    } else if (a.status === "refused") {
+      item.className = "refused";
+      item.textContent = `Attachment ${a.index + 1} refused: ${a.reason}`;
+    } else if (a.status === "expired") {
+      item.className = "muted";
+      item.textContent = `Attachment ${a.index + 1} deleted (kept until ${when(a.kept_until)})`;
+    } else {
+      item.className = "muted";
+      item.textContent = `Attachment ${a.index + 1} arriving…`;
+    }
+    return item;
+  }));
+  return list;
+}
+
 function openFromHash() {
+  const dashboard = location.hash === "#dashboard";
+  showDashboard(dashboard);
+  if (dashboard) {
+    state.open = null;
+    $("conversation").hidden = true;
+    $("customer").hidden = true;
+    return;
+  }
   const reference = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
   state.open = reference || null;
   $("action-error").textContent = "";
@@ -257,6 +312,7 @@ function showDesk() {
   $("sign-in").hidden = true;
   $("desk").hidden = false;
   $("who").textContent = `${state.me}${state.groups.includes("supervisors") ? " (supervisor)" : ""}`;
+  $("dashboard-link").hidden = !state.groups.includes("supervisors"); // the API refuses agents too
   loadCanned().catch(showError);
   loadQueue().catch(showError);
   openFromHash();
@@ -309,6 +365,7 @@ function wire() {
   });
   $("reopen").addEventListener("click", () =>
     act(() => api("POST", `/conversations/${encodeURIComponent(state.open)}/reopen`, {})));
+  $("dashboard-form").addEventListener("submit", (e) => { e.preventDefault(); loadDashboard(); });
   window.addEventListener("hashchange", openFromHash);
   updateCounter();
 }

@@ -12,6 +12,7 @@ from smsdesk import cold_start  # isort: skip
 
 import json
 import os
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import unquote
 
@@ -26,7 +27,10 @@ from smsdesk.agent_desk import AgentDesk, CustomerChanges, InvalidRequest
 from smsdesk.agents import Actor, NotAllowed, Unidentified, actor_from_claims
 from smsdesk.analytics import Counting, InvalidPeriod
 from smsdesk.analytics_store import AnalyticsReader
+from smsdesk.aws.media_bucket import MediaBucket
+from smsdesk.config import MediaSettings
 from smsdesk.errors import ConversationNotFound, InvalidTransition, TransientSendFailure
+from smsdesk.media import MediaAccess
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
 
@@ -40,6 +44,8 @@ business = business_settings(os.environ)
 runtime = messaging_runtime(os.environ, business)
 desk = AgentDesk(runtime.repository, runtime.gateway, runtime.follow_ups, runtime.clock, business)
 analytics = AnalyticsReader(runtime.repository, runtime.clock, Counting(business.hours))
+media_settings = MediaSettings.from_environ(os.environ)
+media = MediaAccess(MediaBucket(media_settings.bucket), runtime.clock, timedelta(days=media_settings.retention_days))
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -133,7 +139,7 @@ def list_conversations(
 
 @app.get("/conversations/<reference>")
 def read_conversation(reference: Reference) -> Response[dict[str, Any]]:
-    return answer(200, agent_views.conversation_detail(desk.read(reference)))
+    return answer(200, agent_views.conversation_detail(desk.read(reference), media))
 
 
 @app.post("/conversations/<reference>/replies")

@@ -104,6 +104,12 @@ def show(stack: Stack, reference: str, *, as_json: bool, out: TextIO, err: TextI
                 when = f", held until {m['send_after'][:16]}"
             state = f"  [{m['status']}{when}{': ' + m['note'] if m.get('note') else ''}]"
         print(f"{at[:19]}  {arrow} {who:<18} {m['body']}{state}", file=out)
+        for a in m.get("media") or []:  # photos: a link valid for 5 minutes, or why not
+            what = a["url"] if a.get("url") else (a.get("reason") or a["status"])
+            print(
+                f"{'':<21}   attachment {a['index'] + 1}: {a['status']}, {a.get('content_type') or '?'}: {what}",
+                file=out,
+            )
     return 0
 
 

@@ -37,7 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     text = commands.add_parser("text", help="text the business number as a customer would (local stack)")
     text.add_argument("--from", dest="sender", required=True, help="the customer's number, E.164 (+14155550100)")
     text.add_argument("--from-state", help="Twilio's FromState for the sender (e.g. CA)")
-    text.add_argument("--media", type=int, default=0, help="how many photos the text carries")
+    text.add_argument(
+        "--photo",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a photo (or PDF) the text carries, as MMS; repeat for more (the stand-in serves it to smsdesk)",
+    )
     text.add_argument("--no-wait", action="store_true", help="do not wait for smsdesk's answer")
     text.add_argument("body", help="what the customer writes")
 
@@ -163,7 +169,7 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out: TextIO, err: TextIO) 
                 args.sender,
                 args.body,
                 from_state=args.from_state,
-                media=args.media,
+                photos=args.photo,
                 wait=not args.no_wait,
                 out=out,
             )

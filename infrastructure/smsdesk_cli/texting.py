@@ -12,17 +12,29 @@ texted back. ``outbox`` lists what smsdesk sent, through the real twilio library
 
 from __future__ import annotations
 
+import base64
 import json
+import mimetypes
 import secrets
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
 from smsdesk_cli.http import Stack, StackError, problem, request
 
 
-def text(stack: Stack, sender: str, body: str, *, from_state: str | None, media: int, wait: bool, out: TextIO) -> int:
+def text(
+    stack: Stack,
+    sender: str,
+    body: str,
+    *,
+    from_state: str | None,
+    photos: list[str] | tuple[str, ...] = (),
+    wait: bool,
+    out: TextIO,
+) -> int:
     from twilio.request_validator import RequestValidator
 
     info = stack.local_info()
@@ -32,7 +44,7 @@ def text(stack: Stack, sender: str, body: str, *, from_state: str | None, media:
     params = {
         "ToCountry": "US",
         "SmsMessageSid": sid,
-        "NumMedia": str(media),
+        "NumMedia": str(len(photos)),
         "SmsSid": sid,
         "SmsStatus": "received",
         "Body": body,
@@ -46,11 +58,21 @@ def text(stack: Stack, sender: str, body: str, *, from_state: str | None, media:
     }
     if from_state:
         params["FromState"] = from_state
-    for index in range(media):
-        params[f"MediaUrl{index}"] = (
-            f"https://api.twilio.com/2010-04-01/Accounts/{twilio['account_sid']}/Messages/{sid}/Media/ME{secrets.token_hex(16)}"
+    for index, photo in enumerate(photos):
+        # Twilio keeps the MMS's media first, then names them in the webhook (MediaUrlN).
+        try:
+            data = Path(photo).read_bytes()
+        except OSError as error:
+            print(f"cannot read {photo}: {error.strerror}", file=sys.stderr)
+            return 2
+        content_type = _media_type(photo)
+        kept = stack.control(
+            "POST",
+            "twilio/media",
+            {"message_sid": sid, "content_type": content_type, "base64": base64.b64encode(data).decode()},
         )
-        params[f"MediaContentType{index}"] = "image/jpeg"
+        params[f"MediaUrl{index}"] = kept["url"]
+        params[f"MediaContentType{index}"] = content_type
     signature = RequestValidator(twilio["auth_token"]).compute_signature(url, params)
     before = {m.sid for m in _client(info).messages.list(to=sender, limit=200)} if wait else set()
     # The text reaches Twilio first: its own opt-out handling may answer it (as deployed).
@@ -116,6 +138,14 @@ def clock(stack: Stack, advance: str | None, *, out: TextIO) -> int:
         at = f"  at {step['at']}" if step.get("at") else ""
         print(f"  fired {step['schedule']}{at}", file=out)
     return 0
+
+
+def _media_type(path: str) -> str:
+    """What a phone would declare the file as (by its name; smsdesk checks the bytes too)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in {".heic", ".heif"}:
+        return f"image/{suffix[1:]}"
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
 def _client(info: dict[str, Any]) -> Any:

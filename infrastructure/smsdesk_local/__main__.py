@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     agent           {web["agent"]["email"]}  password {web["agent"]["password"]}
     supervisor      {web["supervisor"]["email"]}  password {web["supervisor"]["password"]}
   Agent API (JWT)   {", ".join(r for r in info["routes"] if not r.split()[1].startswith("/sms/"))}
-  Twilio stand-in   {twilio["api_base_url"]}  (Messages API: create, fetch, list)
+  Twilio stand-in   {twilio["api_base_url"]}  (Messages API: create, fetch, list; customers' media)
     account SID     {twilio["account_sid"]}
     auth token      {twilio["auth_token"]}
     business number {twilio["number"]}

@@ -3,7 +3,8 @@ and the template's resources on it.
 
 The resources are created from template.yaml itself: the conversation table with its keys,
 index and stream; the event bus; every SQS queue (the dead-letter queues); the schedule group;
-and the Twilio secret under the name the template's parameter gives. Physical names follow the
+the buckets (the media bucket: customers' photos); and the Twilio secret under the name the
+template's parameter gives. Physical names follow the
 template (``Name``/``TableName``/``FunctionName`` when it sets one, else ``<stack>-<LogicalId>``),
 and :meth:`LocalCloud.physical` answers ``Ref``/``GetAtt`` with them, so the functions'
 environment resolves to what exists.
@@ -123,6 +124,7 @@ class LocalCloud:
             "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
             "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
         }.get(kind, f"arn:aws:local:{REGION}:{ACCOUNT}:{name}")
         if attribute is None:
             if kind == "AWS::SQS::Queue":
@@ -146,10 +148,12 @@ class LocalCloud:
             "AWS::Events::EventBus": "Name",
             "AWS::Scheduler::ScheduleGroup": "Name",
             "AWS::Logs::LogGroup": "LogGroupName",
+            "AWS::S3::Bucket": "BucketName",
         }.get(kind)
         if key and key in props and self.resolver is not None:
             return str(self.resolver.resolve(props[key]))
-        return f"{STACK}-{logical_id}"
+        name = f"{STACK}-{logical_id}"
+        return name.lower() if kind == "AWS::S3::Bucket" else name  # bucket names are lower case
 
     def queue_url(self, arn_or_logical_id: str) -> str:
         """The URL of a queue known by its ARN or logical id."""
@@ -180,6 +184,9 @@ class LocalCloud:
         scheduler = self.client("scheduler")
         for logical_id in resources(self.template, "AWS::Scheduler::ScheduleGroup"):
             scheduler.create_schedule_group(Name=self.physical(logical_id, None))
+        s3 = self.client("s3")
+        for logical_id in resources(self.template, "AWS::S3::Bucket"):
+            s3.create_bucket(Bucket=self.physical(logical_id, None))
         for parameter, value in secrets.items():
             self.client("secretsmanager").create_secret(Name=resolver.ref(parameter), SecretString=json.dumps(value))
 

@@ -372,6 +372,19 @@ class LocalStack:
                 return 400, {"message": 'give "from" and "body"'}
             reply = self.twilio.received(sender, str(self.parameters.get("TwilioSender")), text)
             return 200, {"twilio_replied": reply["body"] if reply else None}
+        if (method, path) == ("POST", "/_local/twilio/media"):
+            # A photo a customer texts, kept by Twilio before it calls the webhook (`smsdesk text --photo`).
+            import base64
+            import binascii
+
+            sid, content_type, data = body.get("message_sid"), body.get("content_type"), body.get("base64")
+            if not all(isinstance(v, str) for v in (sid, content_type, data)):
+                return 400, {"message": 'give "message_sid", "content_type" and "base64"'}
+            try:
+                media = base64.b64decode(str(data), validate=True)
+            except binascii.Error:
+                return 400, {"message": "base64 is not base64"}
+            return 200, {"url": self.twilio.add_media(str(sid), media, str(content_type))}
         if (method, path) == ("GET", "/_local/dead-letters"):
             return 200, {"queues": self.cloud.queue_depths()}
         return 404, {"message": "Not Found"}

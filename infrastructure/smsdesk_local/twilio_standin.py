@@ -6,6 +6,12 @@ account, validates like Twilio (21604 missing To, 21211 invalid To, 21602 missin
 From), and then, like Twilio, calls the message's StatusCallback with signed ``sent`` and
 ``delivered`` callbacks. Faults can be injected for tests and benchmarks: every n-th request
 answered 429/20429, a given number refused with a given code, or a 5xx.
+
+It also keeps the media of customers' texts (:meth:`TwilioStandIn.add_media`, what Twilio stores
+when an MMS arrives) and serves them as Twilio does with "Enforce HTTP Auth on Media URLs" on:
+``GET .../Messages/{MessageSid}/Media/{MediaSid}`` with HTTP Basic auth answers a redirect to a
+short-lived CDN URL (``/cdn/...`` here, mms.twiliocdn.com there), which carries its own token and,
+like a pre-signed URL, refuses a request that also brings an Authorization header.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from smsdesk.sms_segments import count_segments
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages(?:/(?P<sid>SM\w+))?\.json$")
+_MEDIA = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages/(?P<sid>(?:SM|MM)\w+)/Media/(?P<media>ME\w+)$")
+TWILIO_API = "https://api.twilio.com"
 
 
 @dataclass
@@ -84,6 +92,8 @@ class TwilioStandIn:
         # until it texts START (the template's TwilioAnswersOptOutKeywords says whether it does).
         self.answers_opt_out_keywords = True
         self.unsubscribed: set[str] = set()
+        self.media: dict[str, tuple[bytes, str]] = {}  # path of a media URL -> (bytes, content type)
+        self._cdn: dict[str, str] = {}  # CDN token -> path of the media URL
         self._lock = threading.Lock()
         self._callbacks: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
         self._pending_callbacks = 0
@@ -137,8 +147,47 @@ class TwilioStandIn:
 
     # ------------------------------------------------------------------ the API
 
+    def add_media(self, message_sid: str, body: bytes, content_type: str) -> str:
+        """Keep a customer's media as Twilio does when their MMS arrives; return its MediaUrl."""
+        path = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}/Media/ME{uuid.uuid4().hex}"
+        with self._lock:
+            self.media[path] = (body, content_type)
+        return TWILIO_API + path
+
+    def _serve_media(self, request: BaseHTTPRequestHandler, path: str) -> None:
+        if path.startswith("/cdn/"):
+            with self._lock:
+                found = self.media.get(self._cdn.get(path.removeprefix("/cdn/"), ""))
+            if request.headers.get("Authorization"):  # S3's pre-signed URLs refuse a second auth
+                return self._reply(request, 400, {"message": "Only one auth mechanism allowed"})
+            if found is None:
+                return self._reply(request, 404, {"message": "expired or unknown"})
+            body, content_type = found
+            request.send_response(200)
+            request.send_header("Content-Type", content_type)
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
+            return None
+        match = _MEDIA.match(path)
+        assert match is not None
+        if not self._authorised(request.headers.get("Authorization", ""), match.group("account")):
+            return self._reply(request, 401, _error(20003, "Authentication Error - invalid username", 401))
+        with self._lock:
+            if path not in self.media:
+                return self._reply(request, 404, _error(20404, "The requested resource was not found", 404))
+            token = uuid.uuid4().hex
+            self._cdn[token] = path
+        request.send_response(307)
+        request.send_header("Location", f"{self.base_url}/cdn/{token}")
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+        return None
+
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(request.path)
+        if method == "GET" and (parts.path.startswith("/cdn/") or _MEDIA.match(parts.path)):
+            return self._serve_media(request, parts.path)
         match = _MESSAGES.match(parts.path)
         if match is None:
             return self._reply(request, 404, _error(20404, "The requested resource was not found", 404))

@@ -12,6 +12,7 @@ from typing import Any
 from smsdesk.agent_desk import ConversationView, Page
 from smsdesk.clock import to_iso
 from smsdesk.conversations import OPTED_OUT_NOTE
+from smsdesk.media import MediaAccess
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.send_gateway import SendResult
 from smsdesk.table import ConsentState, Conversation, Customer, Message
@@ -56,7 +57,8 @@ def conversation_page(page: Page) -> dict[str, Any]:
     return {"conversations": [conversation_summary(c) for c in page.conversations], "next_cursor": page.cursor}
 
 
-def message_view(m: Message) -> dict[str, Any]:
+def message_view(m: Message, media: MediaAccess | None = None) -> dict[str, Any]:
+    attachments = media.view(m.media) if media is not None and m.media else []
     return {
         "key": m.key,
         "direction": m.direction,
@@ -70,6 +72,9 @@ def message_view(m: Message) -> dict[str, Any]:
         "sent_at": _iso(m.sent_at),
         "send_after": _iso(m.send_after),
         "num_media": m.num_media,
+        # Photos: stored (with a link for a few minutes), pending, refused (with the reason), expired.
+        "media": attachments,
+        "media_stored": sum(1 for a in attachments if a["status"] == "stored"),
     }
 
 
@@ -81,8 +86,9 @@ def _auto_reply_note(c: Conversation, customer: Customer | None) -> str | None:
     return c.auto_reply_note
 
 
-def conversation_detail(view: ConversationView) -> dict[str, Any]:
+def conversation_detail(view: ConversationView, media: MediaAccess | None = None) -> dict[str, Any]:
     c, customer = view.conversation, view.customer
+    messages = [message_view(m, media) for m in sorted(view.messages, key=lambda m: (m.sent_at or m.created_at, m.key))]
     return {
         **conversation_summary(c),
         "acknowledged_at": _iso(c.acknowledged_at),
@@ -113,7 +119,8 @@ def conversation_detail(view: ConversationView) -> dict[str, Any]:
         "language": customer.language if customer else None,
         "agent_note": CRISIS_NOTE if "self_harm" in (c.escalation_reasons or []) else None,
         # In the order the customer saw them: a held text where it was sent, not where it was written.
-        "messages": [message_view(m) for m in sorted(view.messages, key=lambda m: (m.sent_at or m.created_at, m.key))],
+        "messages": messages,
+        "media_stored": sum(m["media_stored"] for m in messages),
     }
 
 

@@ -304,3 +304,19 @@ class BusinessSettings:
             twilio_answers_opt_out_keywords=twilio_answers,
             survey_delay=timedelta(hours=survey_delay),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSettings:
+    """Where customers' photos are kept (the media copy function writes, the agent API links)."""
+
+    bucket: str
+    retention_days: int  # the bucket's lifecycle rule expires them after this (template.yaml)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        read = _Reader(environ)
+        bucket = read.text("MEDIA_BUCKET", max_length=63)
+        retention_days = read.integer("MEDIA_RETENTION_DAYS", 90, minimum=1, maximum=3650)
+        read.done("Media")  # validated before it is built
+        return cls(bucket=bucket, retention_days=retention_days)

@@ -47,6 +47,7 @@ class EventType(StrEnum):
     SLA_BREACHED = "SlaBreached"  # the promised reply time passed without an agent reply
     MESSAGE_REFUSED = "MessageRefused"  # the send gateway refused a message (opted out...)
     MESSAGE_FAILED = "MessageFailed"  # Twilio or the carrier failed a message permanently
+    MEDIA_RECEIVED = "MediaReceived"  # a text came with photos: message_key, num_media (smsdesk.media)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ _REQUIRED: dict[EventType, tuple[str, ...]] = {
     EventType.CONVERSATION_REOPENED: ("conversation",),
     EventType.KEYWORD_RECEIVED: ("keyword", "message_sid"),
     EventType.SATISFACTION_RECORDED: ("conversation", "score", "message_sid"),
+    EventType.MEDIA_RECEIVED: ("message_key",),
 }
 
 
@@ -97,6 +99,7 @@ class ReceivedEvent:
     keyword: str | None = None  # KeywordReceived
     score: int | None = None  # SatisfactionRecorded
     confirmation: str | None = None  # ConsentRevoked: "pending" when smsdesk sends the confirmation
+    message_key: str | None = None  # MediaReceived: the inbound message whose media to copy
 
     @classmethod
     def from_detail(cls, detail_type: str, detail: Mapping[str, Any]) -> ReceivedEvent:
@@ -112,6 +115,7 @@ class ReceivedEvent:
                 keyword=detail.get("keyword"),
                 score=None if score is None else int(score),
                 confirmation=detail.get("confirmation"),
+                message_key=detail.get("message_key"),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise UnexpectedEvent(f"not a {detail_type or 'smsdesk'} event: {error}") from None

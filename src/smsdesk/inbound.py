@@ -50,6 +50,7 @@ from smsdesk.conversations import (
     summary_of,
 )
 from smsdesk.events import DomainEvent, EventType
+from smsdesk.media import attachments_on_arrival, media_received
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.reference_codes import new_reference
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
@@ -578,6 +579,9 @@ class InboundService:
             twilio_sid=sms.message_sid,
             num_media=sms.num_media,
         )
+        if sms.media:  # recorded as they arrived; the media copy function fetches them
+            message.media = attachments_on_arrival(sms.media)
+            work.publish(media_received(sms.sender, conversation, key, len(sms.media), now))
         work.put_new(Item.MESSAGE, message)
         work.put_new(Item.SID, MessageSid(*sid_key(sms.message_sid), message_pk=thread, message_sk=message.sk))
 

@@ -42,6 +42,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
+    MapAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -341,6 +342,22 @@ class Conversation(TableItem, discriminator="conversation"):
     by_queue = ByQueue()
 
 
+class MediaAttachment(MapAttribute[str, Any]):
+    """A photo or document a customer texted (smsdesk.media): Twilio's URL, then stored or refused."""
+
+    def __init__(self, **attributes: Any) -> None:
+        super().__init__(**attributes)  # type: ignore[no-untyped-call]  # pynamodb's is unannotated
+
+    url = UnicodeAttribute()  # Twilio's MediaUrlN (needs the API key to read)
+    declared_type = UnicodeAttribute(null=True)  # Twilio's MediaContentTypeN
+    status = UnicodeAttribute()  # pending | stored | refused
+    content_type = UnicodeAttribute(null=True)  # what the bytes are, when stored
+    size = IntegerAttribute(null=True)  # bytes, when stored
+    object_key = UnicodeAttribute(null=True)  # in the media bucket, when stored
+    reason = UnicodeAttribute(null=True)  # why refused, in words
+    decided_at = UTCDateTimeAttribute(null=True)
+
+
 class Message(TableItem, discriminator="message"):
     """One text, in or out, in a conversation or (consent keywords, HELP) on the customer."""
 
@@ -366,6 +383,7 @@ class Message(TableItem, discriminator="message"):
     segments = IntegerAttribute(null=True)
     attempts = IntegerAttribute(default=0)
     num_media = IntegerAttribute(default=0)
+    media = ListAttribute(of=MediaAttachment, null=True)  # inbound only: what arrived, and its copy
 
 
 class MessageSid(TableItem, discriminator="sid"):

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from smsdesk.errors import BadWebhookRequest, ForgedWebhookRequest
+from smsdesk.media import ArrivedMedia, arrived_media
 from smsdesk.phone_numbers import is_e164
 from smsdesk.reference_codes import looks_like_reference
 from smsdesk.twilio_credentials import CredentialsSource, TwilioCredentials
@@ -70,6 +71,7 @@ class InboundSms:
     num_media: int
     from_state: str | None
     opt_out_type: str | None  # Twilio Advanced Opt-Out: STOP | START | HELP
+    media: tuple[ArrivedMedia, ...] = ()  # MediaUrlN / MediaContentTypeN, copied later (smsdesk.media)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,7 @@ def inbound_sms(params: FormParameters, account_sid: str) -> InboundSms:
         num_media=max(num_media, 0),
         from_state=(params.get("FromState") or "").strip() or None,
         opt_out_type=opt_out_type if opt_out_type in {"STOP", "START", "HELP"} else None,
+        media=arrived_media(params, num_media),
     )
 
 

@@ -242,6 +242,110 @@ def test_an_agent_answers_a_texted_complaint_in_the_console(stack, agent, superv
     assert status == 401
 
 
+def png(width: int, height: int) -> bytes:
+    """A real PNG (a colour gradient), as a phone's photo would be, small enough to text."""
+    import struct
+    import zlib
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((200, 40 + 3 * y, 30 + 2 * x)) for x in range(width)) for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_a_photo_the_customer_texts_appears_inline_in_the_thread(stack, agent, tmp_path, capsys):
+    from selenium.webdriver.common.by import By
+
+    customer = "+14155550166"
+    photo, program = tmp_path / "broken-box.png", tmp_path / "invoice.exe"
+    photo.write_bytes(png(96, 64))
+    program.write_bytes(b"MZ\x90\x00" + b"\x00" * 500)
+    texted = ["--api", stack.url, "text", "--from", customer, "The box arrived crushed, photo attached"]
+    assert smsdesk([*texted, "--photo", str(photo), "--photo", str(program)]) == 0
+    capsys.readouterr()
+    [conversation] = [
+        c for c in stack.stack.agent("GET", "/conversations").body["conversations"] if c["customer"] == customer
+    ]
+    # The command line shows them too: the stored one's link, the refused one's reason.
+    assert smsdesk(["--api", stack.url, "show", conversation["reference"]]) == 0
+    shown = capsys.readouterr().out
+    assert "attachment 1: stored, image/png: http" in shown and "X-Amz-Expires=300" in shown
+    assert "attachment 2: refused, " in shown and "is not accepted" in shown
+
+    sign_in(agent, stack, "agent")
+    agent.get(f"{stack.stack.local_info()['console']['url']}#/{conversation['reference']}")
+
+    def shown(driver):
+        images = driver.find_elements(By.CSS_SELECTOR, "#thread .media img")
+        return images and driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", images[0])
+
+    # The photo is drawn from the media bucket (moto's S3) through its short-lived link.
+    assert wait_for(agent, shown, "the photo, drawn in the thread") == 96
+    thread = agent.find_element("id", "thread").text
+    assert "1 of 2 photos stored" in thread
+    # The program is refused, with the reason (its type is whatever the machine names .exe).
+    assert "Attachment 2 refused: " in thread and "is not accepted (only JPEG, PNG, GIF, HEIC, PDF)" in thread
+    link = agent.find_element(By.CSS_SELECTOR, "#thread .media a").get_attribute("href")
+    assert "X-Amz-Expires=300" in link
+    shoot(agent, "conversation-photo")
+
+
+def test_a_supervisor_reads_the_dashboard_and_an_agent_is_refused_it(stack, agent, supervisor, capsys):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    assert smsdesk(["--api", stack.url, "text", "--from", "+14155550144", "The zipper broke the first day"]) == 0
+    capsys.readouterr()
+    stack.stack.settle()
+    figures = stack.stack.agent("GET", "/metrics").body  # what the analytics API says (a system may read it)
+    assert figures["complaints"] >= 1
+
+    # A supervisor, on a phone: the link is there, the page fits the screen, the figures are the API's.
+    sign_in(supervisor, stack, "supervisor")
+    supervisor.find_element(By.ID, "dashboard-link").click()
+    tiles = lambda d: d.find_element(By.ID, "dashboard-tiles").text  # noqa: E731
+    wait_for(supervisor, lambda d: "Complaints" in tiles(d), "the dashboard's figures")
+    assert f"Complaints\n{figures['complaints']}" in tiles(supervisor)
+    assert f"Opt-outs\n{figures['opt_outs']['total']}" in tiles(supervisor)
+    charts = supervisor.find_elements(By.CSS_SELECTOR, "#dashboard-charts figure.chart")
+    assert len(charts) == 9 and all(c.find_elements(By.TAG_NAME, "svg") for c in charts)
+    volume = supervisor.find_element(By.ID, "chart-volume")
+    assert len(volume.find_elements(By.CSS_SELECTOR, ".mark")) == len(figures["series"])
+    assert supervisor.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(supervisor, "dashboard-phone")
+
+    # The keyboard alone: Tab from the period's "Show" button reaches the first bar, which says its value.
+    button(supervisor, "Show").send_keys(Keys.TAB)
+    focused = supervisor.switch_to.active_element
+    first = figures["series"][0]
+    assert focused.get_attribute("aria-label").endswith(f": {first['complaints']}")
+    assert volume.find_element(By.CSS_SELECTOR, ".readout").text == focused.get_attribute("aria-label")
+    supervisor.set_window_size(1280, 2000)  # the whole page, on a desk
+    shoot(supervisor, "dashboard")
+
+    # An agent has no link, and the page and the API both refuse them.
+    sign_in(agent, stack, "agent")
+    assert not agent.find_element(By.ID, "dashboard-link").is_displayed()
+    agent.get(f"{stack.stack.local_info()['console']['url']}#dashboard")
+    wait_for(
+        agent,
+        lambda d: d.find_element(By.ID, "dashboard-error").text == "only supervisors may read the analytics",
+        "the refusal",
+    )
+    assert agent.find_elements(By.CSS_SELECTOR, "#dashboard-charts figure") == []
+    status = agent.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/metrics', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('smsdesk.token')}})"
+        ".then(r => done(r.status), e => done(String(e)));"
+    )
+    assert status == 403
+
+
 def test_agents_are_added_listed_and_removed_and_act_as_themselves(stack, capsys, monkeypatch):
     import re
 

@@ -55,6 +55,7 @@ ENVIRON = {
     "SCHEDULE_GROUP_NAME": "smsdesk-test-follow-ups",
     "FOLLOW_UP_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:smsdesk-test-follow-up",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/smsdesk-test-scheduler",
+    "MEDIA_BUCKET": "smsdesk-test-media",
 }
 KEYWORDS = frozenset({"REFUND", "HOURS", "STATUS", "CALL"})  # the business's auto-reply keywords
 

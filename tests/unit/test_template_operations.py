@@ -154,6 +154,7 @@ def secrets_read_by(function: str) -> set[str]:
 def test_only_the_webhooks_read_the_auth_token_and_the_senders_use_the_api_key(function):
     webhooks = {"InboundSmsFunction", "DeliveryStatusFunction"}
     senders = {"AcknowledgementFunction", "ConsentFunction", "FollowUpFunction", "AgentApiFunction"}
+    senders.add("MediaCopyFunction")  # not a sender: it reads customers' media with the same API key
     expected = (
         {"TwilioSecretName"} if function in webhooks else {"TwilioApiKeySecretName"} if function in senders else set()
     )

@@ -40,7 +40,8 @@ def new_session() -> Any:
 
 
 @cache
-def client(service: str) -> Any:
+def client(service: str, config: Config | None = None) -> Any:
+    """The process's client for ``service`` (``config``: what differs from the defaults above)."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     with _creating:  # a botocore session creates one client at a time (the local stack has threads)
-        return session().create_client(service, region_name=region, config=_CONFIG)
+        return session().create_client(service, region_name=region, config=_CONFIG.merge(config) if config else _CONFIG)

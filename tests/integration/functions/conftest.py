@@ -22,7 +22,7 @@ from tests.integration.functions.events import inbound_params, twilio_post
 from tests.support.lambda_functions import EventRules, LoadedFunction, TableStream, load_function
 
 # The functions EventBridge rules invoke (the others are invoked by API Gateway, the stream, Scheduler).
-RULE_TARGETS = ["AcknowledgementFunction", "ConsentFunction"]
+RULE_TARGETS = ["AcknowledgementFunction", "ConsentFunction", "MediaCopyFunction"]
 
 
 @dataclass
