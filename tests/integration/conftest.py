@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 
@@ -102,9 +103,17 @@ def twilio():
         yield twilio_http.install(mock)
 
 
+@functools.cache
+def _business_settings(environ: frozenset[tuple[str, str]]) -> BusinessSettings:
+    return BusinessSettings.from_environ(dict(environ))
+
+
 @pytest.fixture
 def business(environ):
-    return BusinessSettings.from_environ(environ)
+    # Parsed once per configuration (the settings are immutable): reading the hours and quiet
+    # hours is the unit tests' subject, and make mutate then does not run every integration test
+    # against each mutant of those parsers (mutmut runs the tests that reached a function).
+    return _business_settings(frozenset(environ.items()))
 
 
 @pytest.fixture

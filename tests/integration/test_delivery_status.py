@@ -88,3 +88,31 @@ def test_a_callback_that_overtook_the_send_is_asked_again_not_dropped(aws_faults
     assert early.outcome is Recorded.UNKNOWN_MESSAGE  # a 503: Twilio's retry will record it
     assert recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1")).outcome is Recorded.UPDATED
     assert status_of(repository, sent) == "delivered"
+
+
+def test_a_failure_reported_under_another_sid_is_asked_again_not_dropped(recorder, repository, sent):
+    other = DeliveryStatus("SM" + "f" * 32, "failed", 30003, CUSTOMER, "k1")
+    assert recorder.record(other).outcome is Recorded.UNKNOWN_MESSAGE  # a 503: Twilio retries it
+    assert status_of(repository, sent) == "queued"
+    assert "MessageFailed" not in [kind for kind, _ in outbox_events(repository)]
+
+
+def test_a_failure_reported_after_delivery_changes_nothing(recorder, repository, sent):
+    recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1"))
+    late = recorder.record(DeliveryStatus(sent, "undelivered", 30003, CUSTOMER, "k1"))
+    assert late.outcome is Recorded.STALE
+    message = message_with_sid(repository, sent)
+    assert (message.status, message.error_code, message.note) == ("delivered", None, None)
+    assert "MessageFailed" not in [kind for kind, _ in outbox_events(repository)]
+
+
+@pytest.mark.parametrize(
+    ("code", "note"),
+    [(30003, "unreachable handset"), (30007, "filtered by the carrier"), (None, "delivery failed")],
+)
+def test_the_agent_sees_why_a_message_was_not_delivered(recorder, repository, sent, code, note):
+    recorder.record(DeliveryStatus(sent, "failed", code, CUSTOMER, "k1"))
+    message = message_with_sid(repository, sent)
+    assert (message.status, message.error_code, message.note) == ("failed", code, note)
+    [failed] = [detail for kind, detail in outbox_events(repository) if kind == "MessageFailed"]
+    assert (failed["error_code"], failed["reason"]) == (code, note)
