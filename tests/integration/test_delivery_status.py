@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from smsdesk.delivery_status import DeliveryStatusRecorder, Recorded
@@ -10,6 +12,7 @@ from smsdesk.table import Customer, customer_pk
 from smsdesk.twilio_webhook import DeliveryStatus
 from tests.integration.conftest import CUSTOMER, message_with_sid, outbox_events
 from tests.integration.lambda_stack import aws_faults  # noqa: F401 — fixture
+from tests.integration.test_compliance_guarantees import customer_reads, dynamodb_requests  # noqa: F401 — fixture
 
 
 @pytest.fixture
@@ -111,8 +114,52 @@ def test_a_failure_reported_after_delivery_changes_nothing(recorder, repository,
     [(30003, "unreachable handset"), (30007, "filtered by the carrier"), (None, "delivery failed")],
 )
 def test_the_agent_sees_why_a_message_was_not_delivered(recorder, repository, sent, code, note):
-    recorder.record(DeliveryStatus(sent, "failed", code, CUSTOMER, "k1"))
+    assert recorder.record(DeliveryStatus(sent, "failed", code, CUSTOMER, "k1")).outcome is Recorded.UPDATED
     message = message_with_sid(repository, sent)
     assert (message.status, message.error_code, message.note) == ("failed", code, note)
     [failed] = [detail for kind, detail in outbox_events(repository) if kind == "MessageFailed"]
-    assert (failed["error_code"], failed["reason"]) == (code, note)
+    assert (failed["customer"], failed["purpose"], failed["error_code"], failed["reason"]) == (
+        CUSTOMER,
+        "keyword_reply",
+        code,
+        note,
+    )
+
+
+def test_a_delivery_is_kept_with_the_time_twilio_reported_it(recorder, repository, sent, clock):
+    # The analytics rebuild counts a delivered message on the day of this time.
+    clock.advance(timedelta(minutes=3))
+    recorder.record(DeliveryStatus(sent, "delivered", None, CUSTOMER, "k1"))
+    assert message_with_sid(repository, sent).updated_at == clock.now()
+
+
+def test_21610_reads_consent_strongly_consistently(recorder, repository, sent, dynamodb_requests):
+    recorder.record(DeliveryStatus(sent, "failed", 21610, CUSTOMER, "k1"))
+    reads = customer_reads(dynamodb_requests)
+    assert reads and all(reads)
+
+
+def test_21610_for_a_number_already_opted_out_leaves_its_consent_history_as_it_was(recorder, repository, sent):
+    Customer(customer_pk(CUSTOMER), "PROFILE").update(actions=[Customer.consent.set("opted_out")])
+    recorder.record(DeliveryStatus(sent, "failed", 21610, CUSTOMER, "k1"))
+    assert repository.consent_history(CUSTOMER) == []
+    assert message_with_sid(repository, sent).status == "failed"
+
+
+def test_a_failure_recorded_meanwhile_by_a_duplicate_callback_is_stale_not_an_error(
+    aws_faults, recorder, repository, sent
+):
+    # Twilio retried the callback and the other copy recorded the failure between this one's read
+    # and its write: DynamoDB cancels the transaction on the message's condition.
+    aws_faults.cancel_transaction(["None", "ConditionalCheckFailed"])
+    assert recorder.record(DeliveryStatus(sent, "failed", 30003, CUSTOMER, "k1")).outcome is Recorded.STALE
+
+
+def test_a_failure_is_written_only_onto_the_message_still_behind_it(recorder, sent, dynamodb_requests):
+    # The guard a duplicate callback meets: only forward, only onto this SID, only outbound.
+    recorder.record(DeliveryStatus(sent, "failed", 30003, CUSTOMER, "k1"))
+    [(_, transaction)] = [(op, body) for op, body in dynamodb_requests if op == "TransactWriteItems"]
+    [update] = [item["Update"] for item in transaction["TransactItems"] if "Update" in item]
+    condition = update["ConditionExpression"]
+    names = update["ExpressionAttributeNames"].values()
+    assert {"twilio_sid", "direction", "status_rank"} <= set(names) and condition.count("AND") == 2
