@@ -163,3 +163,16 @@ def test_a_failure_is_written_only_onto_the_message_still_behind_it(recorder, se
     condition = update["ConditionExpression"]
     names = update["ExpressionAttributeNames"].values()
     assert {"twilio_sid", "direction", "status_rank"} <= set(names) and condition.count("AND") == 2
+
+
+def test_21610_opts_out_only_the_consent_it_read(recorder, sent, dynamodb_requests):
+    # A START recorded between the read and the write is not overwritten: the opt-out's write is
+    # conditional on the consent version it read (the transaction is then cancelled and retried).
+    recorder.record(DeliveryStatus(sent, "failed", 21610, CUSTOMER, "k1"))
+    [(_, transaction)] = [(op, body) for op, body in dynamodb_requests if op == "TransactWriteItems"]
+    profile = {"pk": {"S": customer_pk(CUSTOMER)}, "sk": {"S": "PROFILE"}}
+    [update] = [item["Update"] for item in transaction["TransactItems"] if item.get("Update", {}).get("Key") == profile]
+    [version] = [
+        name for name, attribute in update["ExpressionAttributeNames"].items() if attribute == "consent_version"
+    ]
+    assert version in update.get("ConditionExpression", "")
