@@ -1,5 +1,6 @@
 """A malformed or forged webhook gets the status and the sentence that say what is wrong: it is
-what Twilio's debugger (and whoever reads it) shows for a refused request, and what the logs say."""
+what Twilio's debugger (and whoever reads it) shows for a refused request, and what the logs say.
+And what a valid one says about the sender is read as Twilio means it."""
 
 from __future__ import annotations
 
@@ -83,3 +84,13 @@ def test_a_forged_or_unsigned_request_is_refused_saying_which():
     headers = {k: v for k, v in unsigned.headers.items() if k != "x-twilio-signature"}
     with pytest.raises(ForgedWebhookRequest, match="^missing X-Twilio-Signature$"):
         verify(WebhookRequest("POST", URL, headers, unsigned.body))
+
+
+@pytest.mark.parametrize(("given", "read"), [(" CA ", "CA"), ("", None), (" ", None)])
+def test_the_senders_state_is_read_for_their_time_zone(given, read):
+    # The state decides the customer's quiet hours when their area code spans zones.
+    assert inbound_sms(read_form(signed({**FORM, "FromState": given}), 32_768), SID).from_state == read
+
+
+def test_a_negative_media_count_is_no_media():
+    assert inbound_sms(read_form(signed({**FORM, "NumMedia": "-1"}), 32_768), SID).num_media == 0
