@@ -94,3 +94,10 @@ def test_the_senders_state_is_read_for_their_time_zone(given, read):
 
 def test_a_negative_media_count_is_no_media():
     assert inbound_sms(read_form(signed({**FORM, "NumMedia": "-1"}), 32_768), SID).num_media == 0
+
+
+@pytest.mark.parametrize("given", ["STOP", "start", " Help "])
+def test_twilio_advanced_opt_out_types_are_each_read(given):
+    # Twilio's Advanced Opt-Out names the business's own keywords' meaning: STOP, START or HELP.
+    params = read_form(signed({**FORM, "Body": "ARRET", "OptOutType": given}), 32_768)
+    assert inbound_sms(params, SID).opt_out_type == given.strip().upper()
