@@ -4,11 +4,14 @@ And what a valid one says about the sender is read as Twilio means it."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
+from twilio.request_validator import HMAC_SHA256, RequestValidator
 
 from smsdesk.errors import BadWebhookRequest, ForgedWebhookRequest
 from smsdesk.twilio_webhook import WebhookRequest, delivery_status, inbound_sms, read_form
-from tests.unit.test_twilio_webhook import FORM, SID, URL, signed, verify
+from tests.unit.test_twilio_webhook import FORM, SID, TOKEN, URL, signed, verify
 
 CALLBACK_URL = "https://hooks.example.test/sms/status?m=acknowledgement&c=C-7F3K"
 CALLBACK = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered", "To": "+12125550123"}
@@ -101,3 +104,27 @@ def test_twilio_advanced_opt_out_types_are_each_read(given):
     # Twilio's Advanced Opt-Out names the business's own keywords' meaning: STOP, START or HELP.
     params = read_form(signed({**FORM, "Body": "ARRET", "OptOutType": given}), 32_768)
     assert inbound_sms(params, SID).opt_out_type == given.strip().upper()
+
+
+def test_a_request_signed_with_twilios_sha256_signatures_verifies():
+    # Webhooks signed with HMAC-SHA256 say so in X-Twilio-Webhooks-Signature-Settings.
+    body = urlencode(FORM).encode()
+    signature = RequestValidator(TOKEN).compute_signature(URL, FORM, HMAC_SHA256)
+    headers = {
+        **FORM_POST,
+        "x-twilio-signature": signature,
+        "x-twilio-webhooks-signature-settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256",
+    }
+    assert verify(WebhookRequest("POST", URL, headers, body))["Body"] == FORM["Body"]
+
+
+def test_a_request_without_a_content_type_is_refused_saying_so():
+    assert refusal(read_form, WebhookRequest("POST", URL, {}, b"Body=hi"), 1024) == (
+        415,
+        "expected application/x-www-form-urlencoded",
+    )
+
+
+def test_a_text_twilio_sends_without_a_media_count_has_no_media():
+    form = {k: v for k, v in FORM.items() if k != "NumMedia"}
+    assert inbound_sms(read_form(signed(form), 32_768), SID).num_media == 0
