@@ -9,8 +9,10 @@ each reply has a deterministic key that the gateway claims once.
 
 import os
 
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+
 from smsdesk.auto_replies import AutoResponder
-from smsdesk.events import EventType
+from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.follow_ups import ReplyPromises
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
@@ -20,36 +22,33 @@ logger = build_logger()
 metrics = build_metrics()
 
 business = business_settings(os.environ)
-services = messaging_runtime(os.environ, business)
-responder = AutoResponder(
-    services.repository, services.gateway, services.clock, business, on_acknowledged=services.follow_ups.sla_check
-)
-promises = ReplyPromises(services.repository, services.follow_ups, services.clock, business)
+runtime = messaging_runtime(os.environ, business)
+responder = AutoResponder(runtime.repository, runtime.gateway, runtime.follow_ups, runtime.clock, business)
+promises = ReplyPromises(runtime.repository, runtime.follow_ups, runtime.clock, business)
+
+HANDLED = {
+    EventType.COMPLAINT_RECEIVED,
+    EventType.KEYWORD_RECEIVED,
+    EventType.SATISFACTION_RECORDED,
+    EventType.CONVERSATION_REOPENED,
+}
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
-    detail_type, detail = event["detail-type"], event["detail"]
-    logger.append_keys(event_id=detail.get("event_id"), conversation=detail.get("conversation"))
-    if detail_type == EventType.COMPLAINT_RECEIVED:
-        result = responder.acknowledge(detail["conversation"]).result
-    elif detail_type == EventType.KEYWORD_RECEIVED:
-        result = responder.answer_keyword(
-            detail["customer"], detail["keyword"], detail.get("conversation"), detail["message_sid"]
-        )
-    elif detail_type == EventType.SATISFACTION_RECORDED:
-        result = responder.thank_for_score(
-            detail["customer"], detail["conversation"], int(detail["score"]), detail["message_sid"]
-        )
-    elif detail_type == EventType.CONVERSATION_REOPENED:
-        promise = promises.reopened(detail["conversation"])
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context):
+    if event.detail_type not in HANDLED:
+        logger.warning("unexpected event", extra={"detail_type": event.detail_type})
+        return {"handled": False}
+    received = ReceivedEvent.from_detail(event.detail_type, event.detail)
+    logger.append_keys(event_id=received.event_id, conversation=received.conversation)
+    if received.type is EventType.CONVERSATION_REOPENED and received.conversation:
+        promise = promises.reopened(received.conversation)
         logger.info("reopened", extra={"reply_by": promise.isoformat() if promise else None})
         return {"handled": True, "reply_by": promise.isoformat() if promise else None}
-    else:
-        logger.warning("unexpected event", extra={"detail_type": detail_type})
-        return {"handled": False}
+    result = responder.reply_to(received)
     if result is not None:
-        logger.info("auto reply", extra=describe(result, detail["customer"]))
+        logger.info("auto reply", extra=describe(result, received.customer))
         metrics.add_metric(name=f"AutoReply_{result.outcome}", unit="Count", value=1)
     return {"handled": True, "outcome": result.outcome if result else None}

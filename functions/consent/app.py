@@ -8,8 +8,10 @@ on-failure queue (alarmed). Redeliveries are harmless (deterministic message key
 
 import os
 
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+
 from smsdesk.consent_processing import ConsentProcessor
-from smsdesk.events import EventType
+from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
 from smsdesk.send_gateway import describe
@@ -21,25 +23,27 @@ business = business_settings(os.environ)
 runtime = messaging_runtime(os.environ, business)
 processor = ConsentProcessor(runtime.gateway, runtime.follow_ups, business)
 
-HANDLERS = {
-    EventType.CONSENT_REVOKED: processor.revoked,
-    EventType.CONSENT_GRANTED: processor.granted,
-    EventType.HELP_REQUESTED: processor.help_requested,
-    EventType.OPT_IN_REQUESTED: processor.opt_in_requested,
+HANDLED = {
+    EventType.CONSENT_REVOKED,
+    EventType.CONSENT_GRANTED,
+    EventType.HELP_REQUESTED,
+    EventType.OPT_IN_REQUESTED,
 }
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
-    detail_type, detail = event["detail-type"], event["detail"]
-    logger.append_keys(event_id=detail.get("event_id"), detail_type=detail_type)
-    handle = HANDLERS.get(detail_type)
-    if handle is None:
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context):
+    logger.append_keys(detail_type=event.detail_type)
+    if event.detail_type not in HANDLED:
         logger.warning("unexpected event")
         return {"handled": False}
-    outcome = handle(detail["customer"], detail)
-    summary = describe(outcome.send, detail["customer"]) if outcome.send else {"outcome": "nothing to send"}
+    received = ReceivedEvent.from_detail(event.detail_type, event.detail)
+    logger.append_keys(event_id=received.event_id)
+    outcome = processor.follow_through(received)
+    assert outcome is not None  # every type in HANDLED is followed through
+    summary = describe(outcome.send, received.customer) if outcome.send else {"outcome": "nothing to send"}
     logger.info("consent followed through", extra={**summary, "cancelled_follow_ups": len(outcome.cancelled)})
-    metrics.add_metric(name=f"Consent_{detail_type}", unit="Count", value=1)
+    metrics.add_metric(name=f"Consent_{received.type}", unit="Count", value=1)
     return {"handled": True, "outcome": summary["outcome"], "cancelled": list(outcome.cancelled)}

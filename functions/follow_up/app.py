@@ -8,7 +8,8 @@ a failed invocation, then sends it to the follow-up dead-letter queue (alarmed).
 
 import os
 
-from smsdesk.follow_ups import FollowUpRunner
+from smsdesk.follow_up_runner import FollowUpRunner
+from smsdesk.follow_ups import ScheduledFollowUp
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
 from smsdesk.send_gateway import describe
@@ -18,15 +19,16 @@ metrics = build_metrics()
 
 business = business_settings(os.environ)
 runtime = messaging_runtime(os.environ, business)
-runner = FollowUpRunner(runtime.repository, runtime.gateway, runtime.follow_ups, runtime.clock, business)
+runner = FollowUpRunner(runtime.repository, runtime.gateway, runtime.clock, business)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event, context):
-    logger.append_keys(follow_up=event.get("follow_up"), schedule=event.get("name"))
-    result = runner.run(event)
-    summary = describe(result.send, event["customer"]) if result.send else {}
+    follow_up = ScheduledFollowUp.from_payload(event)  # the schedule's input, as follow_ups wrote it
+    logger.append_keys(follow_up=follow_up.kind, schedule=follow_up.name)
+    result = runner.run(follow_up)
+    summary = describe(result.send, follow_up.customer or "") if result.send else {}
     logger.info("follow-up ran", extra={"done": result.done, **summary})
     metrics.add_metric(name=f"FollowUp_{result.follow_up}", unit="Count", value=1)
     return {"follow_up": result.follow_up, "done": result.done, "outcome": summary.get("outcome")}

@@ -10,10 +10,13 @@ resolving and reopening also add an activity entry, and notes an internal note, 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from pynamodb.expressions.update import Action
 
 from smsdesk.agents import Actor
 from smsdesk.clock import Clock, to_iso
@@ -25,9 +28,21 @@ from smsdesk.phone_numbers import e164_from_agent
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.reference_codes import normalise_reference
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.send_gateway import MAX_SEGMENTS, Outbound, Outcome, Purpose, SendGateway, SendResult
+from smsdesk.send_decision import MAX_SEGMENTS
+from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendOutcome, SendResult
 from smsdesk.sms_segments import count_segments
-from smsdesk.table import Conversation, Customer, Message, conversation_pk, customer_pk
+from smsdesk.table import (
+    PROFILE,
+    Conversation,
+    Customer,
+    Item,
+    Message,
+    MessageStatus,
+    Priority,
+    conversation_pk,
+    customer_pk,
+    message_sk,
+)
 from smsdesk.templates import LANGUAGES
 from smsdesk.time_zones import is_time_zone
 
@@ -143,8 +158,10 @@ class AgentDesk:
         # Earlier replies still held for the customer's quiet hours go first (decided again now:
         # if the customer has just written, they are no longer proactive), so texts arrive in
         # the order agents wrote them.
-        for held in (m for m in messages if m.status == "held" and m.purpose == Purpose.AGENT_REPLY and m.key != key):
-            self._gateway.release(held.pk, held.key)
+        for held in (
+            m for m in messages if m.status == MessageStatus.HELD and m.purpose == Purpose.AGENT_REPLY and m.key != key
+        ):
+            self._gateway.send_held(held.pk, held.key)
         result = self._gateway.send(
             Outbound(
                 to=conversation.customer,
@@ -155,16 +172,16 @@ class AgentDesk:
                 author=author_label(agent),
             )
         )
-        if result.outcome in {Outcome.SENT, Outcome.HELD}:
+        if result.outcome in {SendOutcome.SENT, SendOutcome.HELD}:
             self._responded(conversation, agent, now)
         return ReplyResult(result, reference)
 
     def _responded(self, conversation: Conversation, agent: str, now: datetime) -> None:
-        actions = [Conversation.updated_at.set(now), Conversation.last_agent_reply_at.set(now)]
+        actions: list[Action] = [Conversation.updated_at.set(now), Conversation.last_agent_reply_at.set(now)]
         if conversation.first_response_at is None:
             actions.append(Conversation.first_response_at.set(now))
         actions += status_actions(conversation, Status.WAITING_ON_CUSTOMER)
-        work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
+        work = UnitOfWork().update(Item.CONVERSATION, conversation, actions, Conversation.status == conversation.status)
         work.publish(_agent_replied(conversation, agent, now))
         try:
             self._repository.commit(work)
@@ -178,12 +195,12 @@ class AgentDesk:
                 late.append(Conversation.first_response_at.set(now))
                 work.publish(_agent_replied(fresh, agent, now))
                 first = Conversation.first_response_at.does_not_exist()
-            work.update("conversation", fresh, late, first)
+            work.update(Item.CONVERSATION, fresh, late, first)
             try:
                 self._repository.commit(work)
             except WriteConflict:  # another reply was recorded meanwhile (and was the first)
                 self._repository.commit(
-                    UnitOfWork().update("conversation", fresh, [Conversation.last_agent_reply_at.set(now)])
+                    UnitOfWork().update(Item.CONVERSATION, fresh, [Conversation.last_agent_reply_at.set(now)])
                 )
 
     def resolve(self, reference: str, *, agent: str, note: str | None = None) -> Conversation:
@@ -193,16 +210,16 @@ class AgentDesk:
             raise InvalidTransition(f"{reference} is already {conversation.status}")
         now = self._clock.now()
         note = redact_card_numbers(note.strip())[:1000] if note and note.strip() else None
-        actions = [
+        actions: list[Action] = [
             Conversation.resolved_at.set(now),
             Conversation.updated_at.set(now),
             Conversation.survey_sent_at.remove(),  # the next check is a new one
             *status_actions(conversation, Status.RESOLVED),
         ]
         actions.append(Conversation.resolution_note.set(note) if note else Conversation.resolution_note.remove())
-        work = UnitOfWork().update("conversation", conversation, actions, Conversation.status == conversation.status)
+        work = UnitOfWork().update(Item.CONVERSATION, conversation, actions, Conversation.status == conversation.status)
         work.put_new(
-            "activity", activity(conversation, author_label(agent), f"resolved: {note}" if note else "resolved", now)
+            Item.ACTIVITY, activity(conversation, author_label(agent), f"resolved: {note}" if note else "resolved", now)
         )
         work.publish(
             DomainEvent(
@@ -230,24 +247,24 @@ class AgentDesk:
             raise InvalidTransition(f"{reference} is {conversation.status}, not resolved or closed")
         now = self._clock.now()
         work = UnitOfWork()
-        actions = [
+        actions: list[Action] = [
             Conversation.updated_at.set(now),
             *reopen(work, conversation, now, by=author_label(agent)),
             *status_actions(conversation, Status.WAITING_ON_AGENT),
         ]
-        work.update("conversation", conversation, actions, Conversation.status == conversation.status)
-        customer = Customer(f"CUSTOMER#{conversation.customer}", "PROFILE")
+        work.update(Item.CONVERSATION, conversation, actions, Conversation.status == conversation.status)
+        customer = Customer(customer_pk(conversation.customer), PROFILE)
         work.update(
-            "customer",
+            Item.CUSTOMER,
             customer,
             [Customer.open_conversation.set(reference)],
             Customer.open_conversation.does_not_exist() | (Customer.open_conversation == reference),
         )
-        work.put_new("activity", activity(conversation, author_label(agent), "reopened", now))
+        work.put_new(Item.ACTIVITY, activity(conversation, author_label(agent), "reopened", now))
         try:
             self._repository.commit(work)
         except WriteConflict as conflict:
-            if "customer" in conflict:
+            if conflict.on(Item.CUSTOMER):
                 raise InvalidTransition("the customer has another open conversation") from None
             raise InvalidTransition(f"{reference} changed meanwhile; try again") from None
         return self._existing(reference)
@@ -267,8 +284,8 @@ class AgentDesk:
             customer = self._repository.customer(e164, consistent=True)
             work = UnitOfWork()
             if customer is None:  # never texted: recorded so that nothing is ever sent to it
-                customer = Customer(customer_pk(e164), "PROFILE", number=e164, created_at=now)
-                work.put_new("customer", customer)
+                customer = Customer(customer_pk(e164), PROFILE, number=e164, created_at=now)
+                work.put_new(Item.CUSTOMER, customer)
             evidence = ConsentEvidence(ConsentSource.AGENT, reason or f"recorded by agent {agent}")
             opt_out(work, customer, evidence, now, confirmation_needed=True)
             try:
@@ -287,16 +304,16 @@ class AgentDesk:
         if conversation.assignee == assignee:
             return conversation  # already so: nothing to record (a retried request)
         now = self._clock.now()
-        actions = [Conversation.updated_at.set(now)]
+        actions: list[Action] = [Conversation.updated_at.set(now)]
         actions.append(Conversation.assignee.set(assignee) if assignee else Conversation.assignee.remove())
         condition = (
             Conversation.assignee.does_not_exist()
             if conversation.assignee is None
             else Conversation.assignee == conversation.assignee
         )
-        work = UnitOfWork().update("conversation", conversation, actions, condition)
+        work = UnitOfWork().update(Item.CONVERSATION, conversation, actions, condition)
         what = f"assigned to {assignee}" if assignee else "unassigned"
-        work.put_new("activity", activity(conversation, actor.label, what, now))
+        work.put_new(Item.ACTIVITY, activity(conversation, actor.label, what, now))
         self._commit_or_conflict(work, reference)
         return self._existing(reference)
 
@@ -309,10 +326,8 @@ class AgentDesk:
             raise InvalidRequest(f"the note is longer than {MAX_NOTE_LENGTH} characters")
         conversation = self._existing(reference)
         note = activity(conversation, actor.label, text, self._clock.now(), kind="note", key=request_id)
-        try:
-            self._repository.commit(UnitOfWork().put_new("note", note))
-        except WriteConflict:
-            pass  # the same request again: the note is there once
+        with contextlib.suppress(WriteConflict):  # the same request again: the note is there once
+            self._repository.commit(UnitOfWork().put_new(Item.NOTE, note))
         return note
 
     def inbox(self, view: str, *, actor: Actor, search: str | None = None) -> list[Conversation]:
@@ -342,12 +357,12 @@ class AgentDesk:
             return customer
         now = self._clock.now()
         actions += [Customer.profile_changed_by.set(actor.label), Customer.profile_changed_at.set(now)]
-        work = UnitOfWork().update("customer", customer, actions)
+        work = UnitOfWork().update(Item.CUSTOMER, customer, actions)
         conversation = self._repository.conversation(customer.open_conversation) if customer.open_conversation else None
         if conversation is not None:
-            work.put_new("activity", activity(conversation, actor.label, f"customer details: {said}", now))
+            work.put_new(Item.ACTIVITY, activity(conversation, actor.label, f"customer details: {said}", now))
         self._repository.commit(work)
-        return self._repository.customer(e164, consistent=True) or customer
+        return self._repository.customer(customer.number, consistent=True) or customer
 
     def clear_possible_opt_out(self, number: str, *, agent: str) -> None:
         """The agent read the text that may have been an opt-out and decided it is not one: texts
@@ -359,7 +374,7 @@ class AgentDesk:
             raise InvalidTransition("no possible opt-out awaits a decision for this number")
         now = self._clock.now()
         work = UnitOfWork().update(
-            "customer",
+            Item.CUSTOMER,
             customer,
             [Customer.consent_hold.remove(), Customer.consent_version.add(1)],
             Customer.consent_version == customer.consent_version,
@@ -371,7 +386,7 @@ class AgentDesk:
         )
         if conversation is not None and conversation.possible_opt_out:
             work.update(
-                "conversation",
+                Item.CONVERSATION,
                 conversation,
                 [
                     Conversation.possible_opt_out.set(False),
@@ -417,10 +432,11 @@ class CustomerChanges:
     time_zone: str | None = UNCHANGED
 
 
-def profile_actions(changes: CustomerChanges, customer: Customer, agent: str) -> tuple[list, str]:
+def profile_actions(changes: CustomerChanges, customer: Customer, agent: str) -> tuple[list[Action], str]:
     """The updates a panel edit makes and how the thread says it (a field given as it already is
     changes nothing); bad input raises, all or nothing."""
-    actions, said = [], []
+    actions: list[Action] = []
+    said: list[str] = []
     if changes.name != UNCHANGED:
         name = redact_card_numbers(" ".join((changes.name or "").split()))
         if len(name) > MAX_NAME_LENGTH:
@@ -453,7 +469,7 @@ def profile_actions(changes: CustomerChanges, customer: Customer, agent: str) ->
 
 def in_view(conversation: Conversation, view: str, actor: Actor) -> bool:
     if view == "urgent":
-        return conversation.priority == "urgent"
+        return conversation.priority == Priority.URGENT
     if view == "mine":
         return conversation.assignee == actor.name
     if view == "unassigned":
@@ -478,7 +494,7 @@ def activity(
     key = f"{kind}-{key or uuid.uuid4().hex}"
     return Message(
         conversation_pk(conversation.reference),
-        f"MESSAGE#{key}",
+        message_sk(key),
         key=key,
         direction=kind,
         customer=conversation.customer,

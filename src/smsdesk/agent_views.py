@@ -6,6 +6,7 @@ Texts are redacted of card numbers on the way out too: what was stored before a 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from smsdesk.agent_desk import ConversationView, Page
@@ -13,11 +14,11 @@ from smsdesk.clock import to_iso
 from smsdesk.conversations import OPTED_OUT_NOTE
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.send_gateway import SendResult
-from smsdesk.table import Conversation, Customer, Message
+from smsdesk.table import ConsentState, Conversation, Customer, Message
 from smsdesk.templates import LANGUAGES
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return to_iso(value) if value is not None else None
 
 
@@ -72,11 +73,11 @@ def message_view(m: Message) -> dict[str, Any]:
     }
 
 
-def _auto_reply_note(c: Conversation, customer) -> str | None:
+def _auto_reply_note(c: Conversation, customer: Customer | None) -> str | None:
     """Said while it is true: the opted-out note until START; the others (a possible opt-out, a
     call asked for, an agent's decision) as written."""
     if c.auto_reply_note == OPTED_OUT_NOTE:
-        return c.auto_reply_note if customer is not None and customer.consent == "opted_out" else None
+        return c.auto_reply_note if customer is not None and customer.consent == ConsentState.OPTED_OUT else None
     return c.auto_reply_note
 
 

@@ -80,7 +80,7 @@ def bucket(minutes: float) -> int:
     whole = max(0, math.floor(minutes + 0.5))
     if whole < 100:
         return whole
-    scale = 10 ** (len(str(whole)) - 2)
+    scale = int(10 ** (len(str(whole)) - 2))
     return math.ceil(whole / scale) * scale
 
 

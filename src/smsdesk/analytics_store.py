@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from smsdesk import analytics
 from smsdesk.analytics import Count, Counting, Period
@@ -21,7 +22,7 @@ from smsdesk.aws.table_stream import StreamFact
 from smsdesk.clock import Clock, to_iso
 from smsdesk.events import EventType
 from smsdesk.repository import ConversationRepository, WriteConflict
-from smsdesk.table import ConsentRecord, Conversation, Customer, Message
+from smsdesk.table import ConsentRecord, ConsentState, Conversation, Customer, Message, MessageStatus
 
 MAX_ITEMS_PER_TRANSACTION = 99  # TransactWriteItems takes 100 actions: one is the ledger
 HELD_IF_SENT_LATER_THAN = timedelta(minutes=1)  # a rebuild's sign that a text was held
@@ -41,7 +42,7 @@ class AnalyticsRecorder:
         self._clock = clock
 
     def record(self, facts: Sequence[StreamFact]) -> Recorded:
-        pending, seen = list(facts), set()
+        pending, seen = list(facts), set[str]()
         applied = skipped = 0
         while pending:
             applied_until = self._repository.analytics_applied_until(pending[0].record_id)
@@ -94,7 +95,7 @@ class AnalyticsRecorder:
             event_id = fact.detail.get("event_id")
             if event_id in seen:
                 return []
-            seen.add(event_id)
+            seen.add(str(event_id))
             return self._counting.event(fact.detail_type, fact.detail)
         if fact.message is not None:
             return self._counting.message(fact.message, first_write=fact.inserted)
@@ -121,7 +122,7 @@ class AnalyticsReader:
         )
         return {group: {date.fromisoformat(d): c for d, c in by_day.items()} for group, by_day in raw.items()}
 
-    def report(self, period: Period, group_by: str = "day") -> dict:
+    def report(self, period: Period, group_by: str = "day") -> dict[str, Any]:
         days = self.days(period)
         return {
             **analytics.summary(days, period),
@@ -167,7 +168,8 @@ class AnalyticsRebuild:
         return len(items)
 
     def _conversations(self, conversations: list[Conversation]) -> list[list[Count]]:
-        found, history = [], defaultdict(list)
+        found: list[list[Count]] = []
+        history: defaultdict[str, list[datetime]] = defaultdict(list)
         for c in sorted(conversations, key=lambda c: (c.customer, c.opened_at)):
             before = list(history[c.customer])
             history[c.customer].append(c.opened_at)
@@ -215,7 +217,7 @@ class AnalyticsRebuild:
         return counts
 
     def _opt_out(self, record: ConsentRecord) -> list[Count]:
-        if record.action != "opt_out" or record.previous == "opted_out":
+        if record.action != "opt_out" or record.previous == ConsentState.OPTED_OUT:
             return []
         return self._counting.event(
             EventType.CONSENT_REVOKED,
@@ -246,10 +248,10 @@ class AnalyticsRebuild:
                 }
             )
         updated = to_iso(m.updated_at)
-        if m.status == "delivered":
+        if m.status == MessageStatus.DELIVERED:
             counts += self._counting.message({"direction": "outbound", "status": m.status, "updated_at": updated})
         # Held: still held, or sent well after it was written (a held text keeps its created_at).
-        if m.status == "held" or (m.sent_at and m.sent_at - m.created_at > HELD_IF_SENT_LATER_THAN):
+        if m.status == MessageStatus.HELD or (m.sent_at and m.sent_at - m.created_at > HELD_IF_SENT_LATER_THAN):
             counts += self._counting.message(
                 {"direction": "outbound", "status": "held", "updated_at": to_iso(m.created_at)}
             )

@@ -15,6 +15,7 @@ proactive, so quiet hours do not hold them.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,15 +24,17 @@ from smsdesk import templates
 from smsdesk.business_hours import describe_reply_by, reply_by
 from smsdesk.clock import Clock
 from smsdesk.conversations import Status, acknowledged, status_actions
+from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendResult
-from smsdesk.table import Conversation, Customer, Message
+from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendOutcome, SendResult
+from smsdesk.table import Conversation, Customer, Item, Message, Priority
 from smsdesk.templates import BUILT_IN_KEYWORDS, auto_reply_keywords  # noqa: F401 — re-exported
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from smsdesk.config import BusinessSettings
+    from smsdesk.follow_ups import FollowUps
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +48,15 @@ class AutoResponder:
         self,
         repository: ConversationRepository,
         gateway: SendGateway,
+        follow_ups: FollowUps,
         clock: Clock,
         business: BusinessSettings,
-        *,
-        on_acknowledged: callable | None = None,  # type: ignore[valid-type]
     ) -> None:
         self._repository = repository
         self._gateway = gateway
+        self._follow_ups = follow_ups
         self._clock = clock
         self._business = business
-        self._on_acknowledged = on_acknowledged
 
     def customer_zone(self, customer: Customer) -> ZoneInfo:
         from smsdesk.time_zones import time_zones_for_number
@@ -78,6 +80,18 @@ class AutoResponder:
 
     # ------------------------------------------------------------------ acknowledgement
 
+    def reply_to(self, event: ReceivedEvent) -> SendResult | None:
+        """The automatic reply ``event`` calls for (None: none, or nothing left to do)."""
+        # ReceivedEvent.from_detail checked that each type carries the fields used here.
+        if event.type is EventType.COMPLAINT_RECEIVED and event.conversation:
+            return self.acknowledge(event.conversation).result
+        if event.type is EventType.KEYWORD_RECEIVED and event.keyword and event.message_sid:
+            return self.answer_keyword(event.customer, event.keyword, event.conversation, event.message_sid)
+        if event.type is EventType.SATISFACTION_RECORDED and event.conversation and event.message_sid:
+            assert event.score is not None
+            return self.thank_for_score(event.customer, event.conversation, event.score, event.message_sid)
+        return None
+
     def acknowledge(self, reference: str) -> Acknowledgement:
         conversation = self._repository.conversation(reference, consistent=True)
         if conversation is None or conversation.acknowledged_at is not None:
@@ -97,7 +111,7 @@ class AutoResponder:
                 reference=conversation.reference,
                 category=conversation.category,
                 reply_by=self.describe_promise(promise, now, customer, language),
-                offer_call=conversation.priority == "urgent",
+                offer_call=conversation.priority == Priority.URGENT,
                 language=language,
             )
 
@@ -114,10 +128,9 @@ class AutoResponder:
                 on_sent=record,
             )
         )
-        if result.outcome == "sent":
+        if result.outcome is SendOutcome.SENT:
             self._move_to_acknowledged(conversation, now)
-            if self._on_acknowledged is not None:
-                self._on_acknowledged(conversation, promise)
+            self._follow_ups.sla_check(conversation, promise)  # did the promise hold?
         return Acknowledgement(result, promise)
 
     def _move_to_acknowledged(self, conversation: Conversation, now: datetime) -> None:
@@ -125,15 +138,13 @@ class AutoResponder:
         if conversation.status != Status.OPEN:
             return
         work = UnitOfWork().update(
-            "conversation",
+            Item.CONVERSATION,
             conversation,
             status_actions(conversation, Status.ACKNOWLEDGED),
             Conversation.status == str(Status.OPEN),
         )
-        try:
+        with contextlib.suppress(WriteConflict):  # it already moved on: its newer status stands
             self._repository.commit(work)
-        except WriteConflict:
-            pass  # it already moved on: its newer status stands
 
     # ------------------------------------------------------------------ keywords
 

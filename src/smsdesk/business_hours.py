@@ -19,6 +19,7 @@ five minutes: a promise may be later than we computed, never earlier.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -323,7 +324,8 @@ def _parse_interval(text: str) -> tuple[int, int]:
     start, end = _parse_clock(match[1], closing=False), _parse_clock(match[2], closing=True)
     if end <= start:
         raise BusinessHoursError(
-            f'"{text.strip()}" ends before it starts (write overnight hours as two days, e.g. 22:00-24:00 and 00:00-06:00)'
+            f'"{text.strip()}" ends before it starts '
+            "(write overnight hours as two days, e.g. 22:00-24:00 and 00:00-06:00)"
         )
     return start, end
 
@@ -359,7 +361,7 @@ def _check_day(day: int, intervals: list[tuple[int, int]]) -> None:
     for start, end in intervals:
         if end <= start:
             raise BusinessHoursError(f"{_DAY_LABELS[day]}: {_hhmm(start)}-{_hhmm(end)} ends before it starts")
-    for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(intervals):
         if start < end:
             raise BusinessHoursError(f"{_DAY_LABELS[day]}: intervals must be sorted and must not overlap")
 

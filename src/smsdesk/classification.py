@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -400,7 +401,8 @@ _POLITE = (
     r"svp|stp|merci|por favor|porfa|gracias)"
 )
 _LEADING_KEYWORD = re.compile(
-    r"^(?:please )?(?:stop|stopall|unsubscribe|quit|end|cancel|revoke|optout|opt out|opt-out|para|parar|baja|alto|arret)"
+    r"^(?:please )?(?:stop|stopall|unsubscribe|quit|end|cancel|revoke|optout|opt out|opt-out|"
+    r"para|parar|baja|alto|arret)"
     rf"(?:(?: {_POLITE})*$|\s*[-.,:;!]+\s*(?!.*\b(?:charg|bill|order|subscription|renew|account|payment)))"
 )
 # Read with punctuation kept: "Sorry, wrong number. I'm not Maria" (a sentence of its own), not
@@ -677,7 +679,8 @@ _SELF_HARM = _Lazy(
     r"|想死|自杀|自殺|不想活|죽고 싶|자살|أريد أن أموت|انتحار"
 )
 _VIOLENCE = re.compile(
-    r"\b(?:i(?:'ll| will| am going to|'m going to|m gonna|'m gonna) (?:kill|hurt|shoot|stab|beat|find) (?:you|u|him|her|them|"
+    r"\b(?:i(?:'ll| will| am going to|'m going to|m gonna|'m gonna) (?:kill|hurt|shoot|stab|beat|find) "
+    r"(?:you|u|him|her|them|"
     r"your|the|every)|(?:bring|get) (?:a|my) (?:gun|knife)|burn (?:your|the) (?:store|shop|place) down|"
     r"you(?:'ll| will) (?:regret|pay for) (?:this|it)|watch your back)\b"
 )
@@ -706,7 +709,7 @@ HELP_SURE = 0.5
 ESCALATE_SURE = 0.55
 LANGUAGE_SURE = 0.6
 
-_SCRIPTS = (
+_SCRIPTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("ko", lambda c: "\uac00" <= c <= "\ud7a3" or "\u1100" <= c <= "\u11ff" or "\u3130" <= c <= "\u318f"),
     ("zh", lambda c: "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf"),
     ("ar", lambda c: "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f"),
@@ -731,7 +734,7 @@ def detect_language(text: str, feats: dict[int, float] | None = None) -> tuple[s
     probabilities = text_model.heads()["language"].probabilities(feats or text_model.features(text))
     latin = {k: v for k, v in probabilities.items() if k in _LATIN_LANGUAGES}
     total = sum(latin.values()) or 1.0
-    language = max(latin, key=latin.get)
+    language = max(latin, key=lambda name: latin[name])
     confidence = latin[language] / total
     if confidence < LANGUAGE_SURE:
         return None, confidence
@@ -833,7 +836,7 @@ def classify(
         )
     if _IDENTITY_QUESTION.search(normal):
         return Classification(Intent.HELP, natural_language=True, language=language)
-    best = max(probabilities, key=probabilities.get)
+    best = max(probabilities, key=lambda name: probabilities[name])
     if best == "opt_in" and _REPLY_REQUEST.search(normal):  # "please text me back": a reply, not consent
         best = "complaint"
     if best == "opt_in" and probabilities[best] >= OPT_IN_SURE:
@@ -850,7 +853,7 @@ def classify(
         escalate = text_model.heads()["escalate"].probabilities(feats)["yes"]
         if escalate >= ESCALATE_SURE:
             why = text_model.heads()["reason"].probabilities(feats)
-            name = max(why, key=why.get)
+            name = max(why, key=lambda reason: why[reason])
             reasons.append(_MODEL_REASONS.get(name) or EscalationReason(name))
     possible = not guarded and p_out >= OPT_OUT_POSSIBLE
     return Classification(

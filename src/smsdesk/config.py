@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Self
@@ -80,7 +80,7 @@ class _Reader:
             self.problems.append(f"{name} must be an http(s) URL, not {raw!r}")
         return raw.rstrip("/")
 
-    def parsed(self, name: str, parse, default: str | None = None):
+    def parsed[T](self, name: str, parse: Callable[[str], T], default: str | None = None) -> T | None:
         raw = self.environ.get(name, default)
         if raw is None:
             self.problems.append(f"{name} is required")
@@ -287,18 +287,20 @@ class BusinessSettings:
         )
         quiet = read.parsed("QUIET_HOURS", QuietHours.parse, "08:00-20:00")
         replies = read.parsed("KEYWORD_REPLIES", _keyword_replies, "")
-        settings = cls(
+        first_reply = read.integer("FIRST_REPLY_TARGET_MINUTES", 120, minimum=5, maximum=7 * 24 * 60)
+        cap = read.integer("PROACTIVE_LIMIT_PER_DAY", 3, minimum=1, maximum=3)
+        twilio_answers = read.boolean("TWILIO_ANSWERS_OPT_OUT_KEYWORDS", True)
+        survey_delay = read.integer("SURVEY_DELAY_HOURS", 24, minimum=1, maximum=24 * 14)
+        read.done("Business")
+        assert hours is not None and quiet is not None  # done() raised otherwise
+        return cls(
             name=name,
             support_contact=contact,
             hours=hours,
-            first_reply_target=timedelta(
-                minutes=read.integer("FIRST_REPLY_TARGET_MINUTES", 120, minimum=5, maximum=7 * 24 * 60)
-            ),
+            first_reply_target=timedelta(minutes=first_reply),
             quiet_hours=quiet,
-            proactive_cap=ProactiveCap(limit=read.integer("PROACTIVE_LIMIT_PER_DAY", 3, minimum=1, maximum=3)),
+            proactive_cap=ProactiveCap(limit=cap),
             keyword_replies=replies or {},
-            twilio_answers_opt_out_keywords=read.boolean("TWILIO_ANSWERS_OPT_OUT_KEYWORDS", True),
-            survey_delay=timedelta(hours=read.integer("SURVEY_DELAY_HOURS", 24, minimum=1, maximum=24 * 14)),
+            twilio_answers_opt_out_keywords=twilio_answers,
+            survey_delay=timedelta(hours=survey_delay),
         )
-        read.done("Business")
-        return settings

@@ -22,7 +22,7 @@ from enum import StrEnum
 from smsdesk.clock import to_iso
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import UnitOfWork
-from smsdesk.table import ConsentRecord, Customer, customer_pk
+from smsdesk.table import ConsentRecord, ConsentState, Customer, Item, OptOutConfirmation, consent_sk, customer_pk
 
 
 class ConsentSource(StrEnum):
@@ -45,7 +45,7 @@ class ConsentEvidence:
 def _record(number: str, action: str, evidence: ConsentEvidence, now: datetime, previous: str) -> ConsentRecord:
     return ConsentRecord(
         customer_pk(number),
-        f"CONSENT#{to_iso(now)}#{evidence.message_sid or uuid.uuid4().hex}",
+        consent_sk(to_iso(now), evidence.message_sid or uuid.uuid4().hex),
         number=number,
         action=action,
         source=str(evidence.source),
@@ -62,12 +62,12 @@ def opt_out(
 ) -> None:
     """Record an opt-out on ``customer`` (already in ``work`` as a new item, or updated here)."""
     previous = customer.consent
-    work.put_new("consent_record", _record(customer.number, "opt_out", evidence, now, previous))
-    if previous == "opted_out":
+    work.put_new(Item.CONSENT_RECORD, _record(customer.number, "opt_out", evidence, now, previous))
+    if previous == ConsentState.OPTED_OUT:
         return  # already out: the evidence is kept, nothing else changes, nothing is re-sent
-    confirmation = "pending" if confirmation_needed else "not_needed"
+    confirmation = OptOutConfirmation.PENDING if confirmation_needed else OptOutConfirmation.NOT_NEEDED
     held = bool(customer.consent_hold)
-    _change(work, customer, "opted_out", evidence, now, opt_out_confirmation=confirmation)
+    _change(work, customer, ConsentState.OPTED_OUT, evidence, now, opt_out_confirmation=confirmation)
     work.publish(
         DomainEvent(
             EventType.CONSENT_REVOKED,
@@ -90,8 +90,8 @@ def opt_out(
 def opt_in(work: UnitOfWork, customer: Customer, evidence: ConsentEvidence, now: datetime) -> None:
     previous = customer.consent
     held = bool(customer.consent_hold)
-    work.put_new("consent_record", _record(customer.number, "opt_in", evidence, now, previous))
-    _change(work, customer, "subscribed", evidence, now, opt_out_confirmation=None)
+    work.put_new(Item.CONSENT_RECORD, _record(customer.number, "opt_in", evidence, now, previous))
+    _change(work, customer, ConsentState.SUBSCRIBED, evidence, now, opt_out_confirmation=None)
     work.publish(
         DomainEvent(
             EventType.CONSENT_GRANTED,
@@ -125,8 +125,8 @@ def _change(
     opt_out_confirmation: str | None,
 ) -> None:
     """Set the new consent state: on the pending new customer item, or as a conditional update."""
-    item = work.pending_put("customer")
-    if item is not None:  # a customer texting for the first time: the put carries the state
+    item = work.pending_put(Item.CUSTOMER)
+    if isinstance(item, Customer):  # a customer texting for the first time: the put carries the state
         item.consent, item.consent_version = state, (item.consent_version or 0) + 1
         item.consent_changed_at, item.consent_source = now, str(evidence.source)
         item.opt_out_confirmation = opt_out_confirmation
@@ -142,4 +142,4 @@ def _change(
         else Customer.opt_out_confirmation.remove(),
         Customer.consent_hold.remove(),  # an explicit decision ends a possible opt-out's pause
     ]
-    work.update("customer", customer, actions, Customer.consent_version == customer.consent_version)
+    work.update(Item.CUSTOMER, customer, actions, Customer.consent_version == customer.consent_version)

@@ -16,10 +16,12 @@ Each goes out in the customer's language (remembered on the customer; English wh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from smsdesk import templates
+from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.send_gateway import Outbound, Purpose, SendGateway, SendResult
+from smsdesk.table import OptOutConfirmation
 
 if TYPE_CHECKING:
     from smsdesk.config import BusinessSettings
@@ -33,21 +35,33 @@ class ConsentFollowThrough:
 
 
 class ConsentProcessor:
+    """Follows a consent event through: one method per event type (see :meth:`follow_through`)."""
+
     def __init__(self, gateway: SendGateway, follow_ups: FollowUps, business: BusinessSettings) -> None:
         self._gateway = gateway
         self._follow_ups = follow_ups
         self._business = business
 
-    def revoked(self, number: str, detail: dict[str, Any]) -> ConsentFollowThrough:
-        cancelled = tuple(self._follow_ups.cancel_all(number))
-        if detail.get("confirmation") != "pending":
+    def follow_through(self, event: ReceivedEvent) -> ConsentFollowThrough | None:
+        """What ``event`` asks for; None for an event that is not about consent."""
+        handle = {
+            EventType.CONSENT_REVOKED: self.revoked,
+            EventType.CONSENT_GRANTED: self.granted,
+            EventType.HELP_REQUESTED: self.help_requested,
+            EventType.OPT_IN_REQUESTED: self.opt_in_requested,
+        }.get(event.type)
+        return handle(event) if handle is not None else None
+
+    def revoked(self, event: ReceivedEvent) -> ConsentFollowThrough:
+        cancelled = tuple(self._follow_ups.cancel_all(event.customer))
+        if event.confirmation != OptOutConfirmation.PENDING:
             return ConsentFollowThrough(cancelled, None)  # Twilio (or the carrier) answered it
         business = self._business.name
         result = self._gateway.send(
             Outbound(
-                to=number,
+                to=event.customer,
                 purpose=Purpose.OPT_OUT_CONFIRMATION,
-                key=f"opt-out-confirmation-{detail['event_id']}",
+                key=f"opt-out-confirmation-{event.event_id}",
                 compose=lambda customer: templates.opt_out_confirmation(
                     business=business, language=templates.language_of(customer.language)
                 ),
@@ -55,13 +69,13 @@ class ConsentProcessor:
         )
         return ConsentFollowThrough(cancelled, result)
 
-    def granted(self, number: str, detail: dict[str, Any]) -> ConsentFollowThrough:
+    def granted(self, event: ReceivedEvent) -> ConsentFollowThrough:
         business = self._business.name
         result = self._gateway.send(
             Outbound(
-                to=number,
+                to=event.customer,
                 purpose=Purpose.OPT_IN_CONFIRMATION,
-                key=f"opt-in-confirmation-{detail.get('message_sid') or detail['event_id']}",
+                key=f"opt-in-confirmation-{event.message_sid or event.event_id}",
                 compose=lambda customer: templates.opt_in_confirmation(
                     business=business, language=templates.language_of(customer.language)
                 ),
@@ -69,13 +83,13 @@ class ConsentProcessor:
         )
         return ConsentFollowThrough((), result)
 
-    def help_requested(self, number: str, detail: dict[str, Any]) -> ConsentFollowThrough:
+    def help_requested(self, event: ReceivedEvent) -> ConsentFollowThrough:
         business, contact = self._business.name, self._business.support_contact
         result = self._gateway.send(
             Outbound(
-                to=number,
+                to=event.customer,
                 purpose=Purpose.HELP,
-                key=f"help-{detail.get('message_sid') or detail['event_id']}",
+                key=f"help-{event.message_sid or event.event_id}",
                 compose=lambda customer: templates.help_reply(
                     business=business, contact=contact, language=templates.language_of(customer.language)
                 ),
@@ -83,14 +97,14 @@ class ConsentProcessor:
         )
         return ConsentFollowThrough((), result)
 
-    def opt_in_requested(self, number: str, detail: dict[str, Any]) -> ConsentFollowThrough:
+    def opt_in_requested(self, event: ReceivedEvent) -> ConsentFollowThrough:
         """An opt-in in words ("you can text me again"): consent needs the keyword, so say which."""
         business = self._business.name
         result = self._gateway.send(
             Outbound(
-                to=number,
+                to=event.customer,
                 purpose=Purpose.OPT_IN_INSTRUCTIONS,
-                key=f"opt-in-instructions-{detail.get('message_sid') or detail['event_id']}",
+                key=f"opt-in-instructions-{event.message_sid or event.event_id}",
                 compose=lambda customer: templates.opt_in_instructions(
                     business=business, language=templates.language_of(customer.language)
                 ),

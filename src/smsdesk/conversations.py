@@ -24,10 +24,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
 from smsdesk.clock import to_iso
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import UnitOfWork
-from smsdesk.table import Conversation, Customer, conversation_pk
+from smsdesk.table import CONVERSATION_SK, Conversation, Customer, Item, Priority, conversation_pk, queue_pk
 
 if TYPE_CHECKING:
     from smsdesk.classification import Classification
@@ -49,7 +52,7 @@ class Status(StrEnum):
 
 
 ACTIVE = {Status.OPEN, Status.ACKNOWLEDGED, Status.WAITING_ON_AGENT, Status.WAITING_ON_CUSTOMER}
-PRIORITY_RANK = {"urgent": "0", "normal": "1"}
+PRIORITY_RANK: dict[str, str] = {Priority.URGENT: "0", Priority.NORMAL: "1"}
 
 
 class Queue(StrEnum):
@@ -70,7 +73,10 @@ def queue_of(status: str) -> Queue:
 
 def queue_keys(status: str, priority: str, opened_at: datetime, reference: str) -> tuple[str, str]:
     """The by-queue index keys: the status's queue; urgent first, then oldest first."""
-    return f"QUEUE#{queue_of(status)}", f"{PRIORITY_RANK.get(priority, '1')}#{to_iso(opened_at)}#{reference}"
+    return (
+        queue_pk(queue_of(status)),
+        f"{PRIORITY_RANK.get(priority, '1')}#{to_iso(opened_at)}#{reference}",
+    )
 
 
 def summary_of(text: str, num_media: int) -> str:
@@ -99,11 +105,11 @@ def new_conversation(
     reasons = [str(r) for r in classification.escalation_reasons]
     if repeat_urgent and "repeat" not in reasons:
         reasons.append("repeat")
-    priority = "urgent" if reasons else "normal"
+    priority = Priority.URGENT if reasons else Priority.NORMAL
     gsi1pk, gsi1sk = queue_keys(Status.OPEN, priority, now, reference)
     return Conversation(
         conversation_pk(reference),
-        "CONVERSATION",
+        CONVERSATION_SK,
         reference=reference,
         customer=customer,
         status=str(Status.OPEN),
@@ -122,11 +128,11 @@ def new_conversation(
     )
 
 
-def status_actions(conversation: Conversation, status: Status, *, priority: str | None = None) -> list:
+def status_actions(conversation: Conversation, status: Status, *, priority: str | None = None) -> list[Action]:
     """Set the status (and priority), keeping the by-status index keys in step."""
     priority = priority or conversation.priority
     gsi1pk, gsi1sk = queue_keys(status, priority, conversation.opened_at, conversation.reference)
-    actions = [
+    actions: list[Action] = [
         Conversation.status.set(str(status)),
         Conversation.gsi1pk.set(gsi1pk),
         Conversation.gsi1sk.set(gsi1sk),
@@ -136,7 +142,7 @@ def status_actions(conversation: Conversation, status: Status, *, priority: str 
     return actions
 
 
-def _unchanged(conversation: Conversation):
+def _unchanged(conversation: Conversation) -> Condition:
     return Conversation.status == conversation.status
 
 
@@ -153,9 +159,9 @@ def customer_wrote(
     """The customer texted again into their open conversation."""
     status = Status(conversation.status)
     new_reasons = [str(r) for r in classification.escalation_reasons if str(r) not in conversation.escalation_reasons]
-    priority = "urgent" if new_reasons or conversation.priority == "urgent" else "normal"
+    priority = Priority.URGENT if new_reasons or conversation.priority == Priority.URGENT else Priority.NORMAL
     target = Status.OPEN if status is Status.OPEN else Status.WAITING_ON_AGENT
-    actions = [
+    actions: list[Action] = [
         Conversation.last_customer_message_at.set(now),
         Conversation.updated_at.set(now),
         *status_actions(conversation, target, priority=priority),
@@ -180,14 +186,14 @@ def customer_wrote(
                 {"reasons": new_reasons, "category": conversation.category},
             )
         )
-    work.update("conversation", conversation, actions, _unchanged(conversation))
+    work.update(Item.CONVERSATION, conversation, actions, _unchanged(conversation))
 
 
 def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetime, now: datetime) -> None:
     """The acknowledgement went out: record the promise (committed with the sent message, so it
     carries no condition that a concurrent text could fail; the status move is separate)."""
     work.update(
-        "conversation",
+        Item.CONVERSATION,
         conversation,
         [
             Conversation.acknowledged_at.set(now),
@@ -206,7 +212,7 @@ def acknowledged(work: UnitOfWork, conversation: Conversation, reply_by: datetim
     )
 
 
-def reopen(work: UnitOfWork, conversation: Conversation, now: datetime, *, by: str, **detail: object) -> list:
+def reopen(work: UnitOfWork, conversation: Conversation, now: datetime, *, by: str, **detail: object) -> list[Action]:
     """The actions that reopen a resolved (or closed) conversation, and its ``ConversationReopened``
     (which gets it a new reply-by promise and SLA check). The caller sets the new status."""
     work.publish(
@@ -276,7 +282,7 @@ def record_satisfaction(
     back in front of a human, urgently (reopening it if it was still resolved); 3-5 close it if it
     was still resolved, and leave a conversation reopened meanwhile as it is.
     ``SatisfactionRecorded`` (with the reply's MessageSid) gets the customer a thank-you."""
-    actions = [
+    actions: list[Action] = [
         Conversation.csat_score.set(score),
         Conversation.survey_answered_at.set(now),
         Conversation.updated_at.set(now),
@@ -284,7 +290,7 @@ def record_satisfaction(
     resolved = conversation.status == Status.RESOLVED
     if score <= 2:
         reasons = [*conversation.escalation_reasons, "low_satisfaction"]
-        actions += status_actions(conversation, Status.WAITING_ON_AGENT, priority="urgent")
+        actions += status_actions(conversation, Status.WAITING_ON_AGENT, priority=Priority.URGENT)
         actions.append(Conversation.escalation_reasons.set(reasons))
         if resolved:
             actions += reopen(work, conversation, now, by="satisfaction", score=score)
@@ -301,7 +307,7 @@ def record_satisfaction(
         actions += status_actions(conversation, Status.CLOSED)
         actions.append(Conversation.closed_at.set(now))
         work.update(
-            "customer",
+            Item.CUSTOMER,
             customer,
             [Customer.open_conversation.remove()],
             Customer.open_conversation == conversation.reference,
@@ -312,7 +318,7 @@ def record_satisfaction(
         if conversation.survey_answered_at is None
         else Conversation.survey_answered_at == conversation.survey_answered_at
     )
-    work.update("conversation", conversation, actions, _unchanged(conversation) & unanswered)
+    work.update(Item.CONVERSATION, conversation, actions, _unchanged(conversation) & unanswered)
     work.publish(
         DomainEvent(
             EventType.SATISFACTION_RECORDED,
@@ -327,6 +333,6 @@ def record_satisfaction(
 def close_for_good(work: UnitOfWork, conversation: Conversation, now: datetime) -> None:
     """A conversation resolved longer ago than the reopen window, closed as the customer's next
     text opens a new one."""
-    actions = [Conversation.closed_at.set(now), Conversation.updated_at.set(now)]
+    actions: list[Action] = [Conversation.closed_at.set(now), Conversation.updated_at.set(now)]
     actions += status_actions(conversation, Status.CLOSED)
     work.update("old conversation", conversation, actions, _unchanged(conversation))

@@ -8,22 +8,27 @@ nothing. smsdesk gives Twilio a callback URL per message that says where the mes
 write, and a callback whose SID is not on the message (yet) is answered 503 for Twilio to retry.
 A callback about a message smsdesk never claimed (the gateway writes a message before Twilio
 ever hears of it), e.g. for a conversation that does not exist, can never succeed: it is logged
-and acknowledged, not retried for ever. Error 21610 means the carrier has the number opted out: consent is revoked (source
-carrier). Other delivery failures (30003 unreachable, 30004 blocked, 30005 unknown number,
-30006 landline, 30007 filtered, 30008 unknown) are permanent for that message: recorded,
+and acknowledged, not retried for ever. Error 21610 means the carrier has the number opted
+out: consent is revoked (source carrier). Other delivery failures (30003 unreachable, 30004
+blocked, 30005 unknown number, 30006 landline, 30007 filtered, 30008 unknown) are permanent for that message: recorded,
 announced (``MessageFailed``), never retried.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from smsdesk.clock import Clock
 from smsdesk.consent import carrier_opt_out
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.table import Message, conversation_pk, customer_pk
+from smsdesk.table import ConsentState, Item, Message, conversation_pk, customer_pk, message_sk
 from smsdesk.twilio_webhook import DeliveryStatus
 
 RANK = {
@@ -79,7 +84,11 @@ class DeliveryStatusRecorder:
             return StatusRecorded(Recorded.UNKNOWN_STATUS, callback.status)
         thread = conversation_pk(callback.conversation) if callback.conversation else customer_pk(callback.recipient)
         now = self._clock.now()
-        actions = [Message.status.set(callback.status), Message.status_rank.set(rank), Message.updated_at.set(now)]
+        actions: list[Action] = [
+            Message.status.set(callback.status),
+            Message.status_rank.set(rank),
+            Message.updated_at.set(now),
+        ]
         # Only forward, and only onto the message Twilio accepted under this SID: a callback that
         # overtook the recording of the send finds no SID yet, and is asked to come again.
         ours = (
@@ -88,7 +97,7 @@ class DeliveryStatusRecorder:
             & (Message.status_rank < rank)
         )
         if callback.status not in FAILED:
-            work = UnitOfWork().update("message", _message_at(thread, callback.message_key), actions, ours)
+            work = UnitOfWork().update(Item.MESSAGE, _message_at(thread, callback.message_key), actions, ours)
             try:
                 self._repository.commit(work)  # one conditional write: the common case
             except WriteConflict:
@@ -96,7 +105,15 @@ class DeliveryStatusRecorder:
             return StatusRecorded(Recorded.UPDATED, callback.status, callback.message_key)
         return self._failed(thread, callback, rank, actions, ours, now)
 
-    def _failed(self, thread: str, callback: DeliveryStatus, rank: int, actions: list, ours, now) -> StatusRecorded:
+    def _failed(
+        self,
+        thread: str,
+        callback: DeliveryStatus,
+        rank: int,
+        actions: Sequence[Action],
+        ours: Condition,
+        now: datetime,
+    ) -> StatusRecorded:
         """Undelivered or failed: recorded, announced, and 21610 opts the number out."""
         message = self._repository.message(thread, callback.message_key)
         if message is None:
@@ -122,13 +139,13 @@ class DeliveryStatusRecorder:
         )
         if code == CARRIER_OPT_OUT:
             customer = self._repository.customer(message.customer, consistent=True)
-            if customer is not None and customer.consent != "opted_out":
+            if customer is not None and customer.consent != ConsentState.OPTED_OUT:
                 carrier_opt_out(work, customer, now, message.key)
-        work.update("message", message, actions, ours)
+        work.update(Item.MESSAGE, message, actions, ours)
         try:
             self._repository.commit(work)
         except WriteConflict as conflict:
-            if "message" in conflict:
+            if conflict.on(Item.MESSAGE):
                 return StatusRecorded(Recorded.STALE, callback.status, message.key)
             raise
         return StatusRecorded(Recorded.UPDATED, callback.status, message.key)
@@ -147,4 +164,4 @@ class DeliveryStatusRecorder:
 
 
 def _message_at(thread: str, key: str) -> Message:
-    return Message(thread, f"MESSAGE#{key}")
+    return Message(thread, message_sk(key))

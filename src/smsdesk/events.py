@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -68,3 +69,53 @@ class DomainEvent:
 
     def detail_json(self) -> str:
         return json.dumps(self.detail(), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+class UnexpectedEvent(ValueError):
+    """An event that is not one of smsdesk's, or lacks what its type always carries."""
+
+
+# What a consumer relies on, by type, beyond event_id and customer.
+_REQUIRED: dict[EventType, tuple[str, ...]] = {
+    EventType.COMPLAINT_RECEIVED: ("conversation",),
+    EventType.CONVERSATION_REOPENED: ("conversation",),
+    EventType.KEYWORD_RECEIVED: ("keyword", "message_sid"),
+    EventType.SATISFACTION_RECORDED: ("conversation", "score", "message_sid"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    """A domain event as a consumer receives it (detail-type and detail), typed: the fields
+    smsdesk's own functions act on. Other systems read the full detail on the bus."""
+
+    type: EventType
+    event_id: str
+    customer: str
+    conversation: str | None = None
+    message_sid: str | None = None  # the customer's text that raised it
+    keyword: str | None = None  # KeywordReceived
+    score: int | None = None  # SatisfactionRecorded
+    confirmation: str | None = None  # ConsentRevoked: "pending" when smsdesk sends the confirmation
+
+    @classmethod
+    def from_detail(cls, detail_type: str, detail: Mapping[str, Any]) -> ReceivedEvent:
+        try:
+            kind = EventType(detail_type)
+            score = detail.get("score")
+            received = cls(
+                kind,
+                event_id=str(detail["event_id"]),
+                customer=str(detail["customer"]),
+                conversation=detail.get("conversation"),
+                message_sid=detail.get("message_sid"),
+                keyword=detail.get("keyword"),
+                score=None if score is None else int(score),
+                confirmation=detail.get("confirmation"),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise UnexpectedEvent(f"not a {detail_type or 'smsdesk'} event: {error}") from None
+        missing = [name for name in _REQUIRED.get(kind, ()) if getattr(received, name) is None]
+        if missing:
+            raise UnexpectedEvent(f"a {kind} event without {', '.join(missing)}")
+        return received

@@ -1,51 +1,84 @@
-"""Follow-ups: what smsdesk does later, on its own, with EventBridge Scheduler.
+"""Follow-ups: what smsdesk does later, on its own, scheduled with EventBridge Scheduler.
 
-* the **SLA check**, at the reply-by time promised (by the acknowledgement, or again when the
-  conversation is reopened): if no agent has replied since the customer started waiting, the
-  conversation is flagged breached (urgent) and ``SlaBreached`` is published for paging; the
-  customer gets one short "we haven't forgotten you";
-* the **satisfaction check**, a day (configurable) after resolution: if the conversation is
-  still resolved, "How did we do? Reply 1 (poor) to 5 (great)"; it counts as asked (a 1-5 reply
-  is its answer) only once Twilio took it;
-* the **release of a held message**: a proactive message held for quiet hours or the daily cap
-  goes out when its window opens, after earlier held texts to the same thread, and only if it
-  still means something: a survey only for a conversation still resolved, an SLA apology only if
-  no agent has replied meanwhile (:func:`still_wanted`). The gateway re-checks consent.
-
-An opt-out cancels the customer's pending surveys and held texts by name; never the SLA check:
-agents still owe the complaint an answer (only the text to the customer is refused).
-When a schedule fires, everything is read again.
+This module schedules and cancels them (below the send gateway, which schedules the release of
+a held text here); :mod:`smsdesk.follow_up_runner` does what they say when they fire. The
+schedule's payload is written and read back (:class:`ScheduledFollowUp`) only here. An opt-out
+cancels a customer's pending surveys and held texts by name; never the SLA check: agents still
+owe the complaint an answer.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from smsdesk import templates
-from smsdesk.clock import Clock, to_iso
-from smsdesk.conversations import ACTIVE, Status, agent_owes_a_reply, status_actions, waiting_since
-from smsdesk.events import DomainEvent, EventType
+from smsdesk.clock import Clock
+from smsdesk.conversations import agent_owes_a_reply, waiting_since
+from smsdesk.errors import SmsDeskError
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.send_gateway import Outbound, Outcome, Purpose, SendGateway, SendResult
-from smsdesk.table import Conversation, Message
+from smsdesk.table import Conversation, Item, Message, MessageStatus
 
 if TYPE_CHECKING:
     from smsdesk.aws.scheduler import Scheduler
     from smsdesk.config import BusinessSettings
 
-# at() has whole seconds, so a schedule may fire up to a second before the instant it was set
-# for; a later promise (a reopening) is hours away, never within this.
-SCHEDULE_SLACK = timedelta(minutes=1)
 
-
-class FollowUp(StrEnum):
+class FollowUpKind(StrEnum):
     SLA_CHECK = "sla_check"
     SATISFACTION_SURVEY = "satisfaction_survey"
     RELEASE = "release"
+
+
+class InvalidFollowUp(SmsDeskError, ValueError):
+    """A schedule's payload that smsdesk did not write: nothing is done."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledFollowUp:
+    """What a schedule carries to the follow-up function (its payload, typed)."""
+
+    kind: FollowUpKind
+    customer: str | None = None
+    conversation: str | None = None
+    round: int | None = None  # which opening of the conversation it was scheduled for
+    thread: str | None = None  # a release: the held message's thread and key
+    key: str | None = None
+    name: str | None = None  # the schedule's name
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> ScheduledFollowUp:
+        try:
+            kind = FollowUpKind(payload["follow_up"])
+            round_ = payload.get("round")
+            parsed = cls(
+                kind,
+                customer=payload.get("customer"),
+                conversation=payload.get("conversation"),
+                round=None if round_ is None else int(round_),
+                thread=payload.get("thread"),
+                key=payload.get("key"),
+                name=payload.get("name"),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise InvalidFollowUp(f"not a follow-up payload: {error}") from None
+        needed = ("thread", "key") if kind is FollowUpKind.RELEASE else ("conversation",)
+        if any(getattr(parsed, field) is None for field in needed):
+            raise InvalidFollowUp(f"a {kind} needs {' and '.join(needed)}")
+        return parsed
+
+    def payload(self) -> dict[str, Any]:
+        fields = {"round": self.round, "thread": self.thread, "key": self.key}
+        return {
+            "follow_up": str(self.kind),
+            "name": self.name,
+            "customer": self.customer,
+            "conversation": self.conversation,
+            **{k: v for k, v in fields.items() if v is not None},
+        }
 
 
 class FollowUps:
@@ -62,27 +95,23 @@ class FollowUps:
         self._clock = clock
 
     def sla_check(self, conversation: Conversation, reply_by: datetime) -> None:
-        count = conversation.reopened_count
-        name = _sla_name(conversation.reference, count)
-        self._schedule(
-            name, FollowUp.SLA_CHECK, conversation.customer, conversation.reference, reply_by, {"round": count}
-        )
+        self._schedule_for(FollowUpKind.SLA_CHECK, conversation, _sla_name, reply_by)
 
     def satisfaction_survey(self, conversation: Conversation, when: datetime) -> None:
-        count = conversation.reopened_count
-        name = _survey_name(conversation.reference, count)
-        self._schedule(
-            name, FollowUp.SATISFACTION_SURVEY, conversation.customer, conversation.reference, when, {"round": count}
-        )
+        self._schedule_for(FollowUpKind.SATISFACTION_SURVEY, conversation, _survey_name, when)
 
-    def hold(self, message: Message, when: datetime) -> None:
+    def schedule_release(self, message: Message, when: datetime) -> None:
+        """A text held for quiet hours or the daily cap: released (decided again) at ``when``."""
         self._schedule(
-            _release_name(message, when),
-            FollowUp.RELEASE,
-            message.customer,
-            message.conversation,
+            ScheduledFollowUp(
+                FollowUpKind.RELEASE,
+                message.customer,
+                message.conversation,
+                thread=message.pk,
+                key=message.key,
+                name=_release_name(message, when),
+            ),
             when,
-            {"thread": message.pk, "key": message.key},
         )
 
     def cancel_sla_check(self, conversation: Conversation) -> None:
@@ -102,20 +131,28 @@ class FollowUps:
         if conversation is None:
             return []
         names = [_survey_name(conversation.reference, count) for count in range(conversation.reopened_count + 1)]
-        names += [_release_name(m, m.send_after) for m in messages if m.status == "held" and m.send_after]
+        names += [_release_name(m, m.send_after) for m in messages if m.status == MessageStatus.HELD and m.send_after]
         return [name for name in names if self._scheduler.cancel(name)]
 
-    def _schedule(
-        self,
-        name: str,
-        kind: FollowUp,
-        number: str,
-        conversation: str | None,
-        when: datetime,
-        extra: dict[str, Any] | None = None,
+    def _schedule_for(
+        self, kind: FollowUpKind, conversation: Conversation, name: Callable[[str, int], str], when: datetime
     ) -> None:
-        payload = {"follow_up": str(kind), "name": name, "customer": number, "conversation": conversation}
-        self._scheduler.schedule_once(name, when, {**payload, **(extra or {})}, self._clock.now())
+        """A follow-up of this opening of the conversation (a reopening has its own)."""
+        count = conversation.reopened_count
+        self._schedule(
+            ScheduledFollowUp(
+                kind,
+                conversation.customer,
+                conversation.reference,
+                round=count,
+                name=name(conversation.reference, count),
+            ),
+            when,
+        )
+
+    def _schedule(self, follow_up: ScheduledFollowUp, when: datetime) -> None:
+        assert follow_up.name is not None
+        self._scheduler.schedule_once(follow_up.name, when, follow_up.payload(), self._clock.now())
 
 
 def _sla_name(reference: str, count: int) -> str:
@@ -129,188 +166,6 @@ def _survey_name(reference: str, count: int) -> str:
 def _release_name(message: Message, when: datetime) -> str:
     digest = hashlib.sha256(f"{message.pk}|{message.key}".encode()).hexdigest()[:20]
     return f"release-{digest}-{int(when.timestamp())}"
-
-
-@dataclass(frozen=True, slots=True)
-class FollowUpResult:
-    follow_up: str
-    done: str  # what happened, in words
-    send: SendResult | None = None
-
-
-class FollowUpRunner:
-    """What a schedule does when it fires."""
-
-    def __init__(
-        self,
-        repository: ConversationRepository,
-        gateway: SendGateway,
-        follow_ups: FollowUps,
-        clock: Clock,
-        business: BusinessSettings,
-    ) -> None:
-        self._repository = repository
-        self._gateway = gateway
-        self._follow_ups = follow_ups
-        self._clock = clock
-        self._business = business
-
-    def run(self, payload: dict[str, Any]) -> FollowUpResult:
-        kind = FollowUp(payload["follow_up"])
-        if kind is FollowUp.SLA_CHECK:
-            return self._sla_check(payload["conversation"], payload.get("round"))
-        if kind is FollowUp.SATISFACTION_SURVEY:
-            return self._survey(payload["conversation"], payload.get("round"))
-        return self._release(payload["thread"], payload["key"])
-
-    def _sla_check(self, reference: str, round_: int | None) -> FollowUpResult:
-        conversation = self._repository.conversation(reference, consistent=True)
-        now = self._clock.now()
-        if conversation is None or (round_ is not None and round_ != conversation.reopened_count):
-            return FollowUpResult(FollowUp.SLA_CHECK, "superseded by a later promise")
-        if conversation.reply_by is not None and conversation.reply_by - now > SCHEDULE_SLACK:
-            return FollowUpResult(FollowUp.SLA_CHECK, "the promise is not due yet")
-        if conversation.status not in ACTIVE:
-            return FollowUpResult(FollowUp.SLA_CHECK, "conversation no longer waiting")
-        if not agent_owes_a_reply(conversation) or conversation.sla_breached:
-            return FollowUpResult(FollowUp.SLA_CHECK, "promise kept")
-        replied = conversation.last_agent_reply_at
-        work = UnitOfWork().update(
-            "conversation",
-            conversation,
-            [
-                Conversation.sla_breached.set(True),
-                Conversation.updated_at.set(now),
-                *status_actions(conversation, Status(conversation.status), priority="urgent"),
-            ],
-            (Conversation.sla_breached == False)  # noqa: E712
-            & (Conversation.reopened_count == conversation.reopened_count)
-            & (
-                Conversation.last_agent_reply_at.does_not_exist()
-                if replied is None
-                else Conversation.last_agent_reply_at == replied
-            ),
-        )
-        work.publish(
-            DomainEvent(
-                EventType.SLA_BREACHED,
-                now,
-                conversation.customer,
-                reference,
-                {
-                    "reply_by": to_iso(conversation.reply_by) if conversation.reply_by else None,
-                    "waiting_since": to_iso(waiting_since(conversation)),
-                    "category": conversation.category,
-                },
-            )
-        )
-        try:
-            self._repository.commit(work)
-        except WriteConflict:
-            return FollowUpResult(FollowUp.SLA_CHECK, "answered meanwhile")
-        result = self._gateway.send(
-            Outbound(
-                to=conversation.customer,
-                purpose=Purpose.SLA_UPDATE,
-                key=sla_update_key(conversation.reopened_count),
-                conversation=reference,
-                compose=lambda customer: templates.sla_update(
-                    name=customer.name, reference=reference, language=templates.language_of(customer.language)
-                ),
-            )
-        )
-        return FollowUpResult(FollowUp.SLA_CHECK, "breached", result)
-
-    def _survey(self, reference: str, round_: int | None) -> FollowUpResult:
-        conversation = self._repository.conversation(reference, consistent=True)
-        if conversation is None or conversation.status != Status.RESOLVED:
-            return FollowUpResult(FollowUp.SATISFACTION_SURVEY, "conversation is no longer resolved")
-        if round_ is not None and round_ != conversation.reopened_count:
-            return FollowUpResult(FollowUp.SATISFACTION_SURVEY, "superseded by a later resolution")
-        result = self._gateway.send(
-            Outbound(
-                to=conversation.customer,
-                purpose=Purpose.SATISFACTION_SURVEY,
-                key=survey_key(conversation.reopened_count),
-                conversation=reference,
-                compose=lambda customer: templates.satisfaction_survey(
-                    business=self._business.name,
-                    name=customer.name,
-                    reference=reference,
-                    language=templates.language_of(customer.language),
-                ),
-                on_sent=self._survey_sent(conversation),
-            )
-        )
-        return FollowUpResult(FollowUp.SATISFACTION_SURVEY, str(result.outcome), result)
-
-    def _survey_sent(self, conversation: Conversation):
-        """Committed with the survey's "sent" record: from Twilio's acceptance on (not while it is
-        held), a 1-5 reply from this number is its answer (see conversations.awaits_a_score)."""
-
-        def record(work: UnitOfWork, message: Message) -> None:
-            work.update("conversation", conversation, [Conversation.survey_sent_at.set(self._clock.now())])
-
-        return record
-
-    def _release(self, thread: str, key: str) -> FollowUpResult:
-        """Release a held text, after any text held earlier for the same thread (so they go out
-        in the order they were written), each decided again on the conversation as it is now."""
-        target = self._repository.message(thread, key)
-        if target is None or target.status != "held":
-            status = target.status if target else "no such message"
-            return FollowUpResult(FollowUp.RELEASE, "already handled", SendResult(Outcome.DUPLICATE, key, status))
-        held = [m for m in self._thread_messages(thread) if m.status == "held" and m.created_at <= target.created_at]
-        held.sort(key=lambda m: (m.created_at, m.key))
-        result: SendResult | None = None
-        done = "released"
-        for message in held or [target]:
-            conversation = (
-                self._repository.conversation(message.conversation, consistent=True) if message.conversation else None
-            )
-            reason = still_wanted(message, conversation)
-            if reason is not None:
-                outcome = self._gateway.cancel_held(message, reason)
-            else:
-                on_sent = (
-                    self._survey_sent(conversation)
-                    if conversation is not None and message.purpose == Purpose.SATISFACTION_SURVEY
-                    else None
-                )
-                outcome = self._gateway.release(message.pk, message.key, on_sent=on_sent)
-            if message.key == key:
-                result, done = outcome, (f"dropped: {reason}" if reason else "released")
-        return FollowUpResult(FollowUp.RELEASE, done, result)
-
-    def _thread_messages(self, thread: str) -> list[Message]:
-        if thread.startswith("CONVERSATION#"):
-            return self._repository.conversation_with_messages(thread.removeprefix("CONVERSATION#"))[1]
-        return self._repository.customer_messages(thread.removeprefix("CUSTOMER#"))
-
-
-def survey_key(count: int) -> str:
-    return f"survey-{count}"
-
-
-def sla_update_key(count: int) -> str:
-    return f"sla-update-{count}"
-
-
-def still_wanted(message: Message, conversation: Conversation | None) -> str | None:
-    """Why a held text should no longer go out, judged on the conversation as it is now (None:
-    it should). A satisfaction check only while its resolution stands; an apology for a late
-    reply only while the customer is still waiting for that reply."""
-    if message.purpose == Purpose.SATISFACTION_SURVEY:
-        if conversation is None or conversation.status != Status.RESOLVED:
-            return "the conversation is no longer resolved"
-        if message.key != survey_key(conversation.reopened_count):
-            return "a later resolution has its own satisfaction check"
-    if message.purpose == Purpose.SLA_UPDATE:
-        if conversation is None or not agent_owes_a_reply(conversation):
-            return "an agent has replied (or the conversation is no longer waiting)"
-        if message.key != sla_update_key(conversation.reopened_count):
-            return "the conversation was reopened since"
-    return None
 
 
 class ReplyPromises:
@@ -342,7 +197,7 @@ class ReplyPromises:
             if promise <= now:
                 promise = reply_by(now, self._business.hours, target)
             work = UnitOfWork().update(
-                "conversation",
+                Item.CONVERSATION,
                 conversation,
                 [Conversation.reply_by.set(promise)],
                 Conversation.reopened_count == conversation.reopened_count,

@@ -53,11 +53,26 @@ from smsdesk.events import DomainEvent, EventType
 from smsdesk.redaction import redact_card_numbers
 from smsdesk.reference_codes import new_reference
 from smsdesk.repository import ConversationRepository, UnitOfWork, WriteConflict
-from smsdesk.table import Conversation, Customer, Message, MessageSid, conversation_pk, customer_pk
+from smsdesk.table import (
+    PROFILE,
+    ConsentHold,
+    ConsentState,
+    Conversation,
+    Customer,
+    Item,
+    Message,
+    MessageSid,
+    MessageStatus,
+    Priority,
+    conversation_pk,
+    customer_pk,
+    message_sk,
+    sid_key,
+)
 from smsdesk.twilio_webhook import InboundSms
 
 
-class Outcome(StrEnum):
+class InboundOutcome(StrEnum):
     NEW_CONVERSATION = "new_conversation"
     ADDED_TO_CONVERSATION = "added_to_conversation"
     KEYWORD = "keyword"
@@ -71,10 +86,67 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    outcome: Outcome
+    outcome: InboundOutcome
     conversation: str | None
     classification: Classification | None
     events: tuple[str, ...] = ()
+
+
+class Route(StrEnum):
+    """What a text is to smsdesk, decided by :func:`route` before anything is written."""
+
+    OPT_OUT = "opt_out"
+    OPT_OUT_WITH_COMPLAINT = "opt_out_with_complaint"  # "stop texting me and refund my money"
+    OPT_IN = "opt_in"  # the keyword (START, UNSTOP, YES)
+    OPT_IN_REQUESTED = "opt_in_requested"  # in words: recorded, consent unchanged
+    HELP = "help"
+    POSSIBLE_OPT_OUT = "possible_opt_out"  # kept for an agent; nothing is sent meanwhile
+    SATISFACTION = "satisfaction"  # a 1-5 answer to the satisfaction check
+    CALL_REQUESTED = "call_requested"  # CALL with no case open: a conversation flagged for a call
+    KEYWORD = "keyword"  # an auto-reply keyword; the complaint stays as it is
+    ADD_TO_CONVERSATION = "add_to_conversation"
+    NEW_CONVERSATION = "new_conversation"
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    kind: Route
+    open_conversation: Conversation | None  # the conversation the text belongs to, if any
+    score: int | None = None  # SATISFACTION: the score
+    close_first: Conversation | None = None  # NEW_CONVERSATION: a resolution too old to reopen, closed for good
+
+
+def route(
+    c: Classification,
+    text: str,
+    customer: Customer,
+    current: Conversation | None,
+    now: datetime,
+    reopen_window: timedelta = REOPEN_WINDOW,
+) -> Routing:
+    """Where a classified text goes, from the customer and their current conversation as read:
+    consent first (opt-out, opt-in, HELP, a possible opt-out), then a score, a keyword, the
+    conversation. Pure: the service writes what it decides."""
+    open_conversation = current if open_for_customer(current, now, reopen_window) else None
+    if c.intent is Intent.OPT_OUT:
+        return Routing(Route.OPT_OUT_WITH_COMPLAINT if c.complaint_too else Route.OPT_OUT, open_conversation)
+    if c.intent is Intent.OPT_IN and (customer.consent == ConsentState.OPTED_OUT or open_conversation is None):
+        return Routing(Route.OPT_IN_REQUESTED if c.natural_language else Route.OPT_IN, open_conversation)
+    if c.intent is Intent.HELP:
+        return Routing(Route.HELP, open_conversation)
+    if c.possible_opt_out:
+        return Routing(Route.POSSIBLE_OPT_OUT, open_conversation)
+    score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, reopen_window) else None
+    if score is not None and open_conversation is not None:
+        return Routing(Route.SATISFACTION, open_conversation, score=score)
+    if c.auto_reply_keyword == "CALL" and open_conversation is None:
+        return Routing(Route.CALL_REQUESTED, None)
+    if c.auto_reply_keyword:
+        return Routing(Route.KEYWORD, open_conversation)
+    if open_conversation is not None:
+        return Routing(Route.ADD_TO_CONVERSATION, open_conversation)
+    resolved_long_ago = current if current is not None and current.status == Status.RESOLVED else None
+    return Routing(Route.NEW_CONVERSATION, None, close_first=resolved_long_ago)
 
 
 class InboundService:
@@ -101,9 +173,9 @@ class InboundService:
             try:
                 return self._receive_once(sms, collisions)
             except WriteConflict as conflict:
-                if "sid" in conflict:
-                    return Received(Outcome.DUPLICATE, None, None)
-                if "conversation" in conflict:
+                if conflict.on(Item.SID):
+                    return Received(InboundOutcome.DUPLICATE, None, None)
+                if conflict.on(Item.CONVERSATION):
                     collisions += 1  # the reference was taken: draw another
                 # "customer": another text from this number committed first; decide again.
         raise RuntimeError("could not record the message after 5 attempts")
@@ -116,16 +188,16 @@ class InboundService:
         customer = self._repository.customer(sms.sender, consistent=True)
         work = UnitOfWork()
         if customer is None:
-            customer = Customer(customer_pk(sms.sender), "PROFILE", number=sms.sender, created_at=now)
+            customer = Customer(customer_pk(sms.sender), PROFILE, number=sms.sender, created_at=now)
             customer.from_state = sms.from_state
             customer.last_inbound_at = now
-            work.put_new("customer", customer)
+            work.put_new(Item.CUSTOMER, customer)
             is_new_customer = True
         else:
             actions = [Customer.last_inbound_at.set(now)]
             if sms.from_state:
                 actions.append(Customer.from_state.set(sms.from_state))
-            work.update("customer", customer, actions, Customer.consent_version == customer.consent_version)
+            work.update(Item.CUSTOMER, customer, actions, Customer.consent_version == customer.consent_version)
             is_new_customer = False
 
         classification = self._classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
@@ -135,14 +207,14 @@ class InboundService:
             if is_new_customer:
                 customer.language = classification.language
             else:
-                work.update("customer", customer, [Customer.language.set(classification.language)])
+                work.update(Item.CUSTOMER, customer, [Customer.language.set(classification.language)])
         current = self._current_conversation(customer)
-        open_conversation = current if open_for_customer(current, now, self._reopen_window) else None
-        intent = classification.intent
+        routing = route(classification, text, customer, current, now, self._reopen_window)
+        open_conversation, kind = routing.open_conversation, routing.kind
 
-        if intent is Intent.OPT_OUT:
+        if kind in {Route.OPT_OUT, Route.OPT_OUT_WITH_COMPLAINT}:
             result = self._opt_out(work, customer, sms, text, classification, now)
-            if classification.complaint_too:
+            if kind is Route.OPT_OUT_WITH_COMPLAINT:
                 # "Stop texting me and refund my money": opted out, and the complaint is kept.
                 note = "The customer opted out in this text: no automatic replies. The complaint is kept for an agent."
                 return self._keep_for_agent(
@@ -159,40 +231,24 @@ class InboundService:
                     opted_out=True,
                 )
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_out")
-            return self._commit(work, Outcome.OPTED_OUT, customer.open_conversation, result)
-        if intent is Intent.OPT_IN and (customer.consent == "opted_out" or open_conversation is None):
-            if classification.natural_language:
-                # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
-                # words is kept on record, changes nothing, and is answered with how to confirm.
-                self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in_request")
-                work.publish(
-                    DomainEvent(
-                        EventType.OPT_IN_REQUESTED,
-                        now,
-                        sms.sender,
-                        customer.open_conversation,
-                        {"message_sid": sms.message_sid},
-                    )
-                )
-                return self._commit(work, Outcome.OPT_IN_REQUESTED, None, classification)
+            return self._commit(work, InboundOutcome.OPTED_OUT, customer.open_conversation, result)
+        if kind is Route.OPT_IN_REQUESTED:
+            # Re-subscription only by an explicit keyword (START, UNSTOP, YES): a request in
+            # words is kept on record, changes nothing, and is answered with how to confirm.
+            self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in_request")
+            self._announce_request(work, EventType.OPT_IN_REQUESTED, customer, sms, now)
+            return self._commit(work, InboundOutcome.OPT_IN_REQUESTED, None, classification)
+        if kind is Route.OPT_IN:
             return self._opt_in(work, customer, sms, text, classification, now)
-        if intent is Intent.HELP:
+        if kind is Route.HELP:
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
-            work.publish(
-                DomainEvent(
-                    EventType.HELP_REQUESTED,
-                    now,
-                    sms.sender,
-                    customer.open_conversation,
-                    {"message_sid": sms.message_sid},
-                )
-            )
-            return self._commit(work, Outcome.HELP, None, classification)
+            self._announce_request(work, EventType.HELP_REQUESTED, customer, sms, now)
+            return self._commit(work, InboundOutcome.HELP, None, classification)
 
-        if classification.possible_opt_out:
+        if kind is Route.POSSIBLE_OPT_OUT:
             # Maybe an opt-out, maybe not: no automatic reply, the conversation is flagged, and
             # nothing is sent to the number until an agent confirms the opt-out or clears it.
-            hold = [Customer.consent_hold.set("possible_opt_out"), Customer.consent_version.add(1)]
+            hold = [Customer.consent_hold.set(ConsentHold.POSSIBLE_OPT_OUT), Customer.consent_version.add(1)]
             if not customer.consent_hold:  # a second such text while one waits raises nothing new
                 work.publish(
                     DomainEvent(
@@ -205,12 +261,15 @@ class InboundService:
                 )
             if is_new_customer:
                 customer.consent_hold, customer.consent_version = (
-                    "possible_opt_out",
+                    ConsentHold.POSSIBLE_OPT_OUT,
                     (customer.consent_version or 0) + 1,
                 )
             else:
-                work.update("customer", customer, hold)
-            note = "Possible opt-out: no automatic reply; nothing is sent until an agent confirms the opt-out or clears it."
+                work.update(Item.CUSTOMER, customer, hold)
+            note = (
+                "Possible opt-out: no automatic reply; "
+                "nothing is sent until an agent confirms the opt-out or clears it."
+            )
             return self._keep_for_agent(
                 work,
                 customer,
@@ -225,12 +284,9 @@ class InboundService:
                 possible_opt_out=True,
             )
 
-        score = parse_satisfaction_score(text) if awaits_a_score(open_conversation, now, self._reopen_window) else None
-        if score is not None and open_conversation is not None:
-            return self._satisfaction(work, customer, open_conversation, sms, text, score, classification, now)
-
-        if classification.auto_reply_keyword == "CALL" and open_conversation is None:
-            # A call asked for with no case open: a conversation an agent sees, flagged for a call.
+        if kind is Route.SATISFACTION and open_conversation is not None and routing.score is not None:
+            return self._satisfaction(work, customer, open_conversation, sms, text, routing.score, classification, now)
+        if kind is Route.CALL_REQUESTED:
             return self._open(
                 work,
                 customer,
@@ -243,7 +299,7 @@ class InboundService:
                 callback=True,
                 note="The customer asked for a call (CALL).",
             )
-        if classification.auto_reply_keyword:
+        if kind is Route.KEYWORD and classification.auto_reply_keyword:
             thread = conversation_pk(open_conversation.reference) if open_conversation else customer_pk(sms.sender)
             reference = open_conversation.reference if open_conversation else None
             self._store(work, thread, sms, text, now, purpose="keyword", conversation=reference)
@@ -257,13 +313,13 @@ class InboundService:
                 )
             )
             if classification.auto_reply_keyword == "CALL" and open_conversation is not None:
-                work.update("conversation", open_conversation, [Conversation.callback_requested.set(True)])
-            return self._commit(work, Outcome.KEYWORD, reference, classification)
+                work.update(Item.CONVERSATION, open_conversation, [Conversation.callback_requested.set(True)])
+            return self._commit(work, InboundOutcome.KEYWORD, reference, classification)
 
-        if open_conversation is not None:
+        if kind is Route.ADD_TO_CONVERSATION and open_conversation is not None:
             return self._add_to_conversation(work, customer, open_conversation, sms, text, classification, now)
-        if current is not None and current.status == Status.RESOLVED:
-            close_for_good(work, current, now)  # resolved too long ago: this text is a new case
+        if routing.close_first is not None:
+            close_for_good(work, routing.close_first, now)  # resolved too long ago: this text is a new case
         return self._open(work, customer, sms, text, classification, now, collisions, is_new_customer)
 
     def _current_conversation(self, customer: Customer) -> Conversation | None:
@@ -299,7 +355,7 @@ class InboundService:
         source = ConsentSource.TWILIO_OPT_OUT_TYPE if sms.opt_out_type == "START" else ConsentSource.KEYWORD
         self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in")
         opt_in(work, customer, ConsentEvidence(source, None, text, sms.message_sid, c.keyword), now)
-        return self._commit(work, Outcome.OPTED_IN, customer.open_conversation, c)
+        return self._commit(work, InboundOutcome.OPTED_IN, customer.open_conversation, c)
 
     def _satisfaction(
         self,
@@ -316,7 +372,7 @@ class InboundService:
             work, conversation_pk(conversation.reference), sms, text, now, "satisfaction", conversation.reference
         )
         record_satisfaction(work, customer, conversation, score, now, sms.message_sid)
-        return self._commit(work, Outcome.SATISFACTION, conversation.reference, c)
+        return self._commit(work, InboundOutcome.SATISFACTION, conversation.reference, c)
 
     def _keep_for_agent(
         self,
@@ -384,11 +440,11 @@ class InboundService:
             conversation,
             c,
             now,
-            opted_out=opted_out or customer.consent == "opted_out",
+            opted_out=opted_out or customer.consent == ConsentState.OPTED_OUT,
             note=note,
             possible_opt_out=possible_opt_out,
         )
-        work.update("customer", customer, [], Customer.open_conversation == reference)
+        work.update(Item.CUSTOMER, customer, [], Customer.open_conversation == reference)
         work.publish(
             DomainEvent(
                 EventType.CUSTOMER_MESSAGE_RECEIVED,
@@ -398,7 +454,7 @@ class InboundService:
                 {"text": text, "message_sid": sms.message_sid, "escalate": c.escalate},
             )
         )
-        return self._commit(work, Outcome.ADDED_TO_CONVERSATION, reference, c)
+        return self._commit(work, InboundOutcome.ADDED_TO_CONVERSATION, reference, c)
 
     def _open(
         self,
@@ -429,12 +485,12 @@ class InboundService:
             now=now,
             repeat=repeat,
             repeat_urgent=len(recent) >= 2,
-            opted_out=opted_out or customer.consent == "opted_out",
+            opted_out=opted_out or customer.consent == ConsentState.OPTED_OUT,
             note=note,
             possible_opt_out=possible_opt_out,
         )
         conversation.callback_requested = callback
-        work.put_new("conversation", conversation)
+        work.put_new(Item.CONVERSATION, conversation)
         self._store(work, conversation_pk(reference), sms, text, now, "keyword" if callback else "complaint", reference)
         if is_new_customer:
             customer.open_conversation = reference
@@ -445,7 +501,7 @@ class InboundService:
         else:
             previous = customer.open_conversation
             work.update(
-                "customer",
+                Item.CUSTOMER,
                 customer,
                 [
                     Customer.open_conversation.set(reference),
@@ -479,9 +535,9 @@ class InboundService:
         if callback:  # answered by the CALL reply, not an acknowledgement
             keyword = {"keyword": "CALL", "message_sid": sms.message_sid}
             work.publish(DomainEvent(EventType.KEYWORD_RECEIVED, now, sms.sender, reference, keyword))
-            return self._commit(work, Outcome.KEYWORD, reference, c)
+            return self._commit(work, InboundOutcome.KEYWORD, reference, c)
         work.publish(DomainEvent(EventType.COMPLAINT_RECEIVED, now, sms.sender, reference, data))
-        if conversation.priority == "urgent":
+        if conversation.priority == Priority.URGENT:
             work.publish(
                 DomainEvent(
                     EventType.CONVERSATION_ESCALATED,
@@ -491,7 +547,7 @@ class InboundService:
                     {"reasons": list(conversation.escalation_reasons), "category": conversation.category},
                 )
             )
-        return self._commit(work, Outcome.NEW_CONVERSATION, reference, c)
+        return self._commit(work, InboundOutcome.NEW_CONVERSATION, reference, c)
 
     # ------------------------------------------------------------------ helpers
 
@@ -508,7 +564,7 @@ class InboundService:
         key = f"in-{sms.message_sid}"
         message = Message(
             thread,
-            f"MESSAGE#{key}",
+            message_sk(key),
             key=key,
             direction="inbound",
             customer=sms.sender,
@@ -518,13 +574,19 @@ class InboundService:
             author="customer",
             created_at=now,
             updated_at=now,
-            status="received",
+            status=MessageStatus.RECEIVED,
             twilio_sid=sms.message_sid,
             num_media=sms.num_media,
         )
-        work.put_new("message", message)
-        work.put_new("sid", MessageSid(f"SID#{sms.message_sid}", "SID", message_pk=thread, message_sk=message.sk))
+        work.put_new(Item.MESSAGE, message)
+        work.put_new(Item.SID, MessageSid(*sid_key(sms.message_sid), message_pk=thread, message_sk=message.sk))
 
-    def _commit(self, work: UnitOfWork, outcome: Outcome, reference: str | None, c: Classification) -> Received:
+    def _announce_request(
+        self, work: UnitOfWork, kind: EventType, customer: Customer, sms: InboundSms, now: datetime
+    ) -> None:
+        """HelpRequested / OptInRequested: the consent function answers it (one answer per text)."""
+        work.publish(DomainEvent(kind, now, sms.sender, customer.open_conversation, {"message_sid": sms.message_sid}))
+
+    def _commit(self, work: UnitOfWork, outcome: InboundOutcome, reference: str | None, c: Classification) -> Received:
         self._repository.commit(work)
         return Received(outcome, reference, c, tuple(work.events))

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import warnings
+from typing import IO, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -45,7 +46,9 @@ class _CurrentStdout:
 
 def build_logger(service: str | None = None) -> Logger:
     """The function's logger (service from POWERTOOLS_SERVICE_NAME); it cannot leak numbers."""
-    logger = Logger(service=service, logger_formatter=PrivacyFormatter(utc=True), stream=_CurrentStdout())
+    logger = Logger(
+        service=service, logger_formatter=PrivacyFormatter(utc=True), stream=cast(IO[str], _CurrentStdout())
+    )
     # Not to the root logger too: in Lambda its handler is the runtime's, which would write a
     # second, plain-text line with the message unmasked. (Powertools only filters the root
     # handlers that exist when the Logger is created.)

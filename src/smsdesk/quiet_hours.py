@@ -1,24 +1,9 @@
 """When may smsdesk text a customer on its own initiative? Quiet hours and the proactive cap.
 
-A proactive message (a follow-up; an agent's reply when the customer has not just texted) may
-only go out inside the allowed window of the recipient's *local* time: 08:00-20:00 by default,
-never wider than 08:00-21:00 (the limit US law sets for calling hours).
-
-A number may be in several zones (a Texas number without an area code that pins it down: Chicago
-or Denver). We do not know which, so an instant is allowed only if it is inside the window in
-*every* zone: the intersection. For New York + Chicago that is 09:00-20:00 Eastern.
-
-If no instant is allowed in every zone (zones so far apart that their windows never overlap,
-or a narrow window), waiting would mean never sending. Then the first zone decides: it is the
-number's primary zone (the one its prefix, or its state's main zone, names), and the window is
-kept there. We do not pick the "most restrictive" zone instead, because with disjoint windows
-every choice is outside some zone's window; the primary zone is the one most likely right.
-
-The proactive cap: at most ``limit`` proactive messages per number in any rolling ``period``
-(3 in 24 hours). A send counts while it is less than ``period`` old.
-
-A message that may not go now is not dropped: :func:`next_send_time` says when it may, and the
-send gateway holds it until then.
+A proactive message may go only inside the allowed window (08:00-20:00 by default, never wider
+than 08:00-21:00) in *every* zone the number may be in, and at most ``limit`` in any rolling
+``period``; :func:`next_send_time` says when it may, and the gateway holds it until then. The
+reasoning (several zones, disjoint windows): docs/decisions.md, section 9.
 """
 
 from __future__ import annotations

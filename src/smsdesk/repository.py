@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,9 +26,14 @@ from pynamodb.transactions import TransactWrite
 
 from smsdesk.events import DomainEvent
 from smsdesk.table import (
+    CONSENT_PREFIX,
+    CONVERSATION_SK,
+    MESSAGE_PREFIX,
+    PROFILE,
     ConsentRecord,
     Conversation,
     Customer,
+    Item,
     Message,
     OutboxEvent,
     TableItem,
@@ -36,6 +41,9 @@ from smsdesk.table import (
     analytics_ledger_key,
     conversation_pk,
     customer_pk,
+    event_key,
+    message_sk,
+    queue_pk,
     table_connection,
 )
 
@@ -49,8 +57,9 @@ class WriteConflict(Exception):
         super().__init__(f"conditional write failed: {', '.join(sorted(labels)) or 'unknown'}")
         self.labels = labels
 
-    def __contains__(self, label: str) -> bool:
-        return label in self.labels
+    def on(self, item: Item) -> bool:
+        """Whether the operation labelled ``item`` is one that failed."""
+        return item in self.labels
 
 
 @dataclass(slots=True)
@@ -77,7 +86,7 @@ class UnitOfWork:
         return self.put(label, item, TableItem.pk.does_not_exist())
 
     def update(
-        self, label: str, item: TableItem, actions: list[Action], condition: Condition | None = None
+        self, label: str, item: TableItem, actions: Sequence[Action], condition: Condition | None = None
     ) -> UnitOfWork:
         """Update an item. A transaction touches an item once, so updates with the same label
         merge: their actions are combined and their conditions must all hold."""
@@ -87,7 +96,7 @@ class UnitOfWork:
                 if condition is not None:
                     op.condition = condition if op.condition is None else op.condition & condition
                 return self
-        self.operations.append(_Operation(label, "update", item, condition, actions))
+        self.operations.append(_Operation(label, "update", item, condition, list(actions)))
         return self
 
     def pending_put(self, label: str) -> TableItem | None:
@@ -106,8 +115,7 @@ class UnitOfWork:
         return self.put_new(
             f"event:{event.type}",
             OutboxEvent(
-                f"EVENT#{event.event_id}",
-                "EVENT",
+                *event_key(event.event_id),
                 detail_type=str(event.type),
                 detail=event.detail_json(),
                 created_at=event.occurred_at,
@@ -131,13 +139,13 @@ class ConversationRepository:
 
     def customer(self, number: str, *, consistent: bool = True) -> Customer | None:
         try:
-            return Customer.get(customer_pk(number), "PROFILE", consistent_read=consistent)
+            return Customer.get(customer_pk(number), PROFILE, consistent_read=consistent)
         except Customer.DoesNotExist:
             return None
 
     def conversation(self, reference: str, *, consistent: bool = False) -> Conversation | None:
         try:
-            return Conversation.get(conversation_pk(reference), "CONVERSATION", consistent_read=consistent)
+            return Conversation.get(conversation_pk(reference), CONVERSATION_SK, consistent_read=consistent)
         except Conversation.DoesNotExist:
             return None
 
@@ -154,12 +162,12 @@ class ConversationRepository:
 
     def conversations(self, references: Iterable[str]) -> list[Conversation]:
         """Several conversations in one round trip (BatchGetItem), in no particular order."""
-        keys = [(conversation_pk(reference), "CONVERSATION") for reference in dict.fromkeys(references)]
+        keys = [(conversation_pk(reference), CONVERSATION_SK) for reference in dict.fromkeys(references)]
         return list(Conversation.batch_get(keys)) if keys else []
 
     def message(self, pk: str, key: str, *, consistent: bool = True) -> Message | None:
         try:
-            return Message.get(pk, f"MESSAGE#{key}", consistent_read=consistent)
+            return Message.get(pk, message_sk(key), consistent_read=consistent)
         except Message.DoesNotExist:
             return None
 
@@ -167,7 +175,7 @@ class ConversationRepository:
         """A message (if it exists) and the customer, strongly consistent, in one round trip."""
         message = customer = None
         for item in TableItem.batch_get(
-            [(thread, f"MESSAGE#{key}"), (customer_pk(number), "PROFILE")], consistent_read=True
+            [(thread, message_sk(key)), (customer_pk(number), PROFILE)], consistent_read=True
         ):
             if isinstance(item, Message):
                 message = item
@@ -177,12 +185,12 @@ class ConversationRepository:
 
     def customer_messages(self, number: str) -> list[Message]:
         """Messages kept on the customer rather than a conversation (consent keywords, HELP)."""
-        items = Message.query(customer_pk(number), Message.sk.startswith("MESSAGE#"), consistent_read=True)
+        items = Message.query(customer_pk(number), Message.sk.startswith(MESSAGE_PREFIX), consistent_read=True)
         return sorted(items, key=lambda m: (m.created_at, m.key))
 
     def consent_history(self, number: str) -> list[ConsentRecord]:
         return list(
-            ConsentRecord.query(customer_pk(number), ConsentRecord.sk.startswith("CONSENT#"), consistent_read=True)
+            ConsentRecord.query(customer_pk(number), ConsentRecord.sk.startswith(CONSENT_PREFIX), consistent_read=True)
         )
 
     def conversations_in_queue(
@@ -198,7 +206,7 @@ class ConversationRepository:
         ``newest_first`` reads it backwards (the latest resolved, not the first ever)."""
         last_key = _decode_cursor(cursor) if cursor else None
         results = Conversation.by_queue.query(
-            f"QUEUE#{queue}",
+            queue_pk(queue),
             scan_index_forward=not newest_first,
             filter_condition=(Conversation.status == status) if status else None,
             limit=limit,
@@ -317,9 +325,9 @@ class ConversationRepository:
         try:
             self._table_connection().transact_write_items([], [], [ledger], updates)
         except TransactWriteError as error:
-            reasons = [r.get("Code") for r in (error.cancellation_reasons or [])]
+            reasons = [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
             if reasons and reasons[0] == "ConditionalCheckFailed":  # the ledger is the first Put
-                raise WriteConflict({"ledger"}) from None
+                raise WriteConflict({Item.LEDGER}) from None
             raise
 
     def replace_analytics(self, items: Mapping[tuple[str, str], Mapping[str, int]]) -> None:

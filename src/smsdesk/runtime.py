@@ -18,7 +18,6 @@ from smsdesk.repository import ConversationRepository
 from smsdesk.table import bind_table
 
 if TYPE_CHECKING:
-    from smsdesk.aws.secrets import TwilioCredentialsProvider
     from smsdesk.follow_ups import FollowUps
     from smsdesk.send_gateway import SendGateway
 
@@ -40,7 +39,6 @@ class MessagingRuntime:
     repository: ConversationRepository
     gateway: SendGateway
     follow_ups: FollowUps
-    credentials: TwilioCredentialsProvider
 
 
 def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) -> MessagingRuntime:
@@ -49,7 +47,8 @@ def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) ->
     from smsdesk.aws.scheduler import Scheduler
     from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
     from smsdesk.follow_ups import FollowUps
-    from smsdesk.send_gateway import ProactivePolicy, SendGateway
+    from smsdesk.send_decision import ProactivePolicy
+    from smsdesk.send_gateway import SendGateway
     from smsdesk.twilio_messages import TwilioMessages
 
     clock = process_clock()
@@ -63,7 +62,6 @@ def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) ->
         quiet_hours=business.quiet_hours,
         cap=business.proactive_cap,
         default_zone=business.hours.time_zone,
-        hold=follow_ups.hold,
     )
-    gateway = SendGateway(table, TwilioMessages(messaging, credentials), clock, proactive)
-    return MessagingRuntime(clock, table, gateway, follow_ups, credentials)
+    gateway = SendGateway(table, TwilioMessages(messaging, credentials), clock, proactive, follow_ups)
+    return MessagingRuntime(clock, table, gateway, follow_ups)

@@ -46,10 +46,7 @@ def count_segments(text: str) -> SegmentCount:
         units = len(text.encode("utf-16-le")) // 2
         single, multi = 70, 67
         encoding = Encoding.UCS2
-    if units <= single:
-        segments = 1 if units else 0
-    else:
-        segments = -(-units // multi)
+    segments = (1 if units else 0) if units <= single else -(-units // multi)
     return SegmentCount(encoding, units, segments)
 
 

@@ -33,18 +33,42 @@ plain numbers added to as the stream goes by (smsdesk.analytics); they are deriv
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from typing import Any
+
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
-    NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.constants import NUMBER
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+
+class IntegerAttribute(Attribute[int]):
+    """A whole number (stored as DynamoDB's N, exactly as NumberAttribute stores it)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: int) -> str:
+        return json.dumps(value)
+
+    def deserialize(self, value: str) -> int:
+        return int(json.loads(value))
+
+
+class TextListAttribute(ListAttribute[str]):
+    """A list of strings (pynamodb's ListAttribute(of=UnicodeAttribute), typed as what it holds)."""
+
+    def __init__(self, *, null: bool | None = None, default: Any = None) -> None:
+        super().__init__(null=null, default=default, of=UnicodeAttribute)  # type: ignore[arg-type]
 
 
 class TableItem(Model):
@@ -68,7 +92,8 @@ def bind_table(table_name: str, region: str | None = None) -> None:
     TableItem.Meta.table_name = table_name
     if region:
         TableItem.Meta.region = region
-    for model in (TableItem, *_all_subclasses(TableItem)):
+    models: list[type[TableItem]] = [TableItem, *_all_subclasses(TableItem)]
+    for model in models:
         model._connection = None
     # One connection (one botocore session and DynamoDB client) for every model and the
     # repository's transactions: pynamodb would create one per model class, each loading
@@ -88,20 +113,122 @@ def table_connection() -> Connection:
     return TableItem._get_connection().connection
 
 
-def _all_subclasses(cls: type) -> list[type]:
-    found = []
+def _all_subclasses(cls: type[TableItem]) -> list[type[TableItem]]:
+    found: list[type[TableItem]] = []
     for sub in cls.__subclasses__():
         found.append(sub)
         found.extend(_all_subclasses(sub))
     return found
 
 
+# ---------------------------------------------------------------------- the stored vocabulary
+# StrEnums: each member is stored, published and compared as the plain string it always was.
+
+
+class ConsentState(StrEnum):
+    SUBSCRIBED = "subscribed"
+    OPTED_OUT = "opted_out"
+
+
+class OptOutConfirmation(StrEnum):
+    """After an opt-out, at most one confirmation: pending -> sent, or not needed (Twilio answered)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    NOT_NEEDED = "not_needed"
+
+
+class ConsentHold(StrEnum):
+    POSSIBLE_OPT_OUT = "possible_opt_out"  # a text that may be an opt-out awaits an agent
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
+class MessageStatus(StrEnum):
+    """Where a text is: smsdesk's own states, then Twilio's (which only move forward)."""
+
+    RECEIVED = "received"  # a customer's text
+    CLAIMED = "claimed"  # a send in progress (taken over after STALE_CLAIM)
+    RETRYING = "retrying"  # a send let go (transient failure, consent changed): the next attempt takes it
+    HELD = "held"  # quiet hours or the daily cap: released at send_after
+    REFUSED = "refused"  # never sent (opted out, no longer wanted...), with the reason in ``note``
+    UNKNOWN = "unknown"
+    ACCEPTED = "accepted"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    READ = "read"
+
+
+class Item(StrEnum):
+    """The labels of a unit of work's operations: a :class:`~smsdesk.repository.WriteConflict`
+    names the ones whose condition failed."""
+
+    CUSTOMER = "customer"
+    CONVERSATION = "conversation"
+    MESSAGE = "message"
+    SID = "sid"  # the inbound MessageSid guard: a duplicate delivery
+    CONSENT_RECORD = "consent_record"
+    NOTE = "note"
+    ACTIVITY = "activity"
+    LEDGER = "ledger"
+
+
+# ---------------------------------------------------------------------- keys (built here only)
+
+PROFILE = "PROFILE"  # the customer's sort key
+CONVERSATION_SK = "CONVERSATION"
+MESSAGE_PREFIX = "MESSAGE#"
+CONSENT_PREFIX = "CONSENT#"
+_CUSTOMER_PREFIX = "CUSTOMER#"
+_CONVERSATION_PREFIX = "CONVERSATION#"
+
+
 def customer_pk(number: str) -> str:
-    return f"CUSTOMER#{number}"
+    return f"{_CUSTOMER_PREFIX}{number}"
 
 
 def conversation_pk(reference: str) -> str:
-    return f"CONVERSATION#{reference}"
+    return f"{_CONVERSATION_PREFIX}{reference}"
+
+
+def thread_pk(conversation: str | None, number: str) -> str:
+    """Where a message is kept: its conversation, or (no conversation) its customer."""
+    return conversation_pk(conversation) if conversation else customer_pk(number)
+
+
+def thread_owner(thread: str) -> tuple[str | None, str | None]:
+    """The (conversation reference, customer number) a thread key names; one of them is None."""
+    if thread.startswith(_CONVERSATION_PREFIX):
+        return thread.removeprefix(_CONVERSATION_PREFIX), None
+    return None, thread.removeprefix(_CUSTOMER_PREFIX)
+
+
+def message_sk(key: str) -> str:
+    return f"{MESSAGE_PREFIX}{key}"
+
+
+def consent_sk(at: str, record_id: str) -> str:
+    return f"{CONSENT_PREFIX}{at}#{record_id}"
+
+
+def sid_key(message_sid: str) -> tuple[str, str]:
+    return f"SID#{message_sid}", "SID"
+
+
+def event_key(event_id: str) -> tuple[str, str]:
+    return f"EVENT#{event_id}", "EVENT"
+
+
+def queue_pk(queue: str) -> str:
+    """The by-queue index's partition: one queue (active, resolved, closed)."""
+    return f"QUEUE#{queue}"
 
 
 def analytics_key(group: str, day: str) -> tuple[str, str]:
@@ -122,8 +249,8 @@ class Customer(TableItem, discriminator="customer"):
     created_at = UTCDateTimeAttribute()
     last_inbound_at = UTCDateTimeAttribute(null=True)
     # Consent: the state the send gateway reads, strongly consistent, before every send.
-    consent = UnicodeAttribute(default="subscribed")  # subscribed | opted_out
-    consent_version = NumberAttribute(default=0)  # bumped by every consent change
+    consent = UnicodeAttribute(default=ConsentState.SUBSCRIBED)  # subscribed | opted_out
+    consent_version = IntegerAttribute(default=0)  # bumped by every consent change
     consent_changed_at = UTCDateTimeAttribute(null=True)
     consent_source = UnicodeAttribute(null=True)
     # After an opt-out, at most one confirmation: pending -> sent, or not_needed (Twilio answered).
@@ -141,17 +268,17 @@ class Customer(TableItem, discriminator="customer"):
     profile_changed_at = UTCDateTimeAttribute(null=True)
     # Conversations
     open_conversation = UnicodeAttribute(null=True)
-    conversation_count = NumberAttribute(default=0)
+    conversation_count = IntegerAttribute(default=0)
     last_conversation_opened_at = UTCDateTimeAttribute(null=True)
     # The one before it: with the last, ComplaintReceived tells the analytics how many complaints
     # the customer made in any period (repeat complainants) without reading anything.
     previous_conversation_opened_at = UTCDateTimeAttribute(null=True)
     # When their recent complaints opened (ISO instants, the last 30 days): the third is urgent.
-    recent_complaints = ListAttribute(of=UnicodeAttribute, default=list)
+    recent_complaints = TextListAttribute(default=list)
     # The references of their conversations, oldest first (the last 50): the panel's history.
-    conversations = ListAttribute(of=UnicodeAttribute, default=list)
+    conversations = TextListAttribute(default=list)
     # Proactive messages sent in the last 24 h (ISO instants), for the per-number cap.
-    proactive_sent = ListAttribute(of=UnicodeAttribute, default=list)
+    proactive_sent = TextListAttribute(default=list)
 
 
 class ConsentRecord(TableItem, discriminator="consent"):
@@ -167,7 +294,7 @@ class ConsentRecord(TableItem, discriminator="consent"):
     previous = UnicodeAttribute()
 
 
-class ByQueue(GlobalSecondaryIndex["Conversation"]):
+class ByQueue(GlobalSecondaryIndex["Conversation"]):  # type: ignore[no-untyped-call]
     """Conversations by queue (active / resolved / closed): urgent first, then oldest first."""
 
     class Meta:
@@ -182,9 +309,9 @@ class Conversation(TableItem, discriminator="conversation"):
     reference = UnicodeAttribute()
     customer = UnicodeAttribute()
     status = UnicodeAttribute()  # open | acknowledged | waiting_on_agent | waiting_on_customer | resolved | closed
-    priority = UnicodeAttribute(default="normal")  # urgent | normal
+    priority = UnicodeAttribute(default=Priority.NORMAL)  # urgent | normal
     category = UnicodeAttribute(default="other")
-    escalation_reasons = ListAttribute(of=UnicodeAttribute, default=list)
+    escalation_reasons = TextListAttribute(default=list)
     summary = UnicodeAttribute()  # the opening message, redacted, at most 160 characters
     opened_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -195,12 +322,12 @@ class Conversation(TableItem, discriminator="conversation"):
     resolved_at = UTCDateTimeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
     resolution_note = UnicodeAttribute(null=True)
-    reopened_count = NumberAttribute(default=0)
+    reopened_count = IntegerAttribute(default=0)
     reopened_at = UTCDateTimeAttribute(null=True)  # the last reopening: the wait for an agent restarts
     last_agent_reply_at = UTCDateTimeAttribute(null=True)  # whether the current wait was answered
     repeat_complaint = BooleanAttribute(default=False)
     sla_breached = BooleanAttribute(default=False)
-    csat_score = NumberAttribute(null=True)
+    csat_score = IntegerAttribute(null=True)
     survey_sent_at = UTCDateTimeAttribute(null=True)  # when Twilio took the satisfaction check
     survey_answered_at = UTCDateTimeAttribute(null=True)  # when its 1-5 answer was recorded
     callback_requested = BooleanAttribute(default=False)
@@ -230,15 +357,15 @@ class Message(TableItem, discriminator="message"):
     # Delivery: received | claimed | held | queued | sent | delivered | undelivered | failed
     #           | refused (also: held, then no longer wanted) | retrying | unknown
     status = UnicodeAttribute()
-    status_rank = NumberAttribute(default=0)  # callbacks only ever move it forward
+    status_rank = IntegerAttribute(default=0)  # callbacks only ever move it forward
     twilio_sid = UnicodeAttribute(null=True)
-    error_code = NumberAttribute(null=True)
+    error_code = IntegerAttribute(null=True)
     note = UnicodeAttribute(null=True)  # why refused / held / failed, in words
     proactive = BooleanAttribute(default=False)
     send_after = UTCDateTimeAttribute(null=True)  # held for quiet hours or the daily cap
-    segments = NumberAttribute(null=True)
-    attempts = NumberAttribute(default=0)
-    num_media = NumberAttribute(default=0)
+    segments = IntegerAttribute(null=True)
+    attempts = IntegerAttribute(default=0)
+    num_media = IntegerAttribute(default=0)
 
 
 class MessageSid(TableItem, discriminator="sid"):

@@ -7,8 +7,8 @@ ones (business name 30, contact 40, a long name, an 8-character reference, a pro
 date and a zone); ``tests/unit/test_templates.py`` renders each with both and counts. Customers who
 write in Spanish, French, Portuguese, Chinese or Vietnamese are answered in their language (the
 same texts, written for each, measured the same way; a greeting that would push a text past two
-segments is dropped, see ``_within_two_segments``). Values that come from customers (their name) are cleaned to GSM-7 so one
-accented letter cannot double the cost of the message.
+segments is dropped, see ``_within_two_segments``). Values that come from customers (their name)
+are cleaned to GSM-7 so one accented letter cannot double the cost of the message.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from smsdesk.sms_segments import GSM7_BASIC, count_segments
-
-if TYPE_CHECKING:
-    from smsdesk.config import BusinessSettings, InboundSettings
 
 _CATEGORY_PHRASES = {
     "order": "your order",
@@ -84,14 +81,14 @@ def acknowledgement(
 
     def render(key: str, greeted: str | None) -> Callable[[], str]:
         def text() -> str:
-            said = texts[key].format(
+            said = _text(language, key).format(
                 hello=_hello(greeted, language),
                 business=business,
                 issue=issue_phrase(category, language),
                 reference=reference,
                 reply_by=reply_by,
             )
-            return said + texts["offer_call"] if offer_call else said
+            return said + _text(language, "offer_call") if offer_call else said
 
         return text
 
@@ -109,22 +106,28 @@ def _within_two_segments(*renders: Callable[[], str]) -> str:
     return renders[-1]()
 
 
+def _text(language: str, name: str) -> str:
+    text = _TEXTS[language][name]
+    assert isinstance(text, str), name
+    return text
+
+
 def help_reply(*, business: str, contact: str, language: str = "en") -> str:
     """HELP/INFO, to anyone: CTIA asks for the business, a contact, the rates notice and STOP."""
-    return _TEXTS[language]["help"].format(business=business, contact=contact)
+    return _text(language, "help").format(business=business, contact=contact)
 
 
 def opt_out_confirmation(*, business: str, language: str = "en") -> str:
-    return _TEXTS[language]["opt_out_confirmation"].format(business=business)
+    return _text(language, "opt_out_confirmation").format(business=business)
 
 
 def opt_in_confirmation(*, business: str, language: str = "en") -> str:
-    return _TEXTS[language]["opt_in_confirmation"].format(business=business)
+    return _text(language, "opt_in_confirmation").format(business=business)
 
 
 def opt_in_instructions(*, business: str, language: str = "en") -> str:
     """The answer to an opt-in in words: re-subscription needs the keyword, so say which."""
-    return _TEXTS[language]["opt_in_instructions"].format(business=business)
+    return _text(language, "opt_in_instructions").format(business=business)
 
 
 def complaint_received_again(*, reference: str) -> str:
@@ -143,7 +146,14 @@ DEFAULT_KEYWORD_REPLIES: Mapping[str, str] = {
 BUILT_IN_KEYWORDS = frozenset({"HOURS", "STATUS", "CALL"})
 
 
-def auto_reply_keywords(settings: BusinessSettings | InboundSettings) -> frozenset[str]:
+class KeywordSettings(Protocol):
+    """The settings that configure keyword replies (BusinessSettings, InboundSettings)."""
+
+    @property
+    def keyword_replies(self) -> Mapping[str, str]: ...
+
+
+def auto_reply_keywords(settings: KeywordSettings) -> frozenset[str]:
     """Every keyword answered automatically: the built-in ones, the default and configured replies.
     (Here rather than in auto_replies, so the inbound webhook reads it without loading the
     sending stack.)"""
@@ -152,41 +162,38 @@ def auto_reply_keywords(settings: BusinessSettings | InboundSettings) -> frozens
 
 def refund_reply(*, open_case: bool, language: str = "en") -> str:
     """REFUND: how to ask; "your complaint stays open" only when there is one."""
-    text = _TEXTS[language]["refund"]
-    return text + _TEXTS[language]["refund_open"] if open_case else text
+    text = _text(language, "refund")
+    return text + _text(language, "refund_open") if open_case else text
 
 
 def hours_reply(*, business: str, hours: str, language: str = "en") -> str:
     """The hours; with "answered when we open" unless a long schedule leaves no room for it."""
-    texts = _TEXTS[language]
     return _within_two_segments(
-        lambda: texts["hours"].format(business=business, hours=hours),
-        lambda: texts["hours_short"].format(business=business, hours=hours),
+        lambda: _text(language, "hours").format(business=business, hours=hours),
+        lambda: _text(language, "hours_short").format(business=business, hours=hours),
     )
 
 
 def status_reply(*, reference: str | None, status: str | None, reply_by: str | None, language: str = "en") -> str:
-    texts = _TEXTS[language]
     if reference is None or status is None:
-        return texts["status_none"]
-    words = texts["status_words"]
-    text = texts["status"].format(reference=reference, words=words.get(status, words["open"]))
+        return _text(language, "status_none")
+    words: dict[str, str] = _TEXTS[language]["status_words"]
+    text = _text(language, "status").format(reference=reference, words=words.get(status, words["open"]))
     if reply_by and status in {"open", "acknowledged", "waiting_on_agent"}:
-        text += texts["will_reply"].format(reply_by=reply_by)
+        text += _text(language, "will_reply").format(reply_by=reply_by)
     return text
 
 
 def call_requested(*, reference: str | None, language: str = "en") -> str:
-    texts = _TEXTS[language]
-    where = texts["call_about"].format(reference=reference) if reference else ""
-    return texts["call"].format(where=where)
+    where = _text(language, "call_about").format(reference=reference) if reference else ""
+    return _text(language, "call").format(where=where)
 
 
 # -- follow-ups -------------------------------------------------------------------------------
 
 
 def satisfaction_survey(*, business: str, name: str | None, reference: str, language: str = "en") -> str:
-    survey = _TEXTS[language]["survey"]
+    survey = _text(language, "survey")
     return _within_two_segments(
         lambda: survey.format(hello=_hello(name, language), business=business, reference=reference),
         lambda: survey.format(hello=_hello(None, language), business=business, reference=reference),
@@ -194,12 +201,12 @@ def satisfaction_survey(*, business: str, name: str | None, reference: str, lang
 
 
 def satisfaction_thanks(*, score: int, language: str = "en") -> str:
-    return _TEXTS[language]["thanks_low" if score <= 2 else "thanks"]
+    return _text(language, "thanks_low" if score <= 2 else "thanks")
 
 
 def sla_update(*, name: str | None, reference: str, language: str = "en") -> str:
     """The promised reply time passed: "we haven't forgotten you"."""
-    sla = _TEXTS[language]["sla"]
+    sla = _text(language, "sla")
     return _within_two_segments(
         lambda: sla.format(hello=_hello(name, language), reference=reference),
         lambda: sla.format(hello=_hello(None, language), reference=reference),
@@ -308,7 +315,7 @@ _CATEGORY_PHRASES_BY_LANGUAGE = {
     },
 }
 
-_TEXTS: dict[str, dict] = {
+_TEXTS: dict[str, dict[str, Any]] = {
     "en": {
         "acknowledgement": "{hello} {business} here. We're sorry about {issue}. Your reference is {reference}. "
         "A member of our team will reply {reply_by}.",

@@ -14,6 +14,7 @@ uncompressed: reading the file is a few array copies, no decompression.
 from __future__ import annotations
 
 import array
+import itertools
 import json
 import math
 import re
@@ -24,6 +25,7 @@ import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 WEIGHTS_FILE = Path(__file__).with_name("classifier_weights.bin")
 FEATURE_BITS = 20
@@ -61,7 +63,7 @@ def features(text: str) -> dict[int, float]:
     words = _WORD.findall(_strip_accents(lower[:400]))
     for word in words:
         add(f"w{word}")
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         add(f"b{a} {b}")
     if not counts:
         return {}
@@ -77,7 +79,7 @@ class Head:
     classes: tuple[str, ...]
     bias: tuple[float, ...]
     rows: dict[int, int]  # feature bucket -> offset of its row in weights
-    weights: array.array  # int8, len(rows) * len(classes)
+    weights: array.array[int]  # int8, len(rows) * len(classes)
     scale: float
 
     def probabilities(self, feats: dict[int, float]) -> dict[str, float]:
@@ -97,7 +99,7 @@ class Head:
         return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
 
 
-def encode(heads: dict[str, dict], meta: dict | None = None) -> bytes:
+def encode(heads: dict[str, dict[str, Any]], meta: dict[str, Any] | None = None) -> bytes:
     """The weights file: a JSON header, then per head its buckets (uint32) and weights (int8).
 
     ``heads`` maps a name to {"classes": [...], "bias": [...], "rows": {bucket: [w per class]}}.
@@ -150,11 +152,12 @@ def decode(data: bytes) -> dict[str, Head]:
     return heads
 
 
-def meta(data: bytes) -> dict:
+def meta(data: bytes) -> dict[str, Any]:
     """What the file says about how it was made (the corpus's digest, the settings)."""
     raw = data
     (length,) = struct.unpack_from("<I", raw, len(_MAGIC))
-    return json.loads(raw[len(_MAGIC) + 4 : len(_MAGIC) + 4 + length])["meta"]
+    made: dict[str, Any] = json.loads(raw[len(_MAGIC) + 4 : len(_MAGIC) + 4 + length])["meta"]
+    return made
 
 
 @cache

@@ -1,27 +1,9 @@
 """Where is the customer? The time zone(s) a phone number may be in, and wall-clock arithmetic.
 
-The number's prefix decides first (phonenumbers' metadata: +1 212 is New York, +44 20 London).
-Some numbers say nothing about a place: toll-free and other non-geographic numbers, and
-numbers phonenumbers only knows at country level. For +1 that is a list of every NANP zone from
-Guam to Newfoundland, which would be useless to describe a time and would almost close the
-quiet-hours window, so it counts as "unknown" (a country-level list whose zones keep one clock,
-like the UK's London/Jersey/Guernsey/Isle of Man, is kept: it is as good as one zone). Then
-Twilio's ``FromState`` decides (a US state or Canadian province, as a code or a full name),
-through the table below; a state that spans several zones gives all of them, its main zone
-first, so quiet hours hold in every part of the state. Then the caller's fallback (the
-business's own zone).
-
-Outside +1, a number that phonenumbers places only at country level (an Australian or Spanish
-mobile, a Russian +7 9, a Mexican number without an area code) may be anywhere in that country:
-all of its zones are kept, so quiet hours hold in every one of them (proactive texts go only when
-it is daytime across the whole country), and :func:`customer_zones` says the zone is not known,
-so promises are written in the business's zone, naming it, rather than guessed.
-
-The first zone is the number's primary zone: the one the acknowledgement describes times in when
-the zone is known (one zone, or zones that keep one clock).
-
-phonenumbers costs ~90 ms of import, so it is imported inside the function, on first use; the
-rest of this module (and the wall-clock helpers the hours modules share) is stdlib only.
+The number's prefix decides first, then Twilio's ``FromState``, then the business's own zone. A
+number that may be in several zones keeps them all, its primary zone first, so quiet hours hold in
+every one (how each case is decided: docs/decisions.md, section 9). phonenumbers is imported on
+first use (it is slow to import); the rest is stdlib only.
 """
 
 from __future__ import annotations
@@ -209,7 +191,9 @@ def _zones_from_number(e164: str) -> tuple[ZoneInfo, ...]:
 
         number = phonenumbers.parse(e164)
         names = tuple(number_zones.time_zones_for_number(number))
-        country_wide = tuple(number_zones.TIMEZONE_DATA.get(str(number.country_code), ()))
+        # TIMEZONE_DATA is phonenumbers' own table, not in its type stubs.
+        data = number_zones.TIMEZONE_DATA  # type: ignore[attr-defined]
+        country_wide = tuple(data.get(str(number.country_code), ()))
     except Exception:
         return ()
     nanp = number.country_code == 1

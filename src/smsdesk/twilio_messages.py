@@ -14,8 +14,8 @@ Only the send gateway calls this. It sorts Twilio's answers into three outcomes:
   attempts or their time budget (``RetryPolicy.budget``, inside the function's timeout) are
   used up, :class:`TransientSendFailure` lets the caller's retry policy continue.
 
-The twilio REST client (with ``requests``) costs ~90 ms to import, so it is loaded on the first
-send only, and only in functions that send.
+The twilio REST client (with ``requests``) is slow to import (docs/decisions.md, section 6), so
+it is loaded on the first send only, and only in functions that send.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from urllib.parse import urlencode
 from smsdesk.errors import TransientSendFailure
 
 if TYPE_CHECKING:
-    from smsdesk.aws.secrets import TwilioCredentialsProvider
     from smsdesk.config import MessagingSettings
+    from smsdesk.twilio_credentials import CredentialsSource, TwilioApiKey
 
 TWILIO_API = "https://api.twilio.com"
 # Twilio error codes that will fail the same way on every retry.
@@ -75,15 +75,15 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: Callable[[], float]) -> float:
         """Full jitter: a random wait up to base * 2^attempt, capped."""
-        return rng() * min(self.max_delay, self.base_delay * 2**attempt)
+        return rng() * min(self.max_delay, self.base_delay * 2.0**attempt)
 
 
 def rebased_http_client(base_url: str, timeout: float) -> Any:
     """A twilio HTTP client that sends api.twilio.com requests to ``base_url`` (the local stand-in)."""
     from twilio.http.http_client import TwilioHttpClient
 
-    class RebasedHttpClient(TwilioHttpClient):
-        def request(self, method, url, *args, **kwargs):
+    class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no types
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             if url.startswith(TWILIO_API):
                 url = base_url + url[len(TWILIO_API) :]
             return super().request(method, url, *args, **kwargs)
@@ -95,7 +95,7 @@ class TwilioMessages:
     def __init__(
         self,
         settings: MessagingSettings,
-        credentials: TwilioCredentialsProvider,
+        credentials: CredentialsSource[TwilioApiKey],
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,

@@ -21,13 +21,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from smsdesk.aws.secrets import TwilioCredentials
 from smsdesk.errors import BadWebhookRequest, ForgedWebhookRequest
 from smsdesk.phone_numbers import is_e164
 from smsdesk.reference_codes import looks_like_reference
+from smsdesk.twilio_credentials import CredentialsSource, TwilioCredentials
 
 if TYPE_CHECKING:
-    from smsdesk.aws.secrets import TwilioCredentialsProvider
     from smsdesk.config import WebhookSettings
 
 _SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
@@ -207,7 +206,7 @@ def delivery_status(params: FormParameters, url: str) -> DeliveryStatus:
 class WebhookVerifier:
     """Reads and verifies a Twilio webhook request: the first thing each webhook does."""
 
-    def __init__(self, settings: WebhookSettings, credentials: TwilioCredentialsProvider) -> None:
+    def __init__(self, settings: WebhookSettings, credentials: CredentialsSource[TwilioCredentials]) -> None:
         self._settings = settings
         self._credentials = credentials
 

@@ -126,8 +126,8 @@ def gateway(repository, secret, twilio, follow_ups, business, environ, clock):
     messaging = MessagingSettings.from_environ(environ)
     credentials = sender_credentials(environ, clock)
     transport = TwilioMessages(messaging, credentials, retry=RetryPolicy(), sleep=lambda seconds: None)
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
-    return SendGateway(repository, transport, clock, policy)
+    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
+    return SendGateway(repository, transport, clock, policy, follow_ups)
 
 
 def outbox_events(repository) -> list[tuple[str, dict]]:

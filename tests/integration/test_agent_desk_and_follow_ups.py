@@ -12,10 +12,11 @@ from smsdesk.agent_desk import AgentDesk, InvalidRequest
 from smsdesk.auto_replies import AutoResponder
 from smsdesk.conversations import Status, status_actions
 from smsdesk.errors import ConversationNotFound, InvalidTransition
-from smsdesk.follow_ups import FollowUpRunner
-from smsdesk.inbound import InboundService, Outcome
+from smsdesk.follow_up_runner import FollowUpRunner
+from smsdesk.follow_ups import ScheduledFollowUp
+from smsdesk.inbound import InboundOutcome, InboundService
 from smsdesk.repository import UnitOfWork
-from smsdesk.send_gateway import Outcome as SendOutcome
+from smsdesk.send_gateway import SendOutcome
 from tests.integration.conftest import ENVIRON, outbox_events
 from tests.integration.test_inbound import KEYWORDS, sms
 
@@ -32,12 +33,12 @@ def desk(repository, gateway, follow_ups, clock, business):
 
 @pytest.fixture
 def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+    return AutoResponder(repository, gateway, follow_ups, clock, business)
 
 
 @pytest.fixture
 def runner(repository, gateway, follow_ups, clock, business):
-    return FollowUpRunner(repository, gateway, follow_ups, clock, business)
+    return FollowUpRunner(repository, gateway, clock, business)
 
 
 def due_schedules(clock):
@@ -137,15 +138,15 @@ def test_resolve_then_the_survey_arrives_next_day_inside_daytime_and_a_2_reopens
     desk.resolve(reference, agent="dana", note="replacement shipped")
     clock.advance(timedelta(hours=24))  # Tuesday 20:30: outside the customer's window
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     assert all("How did we do" not in m["Body"] for m in twilio.sent)  # held, not sent at night
     clock.set(datetime(2026, 11, 25, 13, 0, tzinfo=UTC))  # Wednesday 08:00 New York
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     survey = twilio.sent[-1]["Body"]
     assert "How did we do? Reply 1 (poor) to 5 (great)." in survey and reference in survey
     received = inbound.receive(sms("2", sid=2))
-    assert received.outcome is Outcome.SATISFACTION
+    assert received.outcome is InboundOutcome.SATISFACTION
     conversation = repository.conversation(reference)
     assert (conversation.csat_score, conversation.status, conversation.priority) == (2, "waiting_on_agent", "urgent")
     assert "low_satisfaction" in conversation.escalation_reasons
@@ -158,11 +159,11 @@ def test_a_good_score_closes_the_conversation_and_the_next_text_opens_a_new_one(
     desk.resolve(reference, agent="dana")
     clock.advance(timedelta(hours=24))
     for payload in due_schedules(clock):
-        runner.run(payload)
-    assert inbound.receive(sms("5", sid=2)).outcome is Outcome.SATISFACTION
+        runner.run(ScheduledFollowUp.from_payload(payload))
+    assert inbound.receive(sms("5", sid=2)).outcome is InboundOutcome.SATISFACTION
     assert repository.conversation(reference).status == "closed"
     later = inbound.receive(sms("Another problem", sid=3))
-    assert later.outcome is Outcome.NEW_CONVERSATION and later.conversation != reference
+    assert later.outcome is InboundOutcome.NEW_CONVERSATION and later.conversation != reference
     assert ("SatisfactionRecorded", 5) in [(k, d.get("score")) for k, d in outbox_events(repository)]
 
 
@@ -180,7 +181,7 @@ def test_a_score_is_thanked_once_and_a_low_one_is_promised_a_person(
     desk.resolve(reference, agent="dana")
     clock.advance(timedelta(hours=24))
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     inbound.receive(sms(score, sid=2))
     [detail] = [d for kind, d in outbox_events(repository) if kind == "SatisfactionRecorded"]
     for _ in range(2):  # EventBridge may deliver the event twice
@@ -195,7 +196,7 @@ def test_an_opt_out_between_resolve_and_survey_means_no_survey(inbound, desk, ru
     inbound.receive(sms("STOP", sid=2))
     clock.advance(timedelta(hours=24))
     for payload in due_schedules(clock):  # (the consent function would have cancelled it)
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     assert all("How did we do" not in m["Body"] for m in twilio.sent)
 
 
@@ -205,7 +206,7 @@ def test_a_reopened_conversation_gets_no_survey(inbound, desk, runner, repositor
     desk.reopen(reference, agent="dana")
     clock.advance(timedelta(hours=24))
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     assert all("How did we do" not in m["Body"] for m in twilio.sent)
     assert repository.conversation(reference).status == "waiting_on_agent"
 
@@ -217,7 +218,7 @@ def test_a_missed_promise_flags_the_conversation_and_tells_the_customer_once(
     responder.acknowledge(reference)
     clock.advance(timedelta(hours=2))  # noon: the promised time
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     conversation = repository.conversation(reference)
     assert conversation.sla_breached and conversation.priority == "urgent"
     assert "SlaBreached" in [kind for kind, _ in outbox_events(repository)]
@@ -231,7 +232,7 @@ def test_a_missed_promise_is_told_in_the_language_the_customer_writes_in(
     responder.acknowledge(reference)
     clock.advance(timedelta(hours=2))
     for payload in due_schedules(clock):
-        runner.run(payload)
+        runner.run(ScheduledFollowUp.from_payload(payload))
     body = twilio.sent[-1]["Body"]
     assert body.startswith("Hola, no le hemos olvidado.") and reference in body
 
@@ -241,7 +242,9 @@ def test_a_kept_promise_changes_nothing(inbound, responder, desk, runner, reposi
     responder.acknowledge(reference)
     desk.reply(reference, "On it.", agent="dana")
     clock.advance(timedelta(hours=2))
-    assert [runner.run(payload).done for payload in due_schedules(clock)] == ["promise kept"]
+    assert [runner.run(ScheduledFollowUp.from_payload(payload)).done for payload in due_schedules(clock)] == [
+        "promise kept"
+    ]
     assert not repository.conversation(reference).sla_breached
     assert len(twilio.sent) == 2  # the acknowledgement and the agent's reply, nothing more
 

@@ -14,8 +14,8 @@ import pytest
 from smsdesk.agent_desk import AgentDesk
 from smsdesk.analytics import Counting
 from smsdesk.analytics_store import AnalyticsRebuild
-from smsdesk.follow_ups import FollowUpRunner
-from smsdesk.inbound import InboundService, Outcome
+from smsdesk.follow_up_runner import FollowUpRunner
+from smsdesk.inbound import InboundOutcome, InboundService
 from smsdesk_local.event_sources import matches
 from tests.integration.conftest import CUSTOMER, ENVIRON
 from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
@@ -203,9 +203,9 @@ def test_a_5_while_the_survey_is_still_held_is_no_score_and_no_survey_sent(
     """Reported: a customer's "5" was recorded as a satisfaction score while their survey was
     still held for the night. Not so since surveys count from Twilio's acceptance (issue 11)."""
     texts = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
-    runner = FollowUpRunner(repository, gateway, follow_ups, clock, business)
+    runner = FollowUpRunner(repository, gateway, clock, business)
     resolved_at_night_with_the_survey_held(texts, desk, runner, clock)
-    assert texts.receive(sms("5", sid=2)).outcome is Outcome.ADDED_TO_CONVERSATION
+    assert texts.receive(sms("5", sid=2)).outcome is InboundOutcome.ADDED_TO_CONVERSATION
     assert analytics.invoke(stream.batch()) == {"batchItemFailures": []}
     figures = metrics(agent_api, "from=2026-11-23&to=2026-11-25")
     assert figures["csat"] == {

@@ -22,7 +22,7 @@ def inbound(repository, clock):
 
 @pytest.fixture
 def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+    return AutoResponder(repository, gateway, follow_ups, clock, business)
 
 
 def test_a_new_complaint_gets_one_personal_acknowledgement(inbound, responder, repository, twilio):
@@ -114,7 +114,7 @@ def test_a_configured_keyword_reply_is_sent_as_configured(repository, gateway, c
 
     environ["KEYWORD_REPLIES"] = '{"warranty": "Our warranty covers two years. Reply with your order number."}'
     business = BusinessSettings.from_environ(environ)
-    responder = AutoResponder(repository, gateway, clock, business)
+    responder = AutoResponder(repository, gateway, follow_ups, clock, business)
     inbound = InboundService(repository, clock, auto_reply_keywords=KEYWORDS | {"WARRANTY"})
     received = inbound.receive(sms("Warranty?", sid=1))
     responder.answer_keyword(CUSTOMER, received.classification.auto_reply_keyword, received.conversation, "SMx")

@@ -18,9 +18,9 @@ from moto.core.botocore_stubber import BotocoreStubber
 from smsdesk.agent_desk import AgentDesk
 from smsdesk.auto_replies import AutoResponder
 from smsdesk.consent_processing import ConsentProcessor
-from smsdesk.inbound import InboundService
-from smsdesk.inbound import Outcome as Received
-from smsdesk.send_gateway import Outbound, Outcome, Purpose
+from smsdesk.events import ReceivedEvent
+from smsdesk.inbound import InboundOutcome, InboundService
+from smsdesk.send_gateway import Outbound, Purpose, SendOutcome
 from smsdesk.table import Customer, customer_pk
 from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
 from tests.integration.test_inbound import KEYWORDS, sms
@@ -62,7 +62,7 @@ def test_a_los_angeles_customer_of_a_new_york_business_is_not_texted_at_7_30_pac
     clock.set(datetime(2026, 11, 24, 15, 30, tzinfo=UTC))  # 07:30 in Los Angeles, 10:30 in New York
     a_customer(clock, LOS_ANGELES_CUSTOMER)
     result = gateway.send(text(Purpose.SLA_UPDATE, "sla", to=LOS_ANGELES_CUSTOMER))
-    assert result.outcome is Outcome.HELD
+    assert result.outcome is SendOutcome.HELD
     assert result.send_after == datetime(2026, 11, 24, 16, 0, tzinfo=UTC)  # 08:00 in Los Angeles
     assert twilio.sent == []
 
@@ -71,7 +71,7 @@ def test_a_los_angeles_customer_is_texted_at_5_30_pm_pacific_when_new_york_is_cl
     clock.set(datetime(2026, 11, 25, 1, 30, tzinfo=UTC))  # 17:30 in Los Angeles, 20:30 in New York
     a_customer(clock, LOS_ANGELES_CUSTOMER)
     result = gateway.send(text(Purpose.SATISFACTION_SURVEY, "survey", to=LOS_ANGELES_CUSTOMER))
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     assert [m["To"] for m in twilio.sent] == [LOS_ANGELES_CUSTOMER]
 
 
@@ -89,7 +89,7 @@ def test_a_time_zone_an_agent_set_wins_over_the_numbers_for_quiet_hours(
     )
 
     result = gateway.send(text(Purpose.SATISFACTION_SURVEY, "survey", to=LOS_ANGELES_CUSTOMER))
-    assert result.outcome is Outcome.HELD  # the customer moved to London: it is the middle of their night
+    assert result.outcome is SendOutcome.HELD  # the customer moved to London: it is the middle of their night
     assert result.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 08:00 in London
     assert twilio.sent == []
 
@@ -101,14 +101,14 @@ def test_an_agent_reply_at_night_to_a_customer_who_texted_two_hours_ago_waits_fo
     clock.set(datetime(2026, 11, 24, 3, 0, tzinfo=UTC))  # 22:00 in New York
     a_customer(clock, last_texted=timedelta(hours=2))
     result = gateway.send(text(Purpose.AGENT_REPLY, "reply-1"))
-    assert result.outcome is Outcome.HELD
+    assert result.outcome is SendOutcome.HELD
     assert result.send_after == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # 08:00 in New York
     assert twilio.sent == []
 
 
 @pytest.mark.parametrize(
     ("last_texted", "expected"),
-    [(timedelta(minutes=59), Outcome.SENT), (timedelta(minutes=61), Outcome.HELD)],
+    [(timedelta(minutes=59), SendOutcome.SENT), (timedelta(minutes=61), SendOutcome.HELD)],
     ids=["texted-59-minutes-ago", "texted-61-minutes-ago"],
 )
 def test_an_agent_reply_at_night_goes_only_if_the_customer_texted_within_the_hour(
@@ -125,17 +125,17 @@ def test_an_agent_reply_nobody_asked_for_counts_toward_three_proactive_texts_a_d
     for n in range(4):
         outcomes.append(gateway.send(text(Purpose.AGENT_REPLY, f"reply-{n}", f"Update {n} on your refund.")).outcome)
         clock.advance(timedelta(minutes=10))
-    assert outcomes == [Outcome.SENT, Outcome.SENT, Outcome.SENT, Outcome.HELD]
+    assert outcomes == [SendOutcome.SENT, SendOutcome.SENT, SendOutcome.SENT, SendOutcome.HELD]
     assert len(twilio.sent) == 3
 
 
 def test_an_agent_answering_a_customer_who_just_texted_is_not_held_by_the_daily_cap(gateway, twilio, clock):
     customer = a_customer(clock, last_texted=timedelta(hours=3))
     for n in range(3):
-        assert gateway.send(text(Purpose.SLA_UPDATE, f"sla-{n}", f"Update {n}.")).outcome is Outcome.SENT
+        assert gateway.send(text(Purpose.SLA_UPDATE, f"sla-{n}", f"Update {n}.")).outcome is SendOutcome.SENT
     customer.update(actions=[Customer.last_inbound_at.set(clock.now())])  # the customer writes back
     clock.advance(timedelta(minutes=5))
-    assert gateway.send(text(Purpose.AGENT_REPLY, "answer")).outcome is Outcome.SENT
+    assert gateway.send(text(Purpose.AGENT_REPLY, "answer")).outcome is SendOutcome.SENT
     assert len(twilio.sent) == 4
 
 
@@ -145,7 +145,7 @@ def test_an_agent_answering_a_customer_who_just_texted_is_not_held_by_the_daily_
 def test_two_proactive_sends_at_once_never_make_a_fourth_text_in_24_hours(gateway, twilio, clock):
     a_customer(clock, last_texted=timedelta(hours=3))
     for n in range(2):
-        assert gateway.send(text(Purpose.SLA_UPDATE, f"sla-{n}", f"Update {n}.")).outcome is Outcome.SENT
+        assert gateway.send(text(Purpose.SLA_UPDATE, f"sla-{n}", f"Update {n}.")).outcome is SendOutcome.SENT
         clock.advance(timedelta(minutes=10))
     concurrent = []
 
@@ -157,8 +157,8 @@ def test_two_proactive_sends_at_once_never_make_a_fourth_text_in_24_hours(gatewa
         return "We are still on it."
 
     result = gateway.send(text(Purpose.SLA_UPDATE, "sla-2", compose=compose_while_another_send_goes_out))
-    assert [r.outcome for r in concurrent] == [Outcome.SENT]
-    assert result.outcome is Outcome.HELD
+    assert [r.outcome for r in concurrent] == [SendOutcome.SENT]
+    assert result.outcome is SendOutcome.HELD
     assert len(twilio.sent) == 3
 
 
@@ -170,14 +170,18 @@ def test_two_opt_out_confirmations_at_once_send_only_one(inbound, processor, rep
 
     def compose_while_the_other_confirmation_goes_out(customer):
         if not concurrent:  # the event was delivered twice, to two functions, under two ids
-            concurrent.append(processor.revoked(CUSTOMER, {**detail, "event_id": "another-delivery"}).send)
+            concurrent.append(
+                processor.revoked(
+                    ReceivedEvent.from_detail("ConsentRevoked", {**detail, "event_id": "another-delivery"})
+                ).send
+            )
         return "You're unsubscribed."
 
     result = gateway.send(
         text(Purpose.OPT_OUT_CONFIRMATION, "confirm", compose=compose_while_the_other_confirmation_goes_out)
     )
-    assert [r.outcome for r in concurrent] == [Outcome.SENT]
-    assert result.outcome is Outcome.REFUSED
+    assert [r.outcome for r in concurrent] == [SendOutcome.SENT]
+    assert result.outcome is SendOutcome.REFUSED
     assert len(twilio.sent) == 1
 
 
@@ -189,17 +193,17 @@ def test_every_twilio_opt_out_keyword_alone_opts_out_and_is_confirmed_once_by_tw
     inbound, processor, repository, twilio, keyword
 ):
     inbound.receive(sms("My order arrived broken", sid=1))
-    assert inbound.receive(sms(keyword, sid=2)).outcome is Received.OPTED_OUT
+    assert inbound.receive(sms(keyword, sid=2)).outcome is InboundOutcome.OPTED_OUT
     assert repository.customer(CUSTOMER).consent == "opted_out"
     # Twilio's default opt-out filtering has already answered this keyword: smsdesk says nothing.
-    followed = processor.revoked(CUSTOMER, last_event(repository, "ConsentRevoked"))
+    followed = processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", last_event(repository, "ConsentRevoked")))
     assert followed.send is None
     assert twilio.sent == []
 
 
 def test_an_opt_out_in_words_is_confirmed_once_by_smsdesk(inbound, processor, repository, twilio):
     inbound.receive(sms("please remove me from this list"))
-    processor.revoked(CUSTOMER, last_event(repository, "ConsentRevoked"))
+    processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", last_event(repository, "ConsentRevoked")))
     assert [m["Body"].startswith("You're unsubscribed") for m in twilio.sent] == [True]
 
 
@@ -210,8 +214,8 @@ def test_a_stop_twilio_does_not_answer_itself_is_confirmed_once_by_smsdesk(
     # Twilio's filtering answers only a text that is its keyword alone; this customer would
     # otherwise never hear that the opt-out was taken.
     inbound.receive(sms("My order arrived broken", sid=1))
-    assert inbound.receive(sms(text, sid=2)).outcome is Received.OPTED_OUT
-    processor.revoked(CUSTOMER, last_event(repository, "ConsentRevoked"))
+    assert inbound.receive(sms(text, sid=2)).outcome is InboundOutcome.OPTED_OUT
+    processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", last_event(repository, "ConsentRevoked")))
     confirmations = [m["Body"] for m in twilio.sent if m["Body"].startswith("You're unsubscribed")]
     assert len(confirmations) == 1
 
@@ -220,8 +224,8 @@ def test_no_opt_out_confirmation_once_the_customer_has_subscribed_again(inbound,
     inbound.receive(sms("please stop texting me", sid=1))
     revoked = last_event(repository, "ConsentRevoked")
     inbound.receive(sms("START", sid=2))  # before the opt-out processing ran
-    followed = processor.revoked(CUSTOMER, revoked)
-    assert followed.send.outcome is Outcome.REFUSED  # settled: not retried, not sent
+    followed = processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", revoked))
+    assert followed.send.outcome is SendOutcome.REFUSED  # settled: not retried, not sent
     assert twilio.sent == []
 
 
@@ -266,7 +270,7 @@ def test_consent_is_read_strongly_consistently_before_and_after_the_claim(
 ):
     a_customer(clock)
     dynamodb_requests.clear()
-    assert gateway.send(text(purpose, "reply-1")).outcome is Outcome.SENT
+    assert gateway.send(text(purpose, "reply-1")).outcome is SendOutcome.SENT
     assert customer_reads(dynamodb_requests) == [True, True]  # the decision, and the check after the claim
 
 
@@ -279,9 +283,9 @@ def test_a_ten_segment_reply_goes_out_and_an_eleven_segment_one_is_refused(gatew
     ten_segments = (sentence * 30)[: 153 * 10 - 1] + "."  # 1,530 GSM-7 characters: 10 x 153
     eleven_segments = ten_segments + "!"
     assert (len(ten_segments), len(eleven_segments)) == (1530, 1531)
-    assert gateway.send(text(Purpose.AGENT_REPLY, "ten", ten_segments)).outcome is Outcome.SENT
+    assert gateway.send(text(Purpose.AGENT_REPLY, "ten", ten_segments)).outcome is SendOutcome.SENT
     refused = gateway.send(text(Purpose.AGENT_REPLY, "eleven", eleven_segments))
-    assert refused.outcome is Outcome.REFUSED and "needs 11" in refused.note and "segments" in refused.note
+    assert refused.outcome is SendOutcome.REFUSED and "needs 11" in refused.note and "segments" in refused.note
     assert [m["Body"] for m in twilio.sent] == [ten_segments]
 
 
@@ -289,7 +293,7 @@ def test_a_ten_segment_reply_goes_out_and_an_eleven_segment_one_is_refused(gatew
 
 
 def test_resolving_a_complaint_cancels_its_reply_time_check(inbound, repository, gateway, follow_ups, clock, business):
-    responder = AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+    responder = AutoResponder(repository, gateway, follow_ups, clock, business)
     desk = AgentDesk(repository, gateway, follow_ups, clock, business)
     reference = inbound.receive(sms("My order arrived broken", sid=1)).conversation
     responder.acknowledge(reference)

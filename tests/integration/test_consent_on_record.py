@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from smsdesk.consent_processing import ConsentProcessor
+from smsdesk.events import ReceivedEvent
 from smsdesk.inbound import InboundService
-from smsdesk.send_gateway import Outbound, Outcome, Purpose
+from smsdesk.send_gateway import Outbound, Purpose, SendOutcome
 from smsdesk.table import Customer, customer_pk
 from tests.integration.conftest import CUSTOMER, outbox_events
 from tests.integration.test_inbound import KEYWORDS, sms
@@ -33,8 +34,10 @@ def test_the_opt_in_confirmation_is_on_record_as_one(repository, clock, gateway,
     inbound.receive(sms("STOP", sid=1))
     inbound.receive(sms("START", sid=2))
     granted = [detail for kind, detail in outbox_events(repository) if kind == "ConsentGranted"][-1]
-    followed = ConsentProcessor(gateway, follow_ups, business).granted(CUSTOMER, granted)
-    assert (followed.cancelled, followed.send.outcome) == ((), Outcome.SENT)
+    followed = ConsentProcessor(gateway, follow_ups, business).granted(
+        ReceivedEvent.from_detail("ConsentGranted", granted)
+    )
+    assert (followed.cancelled, followed.send.outcome) == ((), SendOutcome.SENT)
     [sent] = [m for m in repository.customer_messages(CUSTOMER) if m.direction == "outbound"]
     assert (sent.purpose, sent.status, sent.body) == ("opt_in_confirmation", "queued", twilio.sent[0]["Body"])
 
@@ -48,8 +51,10 @@ def test_every_help_text_gets_its_own_answer_and_a_redelivery_none(
         clock.advance(timedelta(minutes=1))  # the outbox lists events by time
         inbound.receive(sms("HELP", sid=sid))
         detail = [detail for kind, detail in outbox_events(repository) if kind == "HelpRequested"][-1]
-        answers = [processor.help_requested(CUSTOMER, detail).send for _ in range(2)]  # delivered twice
-        assert [a.outcome for a in answers] == [Outcome.SENT, Outcome.DUPLICATE]
+        answers = [
+            processor.help_requested(ReceivedEvent.from_detail("HelpRequested", detail)).send for _ in range(2)
+        ]  # delivered twice
+        assert [a.outcome for a in answers] == [SendOutcome.SENT, SendOutcome.DUPLICATE]
     assert len(twilio.sent) == 2
     assert all("Acme Outdoor" in m["Body"] for m in twilio.sent)
 

@@ -8,8 +8,9 @@ import boto3
 import pytest
 
 from smsdesk.consent_processing import ConsentProcessor
+from smsdesk.events import ReceivedEvent
 from smsdesk.inbound import InboundService
-from smsdesk.send_gateway import Outbound, Outcome, Purpose
+from smsdesk.send_gateway import Outbound, Purpose, SendOutcome
 from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
 from tests.integration.test_inbound import KEYWORDS, sms
 
@@ -31,8 +32,8 @@ def last_event(repository, kind):
 def test_a_natural_language_opt_out_gets_exactly_one_confirmation(inbound, processor, repository, twilio):
     inbound.receive(sms("please stop texting me"))
     detail = last_event(repository, "ConsentRevoked")
-    processor.revoked(CUSTOMER, detail)
-    processor.revoked(CUSTOMER, detail)  # redelivered
+    processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", detail))
+    processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", detail))  # redelivered
     assert [m["Body"] for m in twilio.sent] == [
         "You're unsubscribed from Acme Outdoor texts and will get no more messages. Reply START to resubscribe."
     ]
@@ -40,7 +41,7 @@ def test_a_natural_language_opt_out_gets_exactly_one_confirmation(inbound, proce
 
 def test_stop_gets_no_confirmation_from_smsdesk_because_twilio_sent_one(inbound, processor, repository, twilio):
     inbound.receive(sms("STOP"))
-    outcome = processor.revoked(CUSTOMER, last_event(repository, "ConsentRevoked"))
+    outcome = processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", last_event(repository, "ConsentRevoked")))
     assert outcome.send is None and twilio.attempts == 0
 
 
@@ -52,7 +53,7 @@ def test_opting_out_cancels_what_would_text_the_customer_but_not_the_sla_check_a
     follow_ups.sla_check(conversation, clock.now() + timedelta(hours=2))
     follow_ups.satisfaction_survey(conversation, clock.now() + timedelta(days=1))
     inbound.receive(sms("take me off your list", sid=2))
-    outcome = processor.revoked(CUSTOMER, last_event(repository, "ConsentRevoked"))
+    outcome = processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", last_event(repository, "ConsentRevoked")))
     assert sorted(outcome.cancelled) == [f"survey-{conversation.reference}-0"]
     remaining = boto3.client("scheduler").list_schedules(GroupName=ENVIRON["SCHEDULE_GROUP_NAME"])["Schedules"]
     assert [s["Name"] for s in remaining] == [f"sla-{conversation.reference}-0"]
@@ -61,10 +62,10 @@ def test_opting_out_cancels_what_would_text_the_customer_but_not_the_sla_check_a
 def test_after_the_confirmation_nothing_else_is_sent(inbound, processor, repository, gateway, twilio):
     inbound.receive(sms("My order arrived broken", sid=1))
     inbound.receive(sms("no more texts please", sid=2))
-    processor.revoked(CUSTOMER, last_event(repository, "ConsentRevoked"))
+    processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", last_event(repository, "ConsentRevoked")))
     for purpose in (Purpose.AGENT_REPLY, Purpose.SATISFACTION_SURVEY, Purpose.ACKNOWLEDGEMENT):
         result = gateway.send(Outbound(to=CUSTOMER, purpose=purpose, key=str(purpose), compose=lambda c: "Hello."))
-        assert result.outcome is Outcome.REFUSED
+        assert result.outcome is SendOutcome.REFUSED
     assert len(twilio.sent) == 1
 
 
@@ -73,8 +74,8 @@ def test_start_is_confirmed_once_and_nothing_suppressed_is_resent(inbound, proce
     gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.AGENT_REPLY, key="a1", compose=lambda c: "Your refund."))
     inbound.receive(sms("START", sid=2))
     detail = last_event(repository, "ConsentGranted")
-    processor.granted(CUSTOMER, detail)
-    processor.granted(CUSTOMER, detail)
+    processor.granted(ReceivedEvent.from_detail("ConsentGranted", detail))
+    processor.granted(ReceivedEvent.from_detail("ConsentGranted", detail))
     assert [m["Body"] for m in twilio.sent] == [
         "You're subscribed to Acme Outdoor texts again. Msg&data rates may apply. Reply HELP for help, STOP to opt out."
     ]
@@ -85,7 +86,7 @@ def test_help_is_answered_whatever_the_consent_state(inbound, processor, reposit
     if opted_out:
         inbound.receive(sms("STOP", sid=1))
     inbound.receive(sms("HELP", sid=2))
-    processor.help_requested(CUSTOMER, last_event(repository, "HelpRequested"))
+    processor.help_requested(ReceivedEvent.from_detail("HelpRequested", last_event(repository, "HelpRequested")))
     body = twilio.sent[-1]["Body"]
     for part in ("Acme Outdoor", "support@acme.example", "Msg&data rates may apply", "STOP"):
         assert part in body

@@ -52,8 +52,9 @@ from smsdesk.clock import ManualClock, to_iso
 from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings
 from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.errors import ConversationNotFound, InvalidTransition
-from smsdesk.events import EventType
-from smsdesk.follow_ups import FollowUpRunner, FollowUps, ReplyPromises
+from smsdesk.events import EventType, ReceivedEvent
+from smsdesk.follow_up_runner import FollowUpRunner
+from smsdesk.follow_ups import FollowUps, ReplyPromises, ScheduledFollowUp
 from smsdesk.inbound import InboundService
 from smsdesk.repository import ConversationRepository
 from smsdesk.send_gateway import CONFIRMATION_WINDOW, ProactivePolicy, SendGateway
@@ -254,19 +255,17 @@ class ConsentUnderLoad(RuleBasedStateMachine):
             MessagingSettings.from_environ(environ), credentials, retry=RetryPolicy(), sleep=lambda seconds: None
         )
         self.follow_ups = follow_ups = FollowUps(repository, Scheduler(SchedulerSettings.from_environ(environ)), clock)
-        policy = ProactivePolicy(
-            business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold
-        )
-        gateway = SendGateway(repository, transport, clock, policy)
+        policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
+        gateway = SendGateway(repository, transport, clock, policy, follow_ups)
         self.inbound = InboundService(
             repository,
             clock,
             auto_reply_keywords=auto_reply_keywords(business),
             twilio_answers_opt_out_keywords=business.twilio_answers_opt_out_keywords,
         )
-        self.responder = AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+        self.responder = AutoResponder(repository, gateway, follow_ups, clock, business)
         self.processor = ConsentProcessor(gateway, follow_ups, business)
-        self.runner = FollowUpRunner(repository, gateway, follow_ups, clock, business)
+        self.runner = FollowUpRunner(repository, gateway, clock, business)
         self.promises = ReplyPromises(repository, follow_ups, clock, business)
         self.desk = AgentDesk(repository, gateway, follow_ups, clock, business)
         # Each in every language smsdesk answers in ("ayuda" is answered in Spanish).
@@ -473,7 +472,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         self._fire(due[i % len(due)])
 
     def _fire(self, schedule: Schedule) -> None:
-        self.runner.run(schedule.payload)
+        self.runner.run(ScheduledFollowUp.from_payload(schedule.payload))
         self.follow_ups._scheduler.cancel(schedule.payload["name"])
         self._observe()
 
@@ -484,7 +483,7 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         cancelled its schedule: cancelling is hygiene, the gateway is the safeguard."""
         self._tick()
         done = self._due(live=False)
-        self.runner.run(done[i % len(done)].payload)
+        self.runner.run(ScheduledFollowUp.from_payload(done[i % len(done)].payload))
         self._observe()
 
     def _conversation_of(self, customer: str) -> str | None:
@@ -651,10 +650,18 @@ HANDLERS: dict[str, Callable[[ConsentUnderLoad, dict], object]] = {
         d["customer"], d["conversation"], int(d["score"]), d["message_sid"]
     ),
     EventType.CONVERSATION_REOPENED: lambda m, d: m.promises.reopened(d["conversation"]),
-    EventType.CONSENT_REVOKED: lambda m, d: m.processor.revoked(d["customer"], d),
-    EventType.CONSENT_GRANTED: lambda m, d: m.processor.granted(d["customer"], d),
-    EventType.HELP_REQUESTED: lambda m, d: m.processor.help_requested(d["customer"], d),
-    EventType.OPT_IN_REQUESTED: lambda m, d: m.processor.opt_in_requested(d["customer"], d),
+    EventType.CONSENT_REVOKED: lambda m, d: m.processor.revoked(
+        ReceivedEvent.from_detail(EventType.CONSENT_REVOKED, d)
+    ),
+    EventType.CONSENT_GRANTED: lambda m, d: m.processor.granted(
+        ReceivedEvent.from_detail(EventType.CONSENT_GRANTED, d)
+    ),
+    EventType.HELP_REQUESTED: lambda m, d: m.processor.help_requested(
+        ReceivedEvent.from_detail(EventType.HELP_REQUESTED, d)
+    ),
+    EventType.OPT_IN_REQUESTED: lambda m, d: m.processor.opt_in_requested(
+        ReceivedEvent.from_detail(EventType.OPT_IN_REQUESTED, d)
+    ),
 }
 
 

@@ -11,8 +11,9 @@ import pytest
 from smsdesk.agent_desk import AgentDesk
 from smsdesk.agents import Actor, Group
 from smsdesk.auto_replies import AutoResponder
-from smsdesk.follow_ups import FollowUpRunner, ReplyPromises
-from smsdesk.inbound import InboundService, Outcome
+from smsdesk.follow_up_runner import FollowUpRunner
+from smsdesk.follow_ups import ReplyPromises, ScheduledFollowUp
+from smsdesk.inbound import InboundOutcome, InboundService
 from tests.integration.conftest import CUSTOMER, outbox_events
 from tests.integration.test_agent_desk_and_follow_ups import due_schedules
 from tests.integration.test_inbound import KEYWORDS, sms
@@ -34,12 +35,12 @@ def desk(repository, gateway, follow_ups, clock, business):
 
 @pytest.fixture
 def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+    return AutoResponder(repository, gateway, follow_ups, clock, business)
 
 
 @pytest.fixture
 def runner(repository, gateway, follow_ups, clock, business):
-    return FollowUpRunner(repository, gateway, follow_ups, clock, business)
+    return FollowUpRunner(repository, gateway, clock, business)
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def promises(repository, follow_ups, clock, business):
 
 
 def fire_due(runner, clock):
-    return [runner.run(payload) for payload in due_schedules(clock)]
+    return [runner.run(ScheduledFollowUp.from_payload(payload)) for payload in due_schedules(clock)]
 
 
 def bodies(twilio):
@@ -69,7 +70,7 @@ def test_a_held_survey_is_dropped_when_the_customer_reopened_the_case_meanwhile(
     inbound, desk, runner, repository, clock, twilio
 ):
     reference = resolved_at_night_with_the_survey_held(inbound, desk, runner, clock)
-    assert inbound.receive(sms("It broke again", sid=2)).outcome is Outcome.ADDED_TO_CONVERSATION
+    assert inbound.receive(sms("It broke again", sid=2)).outcome is InboundOutcome.ADDED_TO_CONVERSATION
     clock.set(datetime(2026, 11, 25, 13, 0, tzinfo=UTC))  # Wednesday 08:00: the release is due
     [release] = fire_due(runner, clock)
     assert release.done == "dropped: the conversation is no longer resolved"
@@ -81,7 +82,7 @@ def test_a_held_survey_is_dropped_when_the_customer_reopened_the_case_meanwhile(
 def test_a_2_while_the_survey_is_still_held_is_not_a_score(inbound, desk, runner, repository, clock, twilio):
     reference = resolved_at_night_with_the_survey_held(inbound, desk, runner, clock)
     received = inbound.receive(sms("2", sid=2))
-    assert received.outcome is Outcome.ADDED_TO_CONVERSATION
+    assert received.outcome is InboundOutcome.ADDED_TO_CONVERSATION
     conversation = repository.conversation(reference)
     assert conversation.csat_score is None and conversation.status == "waiting_on_agent"
     assert "SatisfactionRecorded" not in [kind for kind, _ in outbox_events(repository)]
@@ -97,12 +98,12 @@ def test_a_score_answering_a_delivered_survey_is_recorded_even_after_an_agent_re
     assert repository.conversation(reference).survey_sent_at == clock.now()  # when Twilio took it
     desk.reopen(reference, agent="dana")
     clock.advance(timedelta(minutes=5))
-    assert inbound.receive(sms("1", sid=2)).outcome is Outcome.SATISFACTION
+    assert inbound.receive(sms("1", sid=2)).outcome is InboundOutcome.SATISFACTION
     conversation = repository.conversation(reference)
     assert (conversation.csat_score, conversation.status, conversation.priority) == (1, "waiting_on_agent", "urgent")
     assert ("SatisfactionRecorded", 1) in [(kind, d.get("score")) for kind, d in outbox_events(repository)]
     # and a second 1-5 text is an ordinary message, not a second score
-    assert inbound.receive(sms("5", sid=3)).outcome is Outcome.ADDED_TO_CONVERSATION
+    assert inbound.receive(sms("5", sid=3)).outcome is InboundOutcome.ADDED_TO_CONVERSATION
 
 
 def test_a_held_sla_apology_is_dropped_once_the_agent_replied_and_the_reply_goes_out(
@@ -133,7 +134,7 @@ def test_a_reopened_conversation_gets_a_new_promise_and_sla_check_and_is_flagged
     desk.resolve(reference, agent="dana")
     fire_due(runner, clock)  # nothing is due yet
     clock.set(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # Monday 21:00 New York: closed
-    assert inbound.receive(sms("The replacement is broken too", sid=2)).outcome is Outcome.ADDED_TO_CONVERSATION
+    assert inbound.receive(sms("The replacement is broken too", sid=2)).outcome is InboundOutcome.ADDED_TO_CONVERSATION
     [reopened] = [d for kind, d in outbox_events(repository) if kind == "ConversationReopened"]
     assert (reopened["by"], reopened["reopened_count"]) == ("customer", 1)
 
@@ -170,7 +171,7 @@ def test_a_text_a_week_after_resolution_opens_a_new_conversation(inbound, desk, 
     desk.resolve(old, agent="dana")
     clock.advance(timedelta(days=7, minutes=1))
     received = inbound.receive(sms("Now my bill is wrong", sid=2))
-    assert received.outcome is Outcome.NEW_CONVERSATION and received.conversation != old
+    assert received.outcome is InboundOutcome.NEW_CONVERSATION and received.conversation != old
     assert repository.conversation(old).status == "closed"
     assert repository.customer(CUSTOMER).open_conversation == received.conversation
     complaints = [d["conversation"] for kind, d in outbox_events(repository) if kind == "ComplaintReceived"]
@@ -276,4 +277,9 @@ def test_an_sla_check_that_fires_a_moment_before_the_promise_still_checks_it(
     promise = responder.acknowledge(reference).reply_by
     assert promise.microsecond == 500_000
     clock.set(promise.replace(microsecond=0))
-    assert runner.run({"follow_up": "sla_check", "conversation": reference, "round": 0}).done == "breached"
+    assert (
+        runner.run(
+            ScheduledFollowUp.from_payload({"follow_up": "sla_check", "conversation": reference, "round": 0})
+        ).done
+        == "breached"
+    )

@@ -20,7 +20,7 @@ from requests.exceptions import ReadTimeout
 from smsdesk.auto_replies import AutoResponder
 from smsdesk.config import MessagingSettings
 from smsdesk.errors import TransientSendFailure
-from smsdesk.send_gateway import Outbound, Outcome, ProactivePolicy, Purpose, SendGateway
+from smsdesk.send_gateway import Outbound, ProactivePolicy, Purpose, SendGateway, SendOutcome
 from smsdesk.table import Conversation, Customer, Message, customer_pk
 from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
 from tests.integration.conftest import (
@@ -106,8 +106,8 @@ def patient_gateway(repository, secret, twilio, follow_ups, business, environ, c
     transport = TwilioMessages(
         MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0
     )
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
-    return SendGateway(repository, transport, clock, policy)
+    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
+    return SendGateway(repository, transport, clock, policy, follow_ups)
 
 
 def reply(key="k1", text="We are looking into it."):
@@ -120,7 +120,7 @@ def test_rate_limits_back_off_exponentially_and_one_message_goes_out(
 ):
     twilio.fail_next(status, code, times=3, message="Too Many Requests")
     result = patient_gateway.send(reply())
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     assert (twilio.attempts, len(twilio.sent)) == (4, 1)
     assert waits == [0.5, 1.0, 2.0]  # base 0.25 s doubling, at the top of the jitter range
 
@@ -139,7 +139,7 @@ def test_rate_limited_past_every_attempt_the_message_waits_for_the_next_delivery
     with pytest.raises(TransientSendFailure):
         patient_gateway.send(reply())  # the invocation fails: EventBridge / Lambda retry it
     assert repository.message(customer_pk(CUSTOMER), "k1").status == "retrying"
-    assert patient_gateway.send(reply()).outcome is Outcome.SENT
+    assert patient_gateway.send(reply()).outcome is SendOutcome.SENT
     assert len(twilio.sent) == 1
 
 
@@ -155,8 +155,8 @@ def test_a_twilio_that_hangs_is_given_up_within_the_send_budget(
     transport = TwilioMessages(
         MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0, monotonic=elapsed
     )
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
-    gateway = SendGateway(repository, transport, clock, policy)
+    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
+    gateway = SendGateway(repository, transport, clock, policy, follow_ups)
     for _ in range(4):
         twilio.crash_next(ReadTimeout())
 
@@ -186,7 +186,7 @@ def test_ambiguous_twilio_failures_end_in_exactly_one_message(patient_gateway, c
 
     result = patient_gateway.send(reply())
 
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     [sent] = twilio.sent  # taken by Twilio once; found by listing instead of sent again
     assert result.twilio_sid == sent["Sid"]
 
@@ -433,15 +433,15 @@ def test_a_check_whose_time_passed_while_twilio_rate_limited_the_acknowledgement
         sleep=lambda seconds: clock.advance(timedelta(seconds=seconds)),
         rng=lambda: 1.0,
     )
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone, follow_ups.hold)
-    gateway = SendGateway(repository, backing_off, clock, policy)
-    responder = AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
+    gateway = SendGateway(repository, backing_off, clock, policy, follow_ups)
+    responder = AutoResponder(repository, gateway, follow_ups, clock, business)
     clock.set(datetime(2026, 11, 23, 16, 59, 58, tzinfo=UTC))  # 11:59:58 in New York
     twilio.fail_next(429, 20429, times=3, message="Too Many Requests")
 
     acknowledged = responder.acknowledge(reference)
 
-    assert acknowledged.result.outcome is Outcome.SENT
+    assert acknowledged.result.outcome is SendOutcome.SENT
     assert acknowledged.reply_by == datetime(2026, 11, 23, 17, 0, tzinfo=UTC) < clock.now()  # 17:00:01.5
     [schedule] = scheduler_inputs(GROUP)
     assert schedule["expression"] == "at(2026-11-23T17:01:01)"  # a minute from then, not at(17:00:00)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from smsdesk.inbound import InboundService, Outcome
+from smsdesk.inbound import InboundOutcome, InboundService
 from smsdesk.table import ConsentRecord, Conversation, Message
 from smsdesk.twilio_webhook import InboundSms
 from tests.integration.conftest import ACCOUNT_SID, BUSINESS_NUMBER, CUSTOMER, outbox_events
@@ -38,7 +38,7 @@ def inbound(repository, clock):
 
 def test_a_complaint_opens_a_conversation_with_a_reference_and_announces_it(inbound, repository):
     received = inbound.receive(sms("My order 4432 arrived broken and nobody answers the phone"))
-    assert received.outcome is Outcome.NEW_CONVERSATION
+    assert received.outcome is InboundOutcome.NEW_CONVERSATION
     conversation, messages = repository.conversation_with_messages(received.conversation)
     assert conversation.status == "open" and conversation.customer == CUSTOMER
     assert conversation.category == "order"
@@ -53,7 +53,7 @@ def test_a_second_text_joins_the_open_conversation(inbound, repository, clock):
     first = inbound.receive(sms("My order arrived broken", sid=1))
     clock.advance(timedelta(minutes=3))
     second = inbound.receive(sms("It was order 4432", sid=2))
-    assert second.outcome is Outcome.ADDED_TO_CONVERSATION and second.conversation == first.conversation
+    assert second.outcome is InboundOutcome.ADDED_TO_CONVERSATION and second.conversation == first.conversation
     _, messages = repository.conversation_with_messages(first.conversation)
     assert [m.body for m in messages] == ["My order arrived broken", "It was order 4432"]
     assert [kind for kind, _ in outbox_events(repository)] == ["ComplaintReceived", "CustomerMessageReceived"]
@@ -63,7 +63,7 @@ def test_a_duplicate_delivery_changes_nothing(inbound, repository):
     inbound.receive(sms("My order arrived broken", sid=7))
     items_before = sorted((i.pk, i.sk) for i in repository.iterate_table())
     again = inbound.receive(sms("My order arrived broken", sid=7))
-    assert again.outcome is Outcome.DUPLICATE
+    assert again.outcome is InboundOutcome.DUPLICATE
     assert sorted((i.pk, i.sk) for i in repository.iterate_table()) == items_before
 
 
@@ -84,7 +84,7 @@ def test_concurrent_duplicates_store_one_message_and_one_event(inbound, reposito
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes).count(Outcome.NEW_CONVERSATION) == 1
+    assert sorted(outcomes).count(InboundOutcome.NEW_CONVERSATION) == 1
     conversations = [i for i in repository.iterate_table() if isinstance(i, Conversation)]
     messages = [i for i in repository.iterate_table() if isinstance(i, Message)]
     assert len(conversations) == 1 and len(messages) == 1
@@ -105,7 +105,7 @@ def test_card_numbers_are_redacted_before_anything_is_stored_or_announced(inboun
 
 def test_stop_opts_out_before_returning_with_evidence(inbound, repository):
     received = inbound.receive(sms("STOP", sid=3))
-    assert received.outcome is Outcome.OPTED_OUT
+    assert received.outcome is InboundOutcome.OPTED_OUT
     customer = repository.customer(CUSTOMER)
     assert customer.consent == "opted_out"
     # Twilio answers its own STOP: smsdesk will not send a second confirmation
@@ -134,7 +134,7 @@ def test_twilio_opt_out_type_wins(inbound, repository):
 def test_start_restores_consent_with_evidence(inbound, repository):
     inbound.receive(sms("STOP", sid=1))
     received = inbound.receive(sms("START", sid=2))
-    assert received.outcome is Outcome.OPTED_IN
+    assert received.outcome is InboundOutcome.OPTED_IN
     assert repository.customer(CUSTOMER).consent == "subscribed"
     assert [r.action for r in sorted(repository.consent_history(CUSTOMER), key=lambda r: r.sk)] == ["opt_out", "opt_in"]
 
@@ -142,25 +142,25 @@ def test_start_restores_consent_with_evidence(inbound, repository):
 def test_only_an_explicit_keyword_resubscribes_a_request_in_words_is_kept_on_record(inbound, repository):
     inbound.receive(sms("STOP", sid=1))
     received = inbound.receive(sms("please opt me back in", sid=2))
-    assert received.outcome is Outcome.OPT_IN_REQUESTED
+    assert received.outcome is InboundOutcome.OPT_IN_REQUESTED
     assert repository.customer(CUSTOMER).consent == "opted_out"
     assert [r.action for r in repository.consent_history(CUSTOMER)] == ["opt_out"]
     assert [m.purpose for m in repository.customer_messages(CUSTOMER)] == ["opt_out", "opt_in_request"]
     assert "ConsentGranted" not in [kind for kind, _ in outbox_events(repository)]
-    assert inbound.receive(sms("UNSTOP", sid=3)).outcome is Outcome.OPTED_IN
+    assert inbound.receive(sms("UNSTOP", sid=3)).outcome is InboundOutcome.OPTED_IN
 
 
 def test_an_opted_out_customers_complaint_is_kept_for_agents_with_the_reason(inbound, repository):
     inbound.receive(sms("STOP", sid=1))
     received = inbound.receive(sms("My refund never arrived", sid=2))
-    assert received.outcome is Outcome.NEW_CONVERSATION
+    assert received.outcome is InboundOutcome.NEW_CONVERSATION
     conversation = repository.conversation(received.conversation)
     assert "opted out" in conversation.auto_reply_note
 
 
 def test_help_is_recorded_on_the_customer_and_announced(inbound, repository):
     received = inbound.receive(sms("HELP", sid=1))
-    assert received.outcome is Outcome.HELP
+    assert received.outcome is InboundOutcome.HELP
     assert [kind for kind, _ in outbox_events(repository)] == ["HelpRequested"]
     assert [m.purpose for m in repository.customer_messages(CUSTOMER)] == ["help"]
 
@@ -169,7 +169,7 @@ def test_a_keyword_is_answered_without_touching_the_complaint(inbound, repositor
     opened = inbound.receive(sms("My order arrived broken", sid=1))
     before = repository.conversation(opened.conversation).status
     received = inbound.receive(sms("refund", sid=2))
-    assert received.outcome is Outcome.KEYWORD and received.conversation == opened.conversation
+    assert received.outcome is InboundOutcome.KEYWORD and received.conversation == opened.conversation
     assert repository.conversation(opened.conversation).status == before
     assert sorted(kind for kind, _ in outbox_events(repository)) == ["ComplaintReceived", "KeywordReceived"]
 

@@ -18,7 +18,8 @@ from smsdesk.classification import Intent, classify
 from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.conversations import Status
 from smsdesk.errors import InvalidTransition
-from smsdesk.inbound import InboundService, Outcome
+from smsdesk.events import ReceivedEvent
+from smsdesk.inbound import InboundOutcome, InboundService
 from smsdesk.send_gateway import Outbound, Purpose
 from smsdesk.table import Conversation
 from tests.integration.conftest import CUSTOMER, outbox_events
@@ -34,7 +35,7 @@ def inbound(repository, clock):
 
 @pytest.fixture
 def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, clock, business, on_acknowledged=follow_ups.sla_check)
+    return AutoResponder(repository, gateway, follow_ups, clock, business)
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_a_first_text_that_opts_out_and_complains_keeps_the_complaint_for_agents
 
 def test_a_plain_opt_out_opens_no_conversation(inbound, repository):
     received = inbound.receive(sms("please stop texting me"))
-    assert received.outcome is Outcome.OPTED_OUT and received.conversation is None
+    assert received.outcome is InboundOutcome.OPTED_OUT and received.conversation is None
     assert repository.customer(CUSTOMER).open_conversation is None
 
 
@@ -104,7 +105,7 @@ def test_a_possible_opt_out_is_flagged_and_nothing_is_sent_until_an_agent_decide
     # HELP is still answered: the customer asked for it.
     unsure_inbound.receive(sms("HELP", sid=2))
     [help_requested] = [d for kind, d in outbox_events(repository) if kind == "HelpRequested"]
-    processor.help_requested(CUSTOMER, help_requested)
+    processor.help_requested(ReceivedEvent.from_detail("HelpRequested", help_requested))
     assert [s["Body"] for s in twilio.sent] == [processor_help_text(processor)]
     assert agent_views.conversation_summary(repository.conversation(received.conversation))["possible_opt_out"]
 
@@ -148,20 +149,20 @@ def test_a_proactive_survey_waits_for_the_agents_decision(unsure_inbound, gatewa
 
 def test_who_is_this_gets_the_help_content(inbound, processor, repository, twilio):
     received = inbound.receive(sms("hi, who's texting me?"))
-    assert received.outcome is Outcome.HELP
+    assert received.outcome is InboundOutcome.HELP
     [help_requested] = [d for kind, d in outbox_events(repository) if kind == "HelpRequested"]
-    processor.help_requested(CUSTOMER, help_requested)
+    processor.help_requested(ReceivedEvent.from_detail("HelpRequested", help_requested))
     assert "Reply STOP to opt out" in twilio.sent[0]["Body"]
 
 
 def test_an_opt_in_in_words_is_answered_with_how_to_confirm_and_changes_nothing(inbound, processor, repository, twilio):
     inbound.receive(sms("STOP", sid=1))
     received = inbound.receive(sms("ok you may message me again", sid=2))
-    assert received.outcome is Outcome.OPT_IN_REQUESTED
+    assert received.outcome is InboundOutcome.OPT_IN_REQUESTED
     assert repository.customer(CUSTOMER).consent == "opted_out"
     [detail] = [d for kind, d in outbox_events(repository) if kind == "OptInRequested"]
-    processor.opt_in_requested(CUSTOMER, detail)
-    processor.opt_in_requested(CUSTOMER, detail)  # delivered twice: answered once
+    processor.opt_in_requested(ReceivedEvent.from_detail("OptInRequested", detail))
+    processor.opt_in_requested(ReceivedEvent.from_detail("OptInRequested", detail))  # delivered twice: answered once
     [sent] = twilio.sent
     assert sent["Body"] == "To get texts from Acme Outdoor again, reply START."
     assert repository.customer(CUSTOMER).consent == "opted_out"
@@ -217,7 +218,7 @@ def test_self_harm_shows_the_agent_a_crisis_note_and_the_customer_is_not_told(
 
 def test_call_as_a_first_text_opens_a_conversation_asking_for_a_call(inbound, responder, repository, twilio):
     received = inbound.receive(sms("CALL"))
-    assert received.outcome is Outcome.KEYWORD and received.conversation is not None
+    assert received.outcome is InboundOutcome.KEYWORD and received.conversation is not None
     conversation = repository.conversation(received.conversation)
     assert conversation.callback_requested and conversation.status == Status.OPEN
     kinds = [kind for kind, _ in outbox_events(repository)]
@@ -261,5 +262,5 @@ def test_a_chinese_opt_out_is_confirmed_in_chinese(inbound, processor, repositor
     inbound.receive(sms("别再发短信了"))
     assert repository.customer(CUSTOMER).consent == "opted_out"
     [detail] = [d for kind, d in outbox_events(repository) if kind == "ConsentRevoked"]
-    processor.revoked(CUSTOMER, detail)
+    processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", detail))
     assert "退订" in twilio.sent[0]["Body"]

@@ -10,7 +10,7 @@ import pytest
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_out
 from smsdesk.errors import TransientSendFailure
 from smsdesk.repository import UnitOfWork
-from smsdesk.send_gateway import Outbound, Outcome, Purpose
+from smsdesk.send_gateway import Outbound, Purpose, SendOutcome
 from smsdesk.table import Customer, customer_pk
 from tests.integration.conftest import (
     ACCOUNT_SID,
@@ -50,7 +50,7 @@ def opt_customer_out(repository, clock, *, confirmation_needed=True):
 
 def test_a_message_reaches_twilio_with_the_sender_and_status_callback(gateway, customer, twilio, repository):
     result = gateway.send(reply("Thank you, we are on it."))
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     [sent] = twilio.sent
     assert sent == {
         "To": CUSTOMER,
@@ -66,8 +66,8 @@ def test_a_message_reaches_twilio_with_the_sender_and_status_callback(gateway, c
 
 
 def test_the_same_message_is_never_sent_twice(gateway, customer, twilio):
-    assert gateway.send(reply()).outcome is Outcome.SENT
-    assert gateway.send(reply()).outcome is Outcome.DUPLICATE
+    assert gateway.send(reply()).outcome is SendOutcome.SENT
+    assert gateway.send(reply()).outcome is SendOutcome.DUPLICATE
     assert len(twilio.sent) == 1
 
 
@@ -75,7 +75,7 @@ def test_nothing_reaches_an_opted_out_number_and_the_refusal_is_recorded(gateway
     opt_customer_out(repository, clock)
     for purpose in (Purpose.ACKNOWLEDGEMENT, Purpose.AGENT_REPLY, Purpose.SATISFACTION_SURVEY, Purpose.KEYWORD_REPLY):
         result = gateway.send(reply(key=f"k-{purpose}", purpose=purpose))
-        assert result.outcome is Outcome.REFUSED, purpose
+        assert result.outcome is SendOutcome.REFUSED, purpose
         assert result.note == "the customer has opted out"
     assert twilio.attempts == 0
     refused = [m for m in repository.customer_messages(CUSTOMER) if m.status == "refused"]
@@ -87,7 +87,7 @@ def test_the_opt_out_confirmation_goes_out_once(gateway, customer, twilio, repos
     opt_customer_out(repository, clock)
     first = gateway.send(reply("You're unsubscribed.", key="c1", purpose=Purpose.OPT_OUT_CONFIRMATION))
     second = gateway.send(reply("You're unsubscribed.", key="c2", purpose=Purpose.OPT_OUT_CONFIRMATION))
-    assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.REFUSED)
+    assert (first.outcome, second.outcome) == (SendOutcome.SENT, SendOutcome.REFUSED)
     assert len(twilio.sent) == 1
     assert repository.customer(CUSTOMER).opt_out_confirmation == "sent"
 
@@ -96,19 +96,19 @@ def test_no_confirmation_more_than_five_minutes_after_the_opt_out(gateway, custo
     opt_customer_out(repository, clock)
     clock.advance(timedelta(minutes=5, seconds=1))
     result = gateway.send(reply(key="c1", purpose=Purpose.OPT_OUT_CONFIRMATION))
-    assert result.outcome is Outcome.REFUSED and "too late" in result.note
+    assert result.outcome is SendOutcome.REFUSED and "too late" in result.note
     assert twilio.attempts == 0
 
 
 def test_no_confirmation_when_twilio_already_answered(gateway, customer, twilio, repository, clock):
     opt_customer_out(repository, clock, confirmation_needed=False)
-    assert gateway.send(reply(key="c1", purpose=Purpose.OPT_OUT_CONFIRMATION)).outcome is Outcome.REFUSED
+    assert gateway.send(reply(key="c1", purpose=Purpose.OPT_OUT_CONFIRMATION)).outcome is SendOutcome.REFUSED
     assert twilio.attempts == 0
 
 
 def test_help_is_answered_even_after_an_opt_out(gateway, customer, twilio, repository, clock):
     opt_customer_out(repository, clock)
-    assert gateway.send(reply("Acme support: ...", key="help-1", purpose=Purpose.HELP)).outcome is Outcome.SENT
+    assert gateway.send(reply("Acme support: ...", key="help-1", purpose=Purpose.HELP)).outcome is SendOutcome.SENT
 
 
 def test_an_opt_out_between_the_read_and_the_claim_is_caught(gateway, customer, twilio, repository, clock):
@@ -120,14 +120,14 @@ def test_an_opt_out_between_the_read_and_the_claim_is_caught(gateway, customer, 
     result = gateway.send(
         Outbound(to=CUSTOMER, purpose=Purpose.AGENT_REPLY, key="race", compose=compose_while_the_customer_opts_out)
     )
-    assert result.outcome is Outcome.REFUSED
+    assert result.outcome is SendOutcome.REFUSED
     assert twilio.attempts == 0
 
 
 def test_rate_limits_are_retried_and_one_message_goes_out(gateway, customer, twilio):
     twilio.fail_next(429, 20429, times=2)
     result = gateway.send(reply())
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     assert (twilio.attempts, len(twilio.sent)) == (3, 1)
 
 
@@ -135,7 +135,7 @@ def test_a_rotated_api_key_is_read_again_and_the_text_still_goes_out(gateway, cu
     import base64
     import json
 
-    assert gateway.send(reply(key="before")).outcome is Outcome.SENT  # the secret is cached now
+    assert gateway.send(reply(key="before")).outcome is SendOutcome.SENT  # the secret is cached now
     first = twilio.mock.calls[-1].request.headers["Authorization"]
     assert (
         base64.b64decode(first.removeprefix("Basic ")).decode() == f"{API_KEY_SID}:{API_KEY_SECRET}"
@@ -148,7 +148,7 @@ def test_a_rotated_api_key_is_read_again_and_the_text_still_goes_out(gateway, cu
     clock.advance(timedelta(minutes=2))  # the cache is still fresh (an hour), but Twilio says 401
     twilio.fail_next(401, 20003, message="Authenticate")
     result = gateway.send(reply(key="after"))
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     assert [m["Body"] for m in twilio.sent] == ["We are looking into it.", "We are looking into it."]
     authorization = twilio.mock.calls[-1].request.headers["Authorization"]
     assert base64.b64decode(authorization.removeprefix("Basic ")).decode().endswith(":" + rotated)
@@ -164,7 +164,7 @@ def test_credentials_twilio_keeps_refusing_are_a_transient_failure_not_a_lost_me
 def test_a_5xx_after_twilio_took_the_message_does_not_duplicate_it(gateway, customer, twilio):
     twilio.fail_next(500, None, after_create=True)
     result = gateway.send(reply())
-    assert result.outcome is Outcome.SENT
+    assert result.outcome is SendOutcome.SENT
     assert len(twilio.sent) == 1
     assert result.twilio_sid == twilio.sent[0]["Sid"]
 
@@ -172,7 +172,7 @@ def test_a_5xx_after_twilio_took_the_message_does_not_duplicate_it(gateway, cust
 def test_carrier_opt_out_21610_opts_the_number_out_and_is_not_retried(gateway, customer, twilio, repository):
     twilio.fail_next(400, 21610, message="Attempt to send to unsubscribed recipient")
     result = gateway.send(reply())
-    assert result.outcome is Outcome.FAILED
+    assert result.outcome is SendOutcome.FAILED
     assert twilio.attempts == 1
     assert repository.customer(CUSTOMER).consent == "opted_out"
     [record] = repository.consent_history(CUSTOMER)
@@ -184,7 +184,7 @@ def test_carrier_opt_out_21610_opts_the_number_out_and_is_not_retried(gateway, c
 def test_an_invalid_number_fails_permanently(gateway, customer, twilio, repository):
     twilio.fail_next(400, 21211, message="Invalid 'To' Phone Number")
     result = gateway.send(reply())
-    assert result.outcome is Outcome.FAILED and twilio.attempts == 1
+    assert result.outcome is SendOutcome.FAILED and twilio.attempts == 1
     message = repository.message(customer_pk(CUSTOMER), "k1")
     assert (message.status, message.error_code) == ("failed", 21211)
 
@@ -194,7 +194,7 @@ def test_when_twilio_stays_unavailable_the_message_waits_for_the_next_attempt(ga
     with pytest.raises(TransientSendFailure):
         gateway.send(reply())
     assert repository.message(customer_pk(CUSTOMER), "k1").status == "retrying"
-    assert gateway.send(reply()).outcome is Outcome.SENT  # the retry (Lambda's, or EventBridge's)
+    assert gateway.send(reply()).outcome is SendOutcome.SENT  # the retry (Lambda's, or EventBridge's)
     assert len(twilio.sent) == 1
 
 
@@ -207,11 +207,11 @@ def test_a_crash_between_claim_and_send_never_duplicates(gateway, customer, twil
     with pytest.raises(LambdaCrashed):
         gateway.send(reply())
     # a redelivery right away finds the claim: it does not send blindly
-    assert gateway.send(reply()).outcome is Outcome.DUPLICATE
+    assert gateway.send(reply()).outcome is SendOutcome.DUPLICATE
     assert twilio.sent == []
     # once the claim is stale (no function lives that long), a retry asks Twilio, then sends once
     clock.advance(timedelta(minutes=3))
-    assert gateway.send(reply()).outcome is Outcome.SENT
+    assert gateway.send(reply()).outcome is SendOutcome.SENT
     assert len(twilio.sent) == 1
 
 
@@ -221,7 +221,7 @@ def test_a_crash_after_twilio_took_the_message_is_reconciled_not_resent(gateway,
         gateway.send(reply())
     clock.advance(timedelta(minutes=3))
     result = gateway.send(reply())
-    assert result.outcome is Outcome.SENT and len(twilio.sent) == 1
+    assert result.outcome is SendOutcome.SENT and len(twilio.sent) == 1
 
 
 @pytest.mark.parametrize(
@@ -235,20 +235,20 @@ def test_card_numbers_are_redacted_from_outgoing_texts(gateway, customer, twilio
 def test_a_proactive_message_at_night_is_held_until_the_window_opens(gateway, customer, twilio, repository, clock):
     clock.set(datetime(2026, 11, 24, 3, 0, tzinfo=UTC))  # 22:00 in New York
     result = gateway.send(reply("How did we do?", key="survey", purpose=Purpose.SATISFACTION_SURVEY))
-    assert result.outcome is Outcome.HELD
+    assert result.outcome is SendOutcome.HELD
     assert result.send_after == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # 08:00 in New York
     assert twilio.attempts == 0
     schedules = boto3.client("scheduler").list_schedules(GroupName=ENVIRON["SCHEDULE_GROUP_NAME"])["Schedules"]
     assert len(schedules) == 1
     clock.set(datetime(2026, 11, 24, 13, 0, tzinfo=UTC))
-    released = gateway.release(customer_pk(CUSTOMER), "survey")
-    assert released.outcome is Outcome.SENT and len(twilio.sent) == 1
+    released = gateway.send_held(customer_pk(CUSTOMER), "survey")
+    assert released.outcome is SendOutcome.SENT and len(twilio.sent) == 1
 
 
 def test_a_reply_to_a_text_just_received_is_not_held_at_night(gateway, customer, twilio, repository, clock):
     clock.set(datetime(2026, 11, 24, 3, 0, tzinfo=UTC))  # 22:00 in New York
     customer.update(actions=[Customer.last_inbound_at.set(clock.now() - timedelta(minutes=2))])
-    assert gateway.send(reply(purpose=Purpose.AGENT_REPLY)).outcome is Outcome.SENT
+    assert gateway.send(reply(purpose=Purpose.AGENT_REPLY)).outcome is SendOutcome.SENT
 
 
 def test_at_most_three_proactive_messages_a_day(gateway, customer, twilio, repository, clock):
@@ -256,6 +256,6 @@ def test_at_most_three_proactive_messages_a_day(gateway, customer, twilio, repos
     for n in range(4):
         outcomes.append(gateway.send(reply(key=f"p{n}", purpose=Purpose.SLA_UPDATE)).outcome)
         clock.advance(timedelta(minutes=30))
-    assert outcomes == [Outcome.SENT, Outcome.SENT, Outcome.SENT, Outcome.HELD]
+    assert outcomes == [SendOutcome.SENT, SendOutcome.SENT, SendOutcome.SENT, SendOutcome.HELD]
     held = repository.message(customer_pk(CUSTOMER), "p3")
     assert held.send_after >= datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 24 h after the first

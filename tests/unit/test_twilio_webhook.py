@@ -5,8 +5,8 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from smsdesk.aws.secrets import TwilioCredentials
 from smsdesk.errors import BadWebhookRequest, ForgedWebhookRequest
+from smsdesk.twilio_credentials import TwilioCredentials
 from smsdesk.twilio_webhook import (
     WebhookRequest,
     delivery_status,

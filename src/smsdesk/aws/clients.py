@@ -1,8 +1,8 @@
 """botocore clients, created once per process with timeouts that suit a Lambda.
 
 smsdesk talks to AWS through plain botocore clients rather than boto3: pynamodb already loads
-botocore, and boto3 (with s3transfer and its resource layer) would add ~70 ms to every cold
-start for nothing smsdesk uses (see docs/decisions.md).
+botocore, and boto3 (with s3transfer and its resource layer) would add to every cold start
+for nothing smsdesk uses (measured in docs/decisions.md, section 6).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ description to the relay's on-failure queue, which has an alarm).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,7 @@ class EventPublisher:
         raise EventNotPublished(f"{record.detail_type} {record.sequence_number}: {error}")
 
 
-def _timestamp(value: str, parse) -> Any:
+def _timestamp(value: str, parse: Callable[[str], Any]) -> Any:
     """pynamodb stores UTCDateTimeAttribute as '2026-11-22T15:04:05.000000+0000'."""
     from datetime import datetime
 

@@ -10,6 +10,7 @@ in the past, so a time that has already passed is scheduled a minute from now.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -51,7 +52,8 @@ class Scheduler:
         if self._settings.dead_letter_arn:
             target["DeadLetterConfig"] = {"Arn": self._settings.dead_letter_arn}
         client = self._scheduler()
-        try:
+        # ConflictException: the same follow-up was already scheduled (a retry): nothing to do.
+        with contextlib.suppress(client.exceptions.ConflictException):
             client.create_schedule(
                 Name=name,
                 GroupName=self._settings.group_name,
@@ -61,8 +63,6 @@ class Scheduler:
                 ActionAfterCompletion="DELETE",
                 Target=target,
             )
-        except client.exceptions.ConflictException:
-            pass  # the same follow-up was already scheduled (a retry): nothing to do
         return when
 
     def cancel(self, name: str) -> bool:

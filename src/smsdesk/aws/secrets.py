@@ -3,10 +3,11 @@
 Two secrets. The senders call Twilio with a restricted API key (:class:`TwilioApiKey`, its own
 secret: ``{"account_sid": "AC...", "api_key_sid": "SK...", "api_key_secret": "..."}``), which can
 be revoked alone and cannot manage the account. Only the webhooks read the account's auth token,
-which Twilio signs webhooks with. That secret is a JSON object: ``{"account_sid": "AC...", "auth_token": "..."}``, plus, during an
-auth-token rollover, ``"previous_auth_token"``: the webhooks accept a signature made with either,
-so Twilio's switch to the new token refuses nothing (README, "Rotating the auth token"). It is
-read on first use and kept for ``max_age``; a signature that fails to verify may force one early re-read
+which Twilio signs webhooks with. That secret is a JSON object:
+``{"account_sid": "AC...", "auth_token": "..."}``, plus, during an auth-token rollover,
+``"previous_auth_token"``: the webhooks accept a signature made with either, so Twilio's switch
+to the new token refuses nothing (README, "Rotating the auth token"). It is read on first use
+and kept for ``max_age``; a signature that fails to verify may force one early re-read
 (the token may have just been rotated), at most once per ``refresh_interval``, so forged requests
 cannot turn into a stream of Secrets Manager calls.
 """
@@ -17,42 +18,15 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from smsdesk.clock import Clock
 from smsdesk.errors import ConfigurationError
+from smsdesk.twilio_credentials import TwilioApiKey, TwilioCredentials
 
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 _API_KEY_SID = re.compile(r"SK[0-9a-fA-F]{32}")
-
-
-@dataclass(frozen=True, slots=True)
-class TwilioCredentials:
-    account_sid: str
-    auth_token: str
-    previous_auth_token: str | None = None  # only while a rollover is under way
-
-    def __repr__(self) -> str:  # never print the token
-        return f"TwilioCredentials(account_sid={self.account_sid!r}, auth_token='***')"
-
-    @property
-    def signing_tokens(self) -> tuple[str, ...]:
-        """The tokens a genuine webhook may be signed with: the current, then the previous."""
-        return (self.auth_token,) + ((self.previous_auth_token,) if self.previous_auth_token else ())
-
-
-@dataclass(frozen=True, slots=True)
-class TwilioApiKey:
-    """What the senders authenticate to Twilio's REST API with."""
-
-    account_sid: str
-    key_sid: str
-    secret: str
-
-    def __repr__(self) -> str:  # never print the secret
-        return f"TwilioApiKey(account_sid={self.account_sid!r}, key_sid={self.key_sid!r}, secret='***')"
 
 
 def _json_object(secret_string: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def stream_facts(records: Iterable[dict[str, Any]]) -> list[StreamFact]:
         data = record.get("dynamodb") or {}
         image = data.get("NewImage") or {}
         kind = (image.get("kind") or {}).get("S")
-        base = {
+        base: dict[str, Any] = {
             "record_id": str(record.get("eventID") or data["SequenceNumber"]),
             "sequence": int(data["SequenceNumber"]),
         }
