@@ -136,7 +136,7 @@ def test_the_log_line_of_a_send_masks_the_number():
 def test_a_refusal_is_announced_with_what_was_refused_and_why(gateway, customer, repository, clock):
     Customer(customer_pk(CUSTOMER), "PROFILE").update(actions=[Customer.consent.set("opted_out")])
     result = gateway.send(reply(purpose=Purpose.AGENT_REPLY))
-    assert result.outcome is SendOutcome.REFUSED
+    assert (result.outcome, result.key) == (SendOutcome.REFUSED, "k1")
     [refused] = events(repository, "MessageRefused")
     assert (refused["purpose"], refused["key"], refused["reason"]) == (
         "agent_reply",
@@ -170,3 +170,14 @@ def test_a_refusal_or_a_hold_is_written_only_over_what_the_decision_saw(gateway,
     gateway.send(reply(key="k2", purpose=Purpose.AGENT_REPLY))  # refused
     conditions = dict(written_items(dynamodb_requests))
     assert conditions["MESSAGE#survey"] and conditions["MESSAGE#k2"]
+
+
+def test_a_sent_text_shows_when_it_went_and_twilios_progress_moves_it_on(gateway, customer, repository, clock):
+    from smsdesk.delivery_status import DeliveryStatusRecorder
+    from smsdesk.twilio_webhook import DeliveryStatus
+
+    result = gateway.send(reply())
+    message = repository.message(customer_pk(CUSTOMER), "k1")
+    assert (message.status, message.sent_at, message.updated_at) == ("queued", clock.now(), clock.now())
+    DeliveryStatusRecorder(repository, clock).record(DeliveryStatus(result.twilio_sid, "sending", None, CUSTOMER, "k1"))
+    assert repository.message(customer_pk(CUSTOMER), "k1").status == "sending"
