@@ -181,3 +181,39 @@ def test_a_sent_text_shows_when_it_went_and_twilios_progress_moves_it_on(gateway
     assert (message.status, message.sent_at, message.updated_at) == ("queued", clock.now(), clock.now())
     DeliveryStatusRecorder(repository, clock).record(DeliveryStatus(result.twilio_sid, "sending", None, CUSTOMER, "k1"))
     assert repository.message(customer_pk(CUSTOMER), "k1").status == "sending"
+
+
+def customer_updates(requests):
+    """The conditions of each update of the customer's profile."""
+    profile = {"pk": {"S": customer_pk(CUSTOMER)}, "sk": {"S": "PROFILE"}}
+    updates = [body for op, body in requests if op == "UpdateItem" and body.get("Key") == profile]
+    for op, body in requests:
+        if op == "TransactWriteItems":
+            updates += [i["Update"] for i in body["TransactItems"] if i.get("Update", {}).get("Key") == profile]
+    return updates
+
+
+@pytest.mark.parametrize("purpose", [Purpose.SLA_UPDATE, Purpose.OPT_OUT_CONFIRMATION])
+def test_a_proactive_text_or_the_confirmation_goes_only_on_the_consent_it_was_decided_on(
+    gateway, customer, repository, clock, dynamodb_requests, purpose
+):
+    # An opt-out (or a new opt-in) committed after the read makes this update fail: decided again.
+    if purpose is Purpose.OPT_OUT_CONFIRMATION:
+        Customer(customer_pk(CUSTOMER), "PROFILE").update(
+            actions=[
+                Customer.consent.set("opted_out"),
+                Customer.opt_out_confirmation.set("pending"),
+                Customer.consent_changed_at.set(clock.now()),
+            ]
+        )
+    assert gateway.send(reply(key="p1", purpose=purpose)).outcome is SendOutcome.SENT
+    update = customer_updates(dynamodb_requests)[-1]  # the send's, after any set-up above
+    [version] = [
+        name for name, attribute in update["ExpressionAttributeNames"].items() if attribute == "consent_version"
+    ]
+    assert version in update["ConditionExpression"]
+
+
+def test_a_sent_text_is_kept_with_the_segments_twilio_bills(gateway, customer, repository):
+    gateway.send(reply("a" * 161))
+    assert repository.message(customer_pk(CUSTOMER), "k1").segments == 2
