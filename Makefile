@@ -39,7 +39,7 @@ PORT ?= 3000
 # with their hashes (src/Makefile installs them with hash checking).
 EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-header --format requirements-txt --quiet
 
-.PHONY: help install browser test local bench mutate lint fmt requirements build deploy validate clean check-python train train-dev evaluate
+.PHONY: help install browser test local bench mutate lint fmt requirements build deploy validate clean check-python train train-dev train-cv evaluate
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -67,17 +67,27 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## install headless Chromium for the console's browser tests (apt-get)
 
-test: install $(CHROMIUM) ## run the whole test suite (browser tests included), then validate, lint and security-scan the SAM template
+test: install $(CHROMIUM) ## run the whole test suite (browser tests included), make lint, then validate, lint and security-scan the SAM template
 	$(UV) run pytest -n 2 --dist loadgroup
+	@$(MAKE) --no-print-directory lint
 	@$(UV) export $(EXPORT_FLAGS) | diff -q - src/requirements.txt >/dev/null \
 		|| { echo "src/requirements.txt is out of date with uv.lock: run make requirements"; exit 1; }
 	$(UV) run cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 	$(CHECKOV)
 
+# The Python code ruff formats and lints. What mypy type-checks in strict mode is pyproject's
+# [tool.mypy] files: src, functions, infrastructure (each functions/*/app.py named by its path).
+PYTHON_CODE := src functions infrastructure tests training benchmarks
+
 fmt: install ## format the Python code with ruff (and apply ruff's safe lint fixes)
-	$(UV) run ruff format src functions infrastructure tests training benchmarks
-	$(UV) run ruff check --fix --quiet src functions infrastructure tests training benchmarks || true
+	$(UV) run ruff format $(PYTHON_CODE)
+	$(UV) run ruff check --fix --quiet $(PYTHON_CODE) || true
+
+lint: install ## ruff format --check and ruff check over the Python code, mypy --strict over src, functions, infrastructure
+	$(UV) run ruff format --check --quiet $(PYTHON_CODE)
+	$(UV) run ruff check --quiet $(PYTHON_CODE)
+	$(UV) run mypy
 
 local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS account, no Docker; START=<ISO time> sets its clock)
 	$(UV) run python -m smsdesk_local --port $(PORT) $(if $(START),--start $(START))
@@ -91,8 +101,12 @@ train: install ## train the text model (plain Python, fixed seed) into src/smsde
 train-dev: install ## train on 4/5 of the corpus, print the figures on the other 1/5 (how thresholds were tuned)
 	$(UV) run python -m training.train_classifier --dev
 
-evaluate: install ## the classifier's figures on the held-out evaluation set (aggregates only, never a text)
+train-cv: install ## 5-fold cross-validation of the text model: each fifth read by a model trained on the others
+	$(UV) run python -m training.train_classifier --cv
+
+evaluate: install ## the classifier's figures on the two held-out evaluation sets (aggregates only, never a text)
 	$(UV) run python -m training.figures tests/evaluation/holdout.jsonl
+	$(UV) run python -m training.figures tests/evaluation/holdout2.jsonl
 
 # The modules where a bug is a legal or money problem (pyproject [tool.mutmut] copies the code
 # and chooses the tests). MODULES="consent quiet_hours" runs a few; results accumulate in mutants/

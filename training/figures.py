@@ -34,6 +34,19 @@ class Figures:
     language_known: int = 0
     reasons: dict = field(default_factory=lambda: defaultdict(Counter))  # reason -> found/missed
 
+    def add(self, other: Figures) -> None:
+        """Counts of another set added to these (cross-validation sums its folds)."""
+        for name in ("total", "escalated", "escalated_found", "ordinary", "false_escalations"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.language_right += other.language_right
+        self.language_known += other.language_known
+        self.confusion.update(other.confusion)
+        self.possible_opt_outs.update(other.possible_opt_outs)
+        for language, table in other.by_language.items():
+            self.by_language[language].update(table)
+        for reason, table in other.reasons.items():
+            self.reasons[reason].update(table)
+
     def recall(self, intent: str, language: str | None = None) -> float | None:
         table = self.confusion if language is None else self.by_language[language]
         n = sum(v for (label, _), v in table.items() if label == intent)
@@ -107,6 +120,11 @@ def _f(value: float | None) -> str:
 
 def report(rows: list[dict], out: TextIO = sys.stdout) -> Figures:
     figures = measure(rows)
+    print_figures(figures, out)
+    return figures
+
+
+def print_figures(figures: Figures, out: TextIO = sys.stdout) -> None:
     print(f"{figures.total} texts", file=out)
     print("intent      n     recall  precision", file=out)
     for intent in INTENTS:
@@ -149,7 +167,6 @@ def report(rows: list[dict], out: TextIO = sys.stdout) -> Figures:
     )
     if figures.language_known:
         print(f"language detected right {figures.language_right}/{figures.language_known}", file=out)
-    return figures
 
 
 def load(path: Path) -> list[dict]:

@@ -7,7 +7,11 @@ goes to this function's on-failure queue (which has an alarm). Redelivered event
 each reply has a deterministic key that the gateway claims once.
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
@@ -17,6 +21,9 @@ from smsdesk.follow_ups import ReplyPromises
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
 from smsdesk.send_gateway import describe
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -34,10 +41,11 @@ HANDLED = {
 }
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context):
+def lambda_handler(event: EventBridgeEvent, context: "LambdaContext") -> dict[str, Any]:
     if event.detail_type not in HANDLED:
         logger.warning("unexpected event", extra={"detail_type": event.detail_type})
         return {"handled": False}

@@ -7,7 +7,11 @@ the first record not applied, so Lambda retries from there and, after its retrie
 the batch to the analytics' on-failure queue (alarmed).
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.analytics import Counting
 from smsdesk.analytics_store import AnalyticsRecorder
@@ -16,15 +20,19 @@ from smsdesk.clock import process_clock
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, repository
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 logger = build_logger()
 metrics = build_metrics()
 
 recorder = AnalyticsRecorder(repository(os.environ), Counting(business_settings(os.environ).hours), process_clock())
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     recorded = recorder.record(stream_facts(event.get("Records", [])))
     metrics.add_metric(name="AnalyticsFactsCounted", unit="Count", value=recorded.applied)
     if recorded.failed_from is not None:

@@ -6,7 +6,11 @@ keyword), the opt-in confirmation, or the HELP answer. Async: failures retry, th
 on-failure queue (alarmed). Redeliveries are harmless (deterministic message keys).
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
@@ -15,6 +19,9 @@ from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
 from smsdesk.send_gateway import describe
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -31,10 +38,11 @@ HANDLED = {
 }
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context):
+def lambda_handler(event: EventBridgeEvent, context: "LambdaContext") -> dict[str, Any]:
     logger.append_keys(detail_type=event.detail_type)
     if event.detail_type not in HANDLED:
         logger.warning("unexpected event")

@@ -5,7 +5,11 @@ message smsdesk has not finished recording yet gets a 503, so Twilio retries it 
 callback URL carries Twilio's retry connection override).
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.aws import http_api
 from smsdesk.aws.secrets import TwilioCredentialsProvider
@@ -16,6 +20,9 @@ from smsdesk.errors import BadWebhookRequest, ForgedWebhookRequest
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import repository
 from smsdesk.twilio_webhook import WebhookVerifier, delivery_status
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ROUTE = "/sms/status"
 
@@ -31,9 +38,10 @@ verifier = WebhookVerifier(
 recorder = DeliveryStatusRecorder(repository(os.environ), clock)
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     try:
         request = http_api.webhook_request(event)
         params, _ = verifier.verified_form(request, ROUTE)

@@ -5,7 +5,11 @@ and answer 200 with empty TwiML. Everything else (acknowledging, opt-out confirm
 keyword replies) happens asynchronously, on the events this records.
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.aws import http_api
 from smsdesk.aws.secrets import TwilioCredentialsProvider
@@ -18,6 +22,9 @@ from smsdesk.phone_numbers import mask
 from smsdesk.runtime import repository
 from smsdesk.templates import auto_reply_keywords
 from smsdesk.twilio_webhook import WebhookVerifier, inbound_sms
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ROUTE = "/sms/inbound"
 
@@ -40,9 +47,10 @@ inbound = InboundService(
 )
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     try:
         request = http_api.webhook_request(event)
         params, account = verifier.verified_form(request, ROUTE)

@@ -674,9 +674,10 @@ _SELF_HARM = _Lazy(
     r"quiero morir\w*|no quiero (?:seguir )?vivir|quitarme la vida|quero morrer|nao quero mais viver|"
     r"tirar minha vida|je veux mourir|me suicider|en finir avec (?:la vie|ma vie)|voglio morire|farla finita|"
     r"togliermi la vita|ich will (?:nicht mehr leben|sterben)|mich umbringen|gusto ko nang mamatay|magpakamatay|"
-    r"muon chet|tu tu|khong muon song|хочу умереть|покончить с собой|не хочу жить)\b"
+    r"(?:toi|minh|em|tao|anh|chi) (?:that su |thuc su |chi |rat )?muon chet|tu tu|khong muon song|"
+    r"хочу умереть|покончить с собой|не хочу жить)\b"
     # zh, ko, ar (no word boundaries in these scripts)
-    r"|想死|自杀|自殺|不想活|죽고 싶|자살|أريد أن أموت|انتحار"
+    r"|想死|自杀|自殺|不想活|죽고 싶|자살|أريد أن أموت|اريد ان اموت|عايز اموت|ابي اموت|انتحار|انهاء حياتي"
 )
 _VIOLENCE = re.compile(
     r"\b(?:i(?:'ll| will| am going to|'m going to|m gonna|'m gonna) (?:kill|hurt|shoot|stab|beat|find) "
@@ -707,6 +708,10 @@ OPT_OUT_SURE_SHORT = 0.6  # three words or fewer (decisions 19)
 OPT_IN_SURE = 0.5
 HELP_SURE = 0.5
 ESCALATE_SURE = 0.55
+# An everyday urgency word found by a rule ("lawyer", "unsafe", "damn", "burnt": _EVERYDAY_WORDS)
+# escalates only when the model sees some urgency in the whole text too: "I'm not calling a lawyer
+# over $12" and "the parking lot feels unsafe at night" stay ordinary.
+RULE_CONFIRM = 0.2
 LANGUAGE_SURE = 0.6
 
 _SCRIPTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
@@ -729,6 +734,8 @@ def detect_language(text: str, feats: dict[int, float] | None = None) -> tuple[s
         share = sum(1 for c in letters if in_script(c)) / len(letters)
         if share >= 0.3:
             return language, min(1.0, 0.5 + share)
+    if len(letters) < 3:  # "si", "ok": two Latin letters say nothing of the language
+        return None, 0.0
     from smsdesk import text_model
 
     probabilities = text_model.heads()["language"].probabilities(feats or text_model.features(text))
@@ -749,9 +756,43 @@ def _rule_escalation(text: str, folded: str, normal: str) -> list[EscalationReas
         (EscalationReason.VIOLENCE, _VIOLENCE),
         (EscalationReason.REPEAT, _REPEAT_IN_TEXT),
     ):
-        if pattern.search(normal):
+        # (the Chinese, Korean, Arabic and Russian self-harm words are read in the folded text:
+        # the normalised one keeps Latin letters only)
+        if pattern.search(normal) or (reason is EscalationReason.SELF_HARM and pattern.search(folded)):
             reasons.append(reason)
     return reasons
+
+
+# Words a rule escalates on that customers use just as often about everyday things ("the toast was
+# burnt", "my brother is a lawyer", "the parking lot feels unsafe", "damn, late again"): a reason
+# found only through them needs the model's confirmation (RULE_CONFIRM). Everything else a rule finds
+# ("carbon monoxide", "allergic", "chargeback", "lawsuit", "the fourth time", self-harm, threats)
+# escalates on the rule alone.
+_EVERYDAY_WORDS = {
+    EscalationReason.SAFETY: re.compile(
+        r"fire|burn(?:ed|t|s|ing)?|hurt|smok(?:e|ing)|dangerous|unsafe|hospital|er|blood|melted|mou?ldy?|"
+        r"overheat(?:ed|ing|s)?|rash|spark(?:s|ed|ing)?|hazard(?:s|ous)?|humo|quemad[oa]s?|quemo|brulee?s?"
+    ),
+    EscalationReason.LEGAL: re.compile(r"attorneys?|lawyers?|abogad[oa]s?|avocats?|sue|suing|sued"),
+    EscalationReason.PAYMENT_DISPUTE: re.compile(r"(?:call|contact|tell) my bank"),
+}
+# Anger is everyday unless it swears at someone or says fury in so many words.
+_CLEAR_ANGER = re.compile(r"\b(?:fuck\w*|asshole\w*|bastards?|goddamn|furious|livid|outraged|thieves|thief|crooks?)\b")
+
+
+def _needs_confirmation(reason: EscalationReason, text: str, folded: str, normal: str) -> bool:
+    """Whether a rule found ``reason`` only in everyday words (above)."""
+    if reason is EscalationReason.ANGER:
+        return _CLEAR_ANGER.search(normal) is None and _CENSORED_SWEARING.search(folded) is None
+    words = _EVERYDAY_WORDS.get(reason)
+    if words is None:
+        return False
+    pattern, subject = {
+        EscalationReason.SAFETY: (_SAFETY, _NOT_SAFETY.sub(" ", normal)),
+        EscalationReason.LEGAL: (_LEGAL, normal),
+        EscalationReason.PAYMENT_DISPUTE: (_PAYMENT_DISPUTE, normal),
+    }[reason]
+    return all(words.fullmatch(match.group(0)) for match in pattern.finditer(subject))
 
 
 def _complaint_inside(normal: str) -> bool:
@@ -813,7 +854,7 @@ def classify(
     guarded = _NOT_AN_OPT_OUT.search(normal) is not None
 
     # A text about wanting to die is never read as an opt-out by the model ("não quero mais viver").
-    guarded = guarded or _SELF_HARM.search(normal) is not None
+    guarded = guarded or _SELF_HARM.search(normal) is not None or _SELF_HARM.search(folded) is not None
     rule = _is_natural_opt_out(folded, normal)
     # A few words say little: the model alone does not opt a number out on them unless it is
     # quite sure ("Another problem" is not "no more"); below that a person decides.
@@ -848,13 +889,16 @@ def classify(
             Intent.HELP, natural_language=True, language=language, confidence=round(probabilities[best], 3)
         )
 
-    reasons = _rule_escalation(text, folded, normal)
-    if not reasons:
-        escalate = text_model.heads()["escalate"].probabilities(feats)["yes"]
-        if escalate >= ESCALATE_SURE:
-            why = text_model.heads()["reason"].probabilities(feats)
-            name = max(why, key=lambda reason: why[reason])
-            reasons.append(_MODEL_REASONS.get(name) or EscalationReason(name))
+    escalate = text_model.heads()["escalate"].probabilities(feats)["yes"]
+    reasons = [
+        reason
+        for reason in _rule_escalation(text, folded, normal)
+        if escalate >= RULE_CONFIRM or not _needs_confirmation(reason, text, folded, normal)
+    ]
+    if not reasons and escalate >= ESCALATE_SURE:
+        why = text_model.heads()["reason"].probabilities(feats)
+        name = max(why, key=lambda reason: why[reason])
+        reasons.append(_MODEL_REASONS.get(name) or EscalationReason(name))
     possible = not guarded and p_out >= OPT_OUT_POSSIBLE
     return Classification(
         Intent.COMPLAINT,

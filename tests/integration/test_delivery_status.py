@@ -7,21 +7,15 @@ from datetime import timedelta
 import pytest
 
 from smsdesk.delivery_status import DeliveryStatusRecorder, Recorded
-from smsdesk.send_gateway import Outbound, Purpose
 from smsdesk.table import Customer, customer_pk
 from smsdesk.twilio_webhook import DeliveryStatus
 from tests.integration.conftest import CUSTOMER, message_with_sid, outbox_events
-from tests.integration.lambda_stack import aws_faults  # noqa: F401 — fixture
 from tests.integration.test_compliance_guarantees import customer_reads, dynamodb_requests  # noqa: F401 — fixture
 
 
 @pytest.fixture
-def sent(repository, gateway, clock, twilio):
-    Customer(
-        customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()
-    ).save()
-    result = gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=lambda c: "Hi."))
-    return result.twilio_sid
+def sent(sent_sid):
+    return sent_sid
 
 
 @pytest.fixture
@@ -133,7 +127,7 @@ def test_a_delivery_is_kept_with_the_time_twilio_reported_it(recorder, repositor
     assert message_with_sid(repository, sent).updated_at == clock.now()
 
 
-def test_21610_reads_consent_strongly_consistently(recorder, repository, sent, dynamodb_requests):
+def test_21610_reads_consent_strongly_consistently(recorder, repository, sent, dynamodb_requests):  # noqa: F811 — a fixture
     recorder.record(DeliveryStatus(sent, "failed", 21610, CUSTOMER, "k1"))
     reads = customer_reads(dynamodb_requests)
     assert reads and all(reads)
@@ -155,7 +149,7 @@ def test_a_failure_recorded_meanwhile_by_a_duplicate_callback_is_stale_not_an_er
     assert recorder.record(DeliveryStatus(sent, "failed", 30003, CUSTOMER, "k1")).outcome is Recorded.STALE
 
 
-def test_a_failure_is_written_only_onto_the_message_still_behind_it(recorder, sent, dynamodb_requests):
+def test_a_failure_is_written_only_onto_the_message_still_behind_it(recorder, sent, dynamodb_requests):  # noqa: F811 — a fixture
     # The guard a duplicate callback meets: only forward, only onto this SID, only outbound.
     recorder.record(DeliveryStatus(sent, "failed", 30003, CUSTOMER, "k1"))
     [(_, transaction)] = [(op, body) for op, body in dynamodb_requests if op == "TransactWriteItems"]
@@ -165,7 +159,7 @@ def test_a_failure_is_written_only_onto_the_message_still_behind_it(recorder, se
     assert {"twilio_sid", "direction", "status_rank"} <= set(names) and condition.count("AND") == 2
 
 
-def test_21610_opts_out_only_the_consent_it_read(recorder, sent, dynamodb_requests):
+def test_21610_opts_out_only_the_consent_it_read(recorder, sent, dynamodb_requests):  # noqa: F811 — a fixture
     # A START recorded between the read and the write is not overwritten: the opt-out's write is
     # conditional on the consent version it read (the transaction is then cancelled and retried).
     recorder.record(DeliveryStatus(sent, "failed", 21610, CUSTOMER, "k1"))

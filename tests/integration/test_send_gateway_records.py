@@ -11,7 +11,6 @@ import pytest
 from smsdesk.send_gateway import SendOutcome, describe
 from smsdesk.table import Customer, conversation_pk, customer_pk
 from tests.integration.conftest import CUSTOMER, outbox_events
-from tests.integration.lambda_stack import aws_faults  # noqa: F401 — fixture
 from tests.integration.test_compliance_guarantees import dynamodb_requests  # noqa: F401 — fixture
 from tests.integration.test_send_gateway import Purpose, customer, reply  # noqa: F401 — customer is a fixture
 
@@ -28,7 +27,7 @@ def events(repository, kind):
     return [detail for k, detail in outbox_events(repository) if k == kind]
 
 
-def test_a_text_held_for_the_night_says_why_on_the_message(gateway, customer, repository, clock):
+def test_a_text_held_for_the_night_says_why_on_the_message(gateway, customer, repository, clock):  # noqa: F811 — a fixture
     clock.set(NIGHT)
     result = gateway.send(survey())
     assert (result.outcome, result.key, result.note) == (SendOutcome.HELD, "survey", HELD_NOTE)
@@ -36,7 +35,7 @@ def test_a_text_held_for_the_night_says_why_on_the_message(gateway, customer, re
     assert (held.status, held.note, held.send_after) == ("held", HELD_NOTE, EIGHT_AM)
 
 
-def test_a_held_agent_reply_goes_out_as_written_by_whom_and_where_it_was(gateway, customer, repository, clock, twilio):
+def test_a_held_agent_reply_goes_out_as_written_by_whom_and_where_it_was(gateway, customer, repository, clock, twilio):  # noqa: F811 — a fixture
     customer.update(actions=[Customer.last_inbound_at.set(NIGHT - timedelta(hours=3))])
     clock.set(NIGHT)
     held = reply("We found your parcel.", key="r1", purpose=Purpose.AGENT_REPLY, conversation="C-7F3K", author="ana")
@@ -48,7 +47,7 @@ def test_a_held_agent_reply_goes_out_as_written_by_whom_and_where_it_was(gateway
     assert (message.status, message.author, message.purpose) == ("queued", "ana", "agent_reply")
 
 
-def test_releasing_a_text_that_is_no_longer_held_sends_nothing_and_says_why(gateway, customer, twilio):
+def test_releasing_a_text_that_is_no_longer_held_sends_nothing_and_says_why(gateway, customer, twilio):  # noqa: F811 — a fixture
     gateway.send(reply())
     again = gateway.send_held(customer_pk(CUSTOMER), "k1")
     assert (again.outcome, again.key, again.note) == (SendOutcome.DUPLICATE, "k1", "queued")
@@ -57,7 +56,7 @@ def test_releasing_a_text_that_is_no_longer_held_sends_nothing_and_says_why(gate
     assert len(twilio.sent) == 1
 
 
-def test_a_held_text_cancelled_when_due_is_never_sent_and_says_why(gateway, customer, repository, clock, twilio):
+def test_a_held_text_cancelled_when_due_is_never_sent_and_says_why(gateway, customer, repository, clock, twilio):  # noqa: F811 — a fixture
     clock.set(NIGHT)
     gateway.send(survey(conversation="C-7F3K"))
     held = repository.message(conversation_pk("C-7F3K"), "survey")
@@ -81,7 +80,7 @@ def test_a_held_text_cancelled_when_due_is_never_sent_and_says_why(gateway, cust
     assert twilio.sent == []
 
 
-def test_a_cancel_that_comes_after_the_text_went_changes_nothing(gateway, customer, repository, clock, twilio):
+def test_a_cancel_that_comes_after_the_text_went_changes_nothing(gateway, customer, repository, clock, twilio):  # noqa: F811 — a fixture
     clock.set(NIGHT)
     gateway.send(survey())
     held = repository.message(customer_pk(CUSTOMER), "survey")
@@ -93,7 +92,7 @@ def test_a_cancel_that_comes_after_the_text_went_changes_nothing(gateway, custom
     assert events(repository, "MessageRefused") == []
 
 
-def test_a_number_twilio_refuses_shows_the_agent_why_and_stays_subscribed(gateway, customer, repository, clock, twilio):
+def test_a_number_twilio_refuses_shows_the_agent_why_and_stays_subscribed(gateway, customer, repository, clock, twilio):  # noqa: F811 — a fixture
     twilio.fail_next(400, 21211, message="Invalid 'To' Phone Number")
     result = gateway.send(reply(conversation="C-7F3K"))
     message = repository.message(conversation_pk("C-7F3K"), "k1")
@@ -111,7 +110,7 @@ def test_a_number_twilio_refuses_shows_the_agent_why_and_stays_subscribed(gatewa
     assert repository.customer(CUSTOMER).consent == "subscribed" and repository.consent_history(CUSTOMER) == []
 
 
-def test_a_text_left_for_a_retry_says_so_on_the_message(gateway, customer, repository, clock, twilio):
+def test_a_text_left_for_a_retry_says_so_on_the_message(gateway, customer, repository, clock, twilio):  # noqa: F811 — a fixture
     from smsdesk.errors import TransientSendFailure
 
     twilio.fail_next(503, None, times=4)
@@ -133,7 +132,7 @@ def test_the_log_line_of_a_send_masks_the_number():
     assert CUSTOMER not in str(logged) and logged["to"].endswith("23")
 
 
-def test_a_refusal_is_announced_with_what_was_refused_and_why(gateway, customer, repository, clock):
+def test_a_refusal_is_announced_with_what_was_refused_and_why(gateway, customer, repository, clock):  # noqa: F811 — a fixture
     Customer(customer_pk(CUSTOMER), "PROFILE").update(actions=[Customer.consent.set("opted_out")])
     result = gateway.send(reply(purpose=Purpose.AGENT_REPLY))
     assert (result.outcome, result.key) == (SendOutcome.REFUSED, "k1")
@@ -145,7 +144,7 @@ def test_a_refusal_is_announced_with_what_was_refused_and_why(gateway, customer,
     )
 
 
-def test_a_refusal_recorded_meanwhile_by_a_redelivery_is_a_duplicate(aws_faults, gateway, customer):
+def test_a_refusal_recorded_meanwhile_by_a_redelivery_is_a_duplicate(aws_faults, gateway, customer):  # noqa: F811 — a fixture
     # The same event delivered twice at once: the other copy recorded the refusal first.
     Customer(customer_pk(CUSTOMER), "PROFILE").update(actions=[Customer.consent.set("opted_out")])
     aws_faults.cancel_transaction(["ConditionalCheckFailed", "None"])
@@ -162,7 +161,7 @@ def written_items(requests):
     return [(put["Item"]["sk"]["S"], put.get("ConditionExpression")) for put in puts]
 
 
-def test_a_refusal_or_a_hold_is_written_only_over_what_the_decision_saw(gateway, customer, clock, dynamodb_requests):
+def test_a_refusal_or_a_hold_is_written_only_over_what_the_decision_saw(gateway, customer, clock, dynamodb_requests):  # noqa: F811 — a fixture
     # A claim written meanwhile by another attempt is never overwritten by a refusal or a hold.
     clock.set(NIGHT)
     gateway.send(survey())  # held
@@ -172,7 +171,7 @@ def test_a_refusal_or_a_hold_is_written_only_over_what_the_decision_saw(gateway,
     assert conditions["MESSAGE#survey"] and conditions["MESSAGE#k2"]
 
 
-def test_a_sent_text_shows_when_it_went_and_twilios_progress_moves_it_on(gateway, customer, repository, clock):
+def test_a_sent_text_shows_when_it_went_and_twilios_progress_moves_it_on(gateway, customer, repository, clock):  # noqa: F811 — a fixture
     from smsdesk.delivery_status import DeliveryStatusRecorder
     from smsdesk.twilio_webhook import DeliveryStatus
 
@@ -195,7 +194,12 @@ def customer_updates(requests):
 
 @pytest.mark.parametrize("purpose", [Purpose.SLA_UPDATE, Purpose.OPT_OUT_CONFIRMATION])
 def test_a_proactive_text_or_the_confirmation_goes_only_on_the_consent_it_was_decided_on(
-    gateway, customer, repository, clock, dynamodb_requests, purpose
+    gateway,
+    customer,  # noqa: F811 — a fixture
+    repository,
+    clock,
+    dynamodb_requests,  # noqa: F811 — a fixture
+    purpose,
 ):
     # An opt-out (or a new opt-in) committed after the read makes this update fail: decided again.
     if purpose is Purpose.OPT_OUT_CONFIRMATION:
@@ -214,6 +218,6 @@ def test_a_proactive_text_or_the_confirmation_goes_only_on_the_consent_it_was_de
     assert version in update["ConditionExpression"]
 
 
-def test_a_sent_text_is_kept_with_the_segments_twilio_bills(gateway, customer, repository):
+def test_a_sent_text_is_kept_with_the_segments_twilio_bills(gateway, customer, repository):  # noqa: F811 — a fixture
     gateway.send(reply("a" * 161))
     assert repository.message(customer_pk(CUSTOMER), "k1").segments == 2

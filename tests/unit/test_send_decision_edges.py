@@ -54,7 +54,7 @@ def test_a_text_sent_is_counted_in_the_segments_twilio_bills():
 
 
 def test_a_function_without_a_proactive_policy_says_so():
-    with pytest.raises(RuntimeError, match="^this function was not configured to send proactive messages$"):
+    with pytest.raises(RuntimeError, match=r"^this function was not configured to send proactive messages$"):
         decide(text(Purpose.SATISFACTION_SURVEY), None, customer(), NOON, None)
 
 

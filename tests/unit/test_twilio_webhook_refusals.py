@@ -81,11 +81,11 @@ def test_a_request_that_is_no_twilio_form_post_is_refused_saying_so(request_, st
 
 
 def test_a_forged_or_unsigned_request_is_refused_saying_which():
-    with pytest.raises(ForgedWebhookRequest, match="^X-Twilio-Signature does not match$"):
+    with pytest.raises(ForgedWebhookRequest, match=r"^X-Twilio-Signature does not match$"):
         verify(signed(FORM, token="x" * 32))
     unsigned = signed(FORM)
     headers = {k: v for k, v in unsigned.headers.items() if k != "x-twilio-signature"}
-    with pytest.raises(ForgedWebhookRequest, match="^missing X-Twilio-Signature$"):
+    with pytest.raises(ForgedWebhookRequest, match=r"^missing X-Twilio-Signature$"):
         verify(WebhookRequest("POST", URL, headers, unsigned.body))
 
 
