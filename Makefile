@@ -111,7 +111,7 @@ evaluate: install ## the classifier's figures on the two held-out evaluation set
 # The modules where a bug is a legal or money problem (pyproject [tool.mutmut] copies the code
 # and chooses the tests). MODULES="consent quiet_hours" runs a few; results accumulate in mutants/
 # (rm -rf mutants starts over), and the report covers every module run so far.
-MUTATION_MODULES := redaction consent consent_processing quiet_hours business_hours classification twilio_webhook delivery_status send_gateway
+MUTATION_MODULES := redaction consent consent_processing quiet_hours business_hours classification twilio_webhook delivery_status send_decision send_gateway
 MODULES ?= $(MUTATION_MODULES)
 
 mutate: install ## mutation testing (mutmut, long: not in make test); prints the score per module and the survivors; MODULES="consent ..." for some

@@ -3,6 +3,7 @@ for every integration test (the handler tests in functions/ load the template's 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -124,9 +125,17 @@ def twilio():
         yield twilio_http.install(mock)
 
 
+@functools.cache
+def _business_settings(environ: frozenset[tuple[str, str]]) -> BusinessSettings:
+    return BusinessSettings.from_environ(dict(environ))
+
+
 @pytest.fixture
 def business(environ):
-    return BusinessSettings.from_environ(environ)
+    # Parsed once per configuration (the settings are immutable): reading the hours and quiet
+    # hours is the unit tests' subject, and make mutate then does not run every integration test
+    # against each mutant of those parsers (mutmut runs the tests that reached a function).
+    return _business_settings(frozenset(environ.items()))
 
 
 def build_runtime(environ, business, clock, **twilio_options) -> MessagingRuntime:
