@@ -67,17 +67,27 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## install headless Chromium for the console's browser tests (apt-get)
 
-test: install $(CHROMIUM) ## run the whole test suite (browser tests included), then validate, lint and security-scan the SAM template
+test: install $(CHROMIUM) ## run the whole test suite (browser tests included), make lint, then validate, lint and security-scan the SAM template
 	$(UV) run pytest -n 2 --dist loadgroup
+	@$(MAKE) --no-print-directory lint
 	@$(UV) export $(EXPORT_FLAGS) | diff -q - src/requirements.txt >/dev/null \
 		|| { echo "src/requirements.txt is out of date with uv.lock: run make requirements"; exit 1; }
 	$(UV) run cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 	$(CHECKOV)
 
+# The Python code ruff formats and lints. What mypy type-checks in strict mode is pyproject's
+# [tool.mypy] files: src, functions, infrastructure (each functions/*/app.py named by its path).
+PYTHON_CODE := src functions infrastructure tests training benchmarks
+
 fmt: install ## format the Python code with ruff (and apply ruff's safe lint fixes)
-	$(UV) run ruff format src functions infrastructure tests training benchmarks
-	$(UV) run ruff check --fix --quiet src functions infrastructure tests training benchmarks || true
+	$(UV) run ruff format $(PYTHON_CODE)
+	$(UV) run ruff check --fix --quiet $(PYTHON_CODE) || true
+
+lint: install ## ruff format --check and ruff check over the Python code, mypy --strict over src, functions, infrastructure
+	$(UV) run ruff format --check --quiet $(PYTHON_CODE)
+	$(UV) run ruff check --quiet $(PYTHON_CODE)
+	$(UV) run mypy
 
 local: install ## run smsdesk locally on http://127.0.0.1:$(PORT) (no AWS account, no Docker; START=<ISO time> sets its clock)
 	$(UV) run python -m smsdesk_local --port $(PORT) $(if $(START),--start $(START))

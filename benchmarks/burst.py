@@ -10,9 +10,10 @@ the stand-in's own unmetered client, not through smsdesk's code).
 
 It holds when every complaint is stored as one conversation of its own number, and every number
 got exactly one text, its acknowledgement, naming that conversation's reference, with its
-delivery recorded from the status callbacks: 0 lost, 0 duplicates. Throughput is complaints per second from the first POST until the stack settled;
-the time to accept the POSTs and the time after it to settle are reported apart, because on
-the local stack the acknowledgements trail the webhook (see ``details``).
+delivery recorded from the status callbacks: 0 lost, 0 duplicates. Throughput is complaints per
+second from the first POST until the stack settled; the time to accept the POSTs and the time
+after it to settle are reported apart, because on the local stack the acknowledgements trail the
+webhook (see ``details``).
 
 One complaint goes through first, unmeasured and unfaulted: cold starts, the secret's first
 read and the Twilio client's creation are not the burst's.

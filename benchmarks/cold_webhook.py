@@ -205,7 +205,8 @@ def run(options: Options) -> Outcome:
     rows = [
         Row(TITLE, "inbound webhook vs floor", f"{mine:.0f} ms", f"{floor_ms:.0f} ms", to_floor,
             f"<= {TARGET_FLOOR}x", to_floor <= TARGET_FLOOR,
-            note="fresh process: import + first signed text answered, against moto; floor: the same AWS calls, botocore"),
+            note="fresh process: import + first signed text answered, against moto; "
+            "floor: the same AWS calls, botocore"),
         Row(TITLE, "inbound webhook vs peer", f"{mine:.0f} ms", f"{peer_ms:.0f} ms", to_peer,
             f"<= {TARGET_PEER}x", to_peer <= TARGET_PEER,
             note="peer: a typical Powertools webhook (benchmarks/peer_webhook), the same AWS calls"),

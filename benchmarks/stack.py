@@ -1,22 +1,19 @@
 """The stack as the benchmarks see it: template.yaml's functions, their environment, the table.
 
-Everything is read from template.yaml itself, so a new function is benchmarked the day it is
-added. (The tests read the template through tests/support/template.py; the benchmarks do not
-import the tests, hence this small reader of their own.)
+Everything is read from template.yaml itself (with the local stack's reader, as the tests read
+it), so a new function is benchmarked the day it is added.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from benchmarks.report import ROOT
+from smsdesk_local.template import conversation_table_definition
+from smsdesk_local.template import load_template as template
 
-TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 
 # The configuration every function gets: the shape of tests/integration/conftest.py ENVIRON
@@ -52,26 +49,6 @@ _LAMBDA = {
     "LANG": "en_US.UTF-8",
     "TZ": ":UTC",
 }
-
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node, deep=True)}
-    return {suffix: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
-
-
-_CloudFormationLoader.add_multi_constructor("!", _tag)
-
-
-@cache
-def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,17 +129,4 @@ def base_environment(**extra: str) -> dict[str, str]:
 
 def table_definition(*, stream: bool = True) -> dict[str, Any]:
     """CreateTable arguments for the conversation table, from the template's own KeySchema."""
-    properties = template()["Resources"]["ConversationTable"]["Properties"]
-    definition: dict[str, Any] = {
-        "AttributeDefinitions": properties["AttributeDefinitions"],
-        "KeySchema": properties["KeySchema"],
-        "BillingMode": properties["BillingMode"],
-    }
-    if stream and properties.get("StreamSpecification"):
-        definition["StreamSpecification"] = {
-            "StreamEnabled": True,
-            "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
-        }
-    if properties.get("GlobalSecondaryIndexes"):
-        definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
-    return definition
+    return conversation_table_definition(template(), stream=stream)

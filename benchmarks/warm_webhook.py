@@ -42,7 +42,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -50,6 +49,7 @@ from urllib.parse import urlencode, urlsplit
 
 from benchmarks import stack
 from benchmarks.report import Options, Outcome, Row, percentile, ratio, rounded
+from smsdesk_local.functions import LambdaContext
 
 TITLE = "warm webhook"
 TARGET = 1.3
@@ -74,25 +74,6 @@ COMPLAINTS = (
     "The stove I bought stopped working after two uses",
     "I have been waiting for a replacement part since Monday",
 )
-
-
-@dataclass
-class _LambdaContext:
-    """The parts of Lambda's context object that Powertools reads."""
-
-    function_name: str
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-    log_group_name: str = "/aws/lambda/bench"
-    log_stream_name: str = "bench"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{stack.REGION}:123456789012:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 def _free_port() -> int:
@@ -395,7 +376,7 @@ def run(options: Options) -> Outcome:
             SecretString=json.dumps({"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}),
         )
         complaints = _Complaints(public_url)
-        context = _LambdaContext(function.logical_id)
+        context = LambdaContext(function.logical_id, function.memory_mb)
         written: dict[str, int] = defaultdict(int)
         module = None
         try:

@@ -6,6 +6,7 @@ It makes the same AWS calls as smsdesk's webhook on its first request (the secre
 GetItem of the customer, one TransactWriteItems of five puts). Never deployed: benchmarks only.
 """
 
+import contextlib
 import os
 from urllib.parse import parse_qsl
 
@@ -46,10 +47,8 @@ def inbound() -> Response:
     if not RequestValidator(secret["auth_token"]).validate(url, params, event.headers.get("x-twilio-signature", "")):
         return Response(403, "text/plain", "forbidden")
     number, sid = params["From"], params["MessageSid"]
-    try:
+    with contextlib.suppress(Record.DoesNotExist):
         Record.get(f"CUSTOMER#{number}", "PROFILE", consistent_read=True)
-    except Record.DoesNotExist:
-        pass
     with TransactWrite(connection=Connection(region=os.environ["AWS_REGION"], host=Record.Meta.host)) as work:
         for pk, sk, kind in [
             (f"CUSTOMER#{number}", "PROFILE", "customer"),

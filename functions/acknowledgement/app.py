@@ -8,6 +8,7 @@ each reply has a deterministic key that the gateway claims once.
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
@@ -17,6 +18,9 @@ from smsdesk.follow_ups import ReplyPromises
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
 from smsdesk.send_gateway import describe
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -37,7 +41,7 @@ HANDLED = {
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context):
+def lambda_handler(event: EventBridgeEvent, context: "LambdaContext") -> dict[str, Any]:
     if event.detail_type not in HANDLED:
         logger.warning("unexpected event", extra={"detail_type": event.detail_type})
         return {"handled": False}

@@ -9,7 +9,7 @@ short title, never an internal message.
 
 import json
 import os
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -26,6 +26,9 @@ from smsdesk.analytics_store import AnalyticsReader
 from smsdesk.errors import ConversationNotFound, InvalidTransition, TransientSendFailure
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -89,7 +92,7 @@ def agent() -> str:
     return who.label if who.machine else who.name  # recorded as agent:<e-mail>, or system:<client>
 
 
-def identified(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+def identified(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     actor()  # every request names who makes it, reading included (else a 401 problem)
     return next_middleware(app)
 
@@ -97,7 +100,7 @@ def identified(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> 
 app.use(middlewares=[identified])
 
 
-def answer(status: int, view: dict) -> Response[dict]:
+def answer(status: int, view: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status, "application/json", view)
 
 
@@ -118,7 +121,7 @@ def list_conversations(
         str | None, Query(description="the console's views: open, urgent, mine, unassigned, resolved")
     ] = None,
     q: Annotated[str | None, Query(description="with view: a reference, number or words to search for")] = None,
-) -> Response[dict]:
+) -> Response[dict[str, Any]]:
     if view is not None:
         return answer(200, agent_views.conversation_list(desk.inbox(view, actor=actor(), search=q)))
     page = desk.queue(status, limit=limit, cursor=cursor)
@@ -126,7 +129,7 @@ def list_conversations(
 
 
 @app.get("/conversations/<reference>")
-def read_conversation(reference: Reference) -> Response[dict]:
+def read_conversation(reference: Reference) -> Response[dict[str, Any]]:
     return answer(200, agent_views.conversation_detail(desk.read(reference)))
 
 
@@ -135,20 +138,20 @@ def reply(
     reference: Reference,
     request: Annotated[ReplyRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
-) -> Response[dict]:
+) -> Response[dict[str, Any]]:
     result = desk.reply(reference, request.text, agent=agent(), request_id=idempotency_key or None)
     logger.info("agent reply", conversation=reference, outcome=result.send.outcome)
     return answer(REPLY_STATUS.get(str(result.send.outcome), 200), agent_views.send_result(result.send))
 
 
 @app.post("/conversations/<reference>/resolve")
-def resolve(reference: Reference, request: Annotated[ResolveRequest | None, Body()] = None) -> Response[dict]:
+def resolve(reference: Reference, request: Annotated[ResolveRequest | None, Body()] = None) -> Response[dict[str, Any]]:
     conversation = desk.resolve(reference, agent=agent(), note=request.note if request else None)
     return answer(200, agent_views.conversation_summary(conversation))
 
 
 @app.post("/conversations/<reference>/reopen")
-def reopen(reference: Reference) -> Response[dict]:
+def reopen(reference: Reference) -> Response[dict[str, Any]]:
     return answer(200, agent_views.conversation_summary(desk.reopen(reference, agent=agent())))
 
 
@@ -166,14 +169,14 @@ def record_opt_out(
 def update_customer(
     number: Annotated[str, Path(description="E.164, the + encoded as %2B")],
     request: Annotated[CustomerRequest, Body()],
-) -> Response[dict]:
+) -> Response[dict[str, Any]]:
     given = {field: getattr(request, field) for field in request.model_fields_set}
     customer = desk.update_customer(unquote(number), CustomerChanges(**given), actor=actor())
     return answer(200, agent_views.customer_profile(customer))
 
 
 @app.post("/conversations/<reference>/assign")
-def assign(reference: Reference, request: Annotated[AssignRequest, Body()]) -> Response[dict]:
+def assign(reference: Reference, request: Annotated[AssignRequest, Body()]) -> Response[dict[str, Any]]:
     return answer(200, agent_views.conversation_summary(desk.assign(reference, actor=actor(), to=request.to)))
 
 
@@ -182,13 +185,13 @@ def add_note(
     reference: Reference,
     request: Annotated[NoteRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
-) -> Response[dict]:
+) -> Response[dict[str, Any]]:
     note = desk.add_note(reference, request.text, actor=actor(), request_id=idempotency_key or None)
     return answer(201, agent_views.message_view(note))
 
 
 @app.get("/canned-responses")
-def canned_responses() -> Response[dict]:
+def canned_responses() -> Response[dict[str, Any]]:
     return answer(200, agent_views.canned_responses(templates.CANNED_RESPONSES))
 
 
@@ -203,7 +206,7 @@ GroupBy = Annotated[Literal["day", "week", "month"], Query(description="How the 
 
 
 @app.get("/metrics")
-def metrics_report(first: First = None, last: Last = None, group_by: GroupBy = "day") -> Response[dict]:
+def metrics_report(first: First = None, last: Last = None, group_by: GroupBy = "day") -> Response[dict[str, Any]]:
     """The analytics of a period (docs/metrics.md), with a series per day, week or month."""
     actor().require_analytics_reader()
     return answer(200, analytics.report(analytics.period(first, last), group_by))
@@ -223,7 +226,7 @@ def clear_possible_opt_out(number: Annotated[str, Path(description="E.164, the +
 
 
 @app.not_found
-def not_found(_: Exception) -> Response[dict]:
+def not_found(_: Exception) -> Response[str]:
     return problem(404, "not found")
 
 
@@ -238,46 +241,47 @@ def invalid(error: RequestValidationError) -> Response[str]:
 
 
 @app.exception_handler(InvalidRequest)
-def invalid_request(error: InvalidRequest) -> Response[dict]:
+def invalid_request(error: InvalidRequest) -> Response[str]:
     return problem(400, str(error))
 
 
 @app.exception_handler(Unidentified)
-def unidentified(error: Unidentified) -> Response[dict]:
+def unidentified(error: Unidentified) -> Response[str]:
     return problem(401, str(error))
 
 
 @app.exception_handler(NotAllowed)
-def not_allowed(error: NotAllowed) -> Response[dict]:
+def not_allowed(error: NotAllowed) -> Response[str]:
     return problem(403, str(error))
 
 
 @app.exception_handler(InvalidPeriod)
-def invalid_period(error: InvalidPeriod) -> Response[dict]:
+def invalid_period(error: InvalidPeriod) -> Response[str]:
     return problem(400, str(error))
 
 
 @app.exception_handler(ConversationNotFound)
-def no_such_conversation(_: ConversationNotFound) -> Response[dict]:
+def no_such_conversation(_: ConversationNotFound) -> Response[str]:
     return problem(404, "no such conversation")
 
 
 @app.exception_handler(InvalidTransition)
-def invalid_transition(error: InvalidTransition) -> Response[dict]:
+def invalid_transition(error: InvalidTransition) -> Response[str]:
     return problem(409, str(error))
 
 
 @app.exception_handler(TransientSendFailure)
-def provider_unavailable(_: TransientSendFailure) -> Response[dict]:
+def provider_unavailable(_: TransientSendFailure) -> Response[str]:
     return problem(503, "the SMS provider is unavailable; try again")
 
 
-def openapi_document() -> dict:
+def openapi_document() -> dict[str, Any]:
     """The OpenAPI document of the routes above (docs/openapi.json is this, committed)."""
-    return json.loads(app.get_openapi_json_schema(title="smsdesk agent API", version="1.0.0"))
+    document: dict[str, Any] = json.loads(app.get_openapi_json_schema(title="smsdesk agent API", version="1.0.0"))
+    return document
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     return app.resolve(event, context)

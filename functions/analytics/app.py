@@ -8,6 +8,7 @@ the batch to the analytics' on-failure queue (alarmed).
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.analytics import Counting
 from smsdesk.analytics_store import AnalyticsRecorder
@@ -15,6 +16,9 @@ from smsdesk.aws.table_stream import stream_facts
 from smsdesk.clock import process_clock
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, repository
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -24,7 +28,7 @@ recorder = AnalyticsRecorder(repository(os.environ), Counting(business_settings(
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     recorded = recorder.record(stream_facts(event.get("Records", [])))
     metrics.add_metric(name="AnalyticsFactsCounted", unit="Count", value=recorded.applied)
     if recorded.failed_from is not None:

@@ -7,6 +7,7 @@ on-failure queue (alarmed). Redeliveries are harmless (deterministic message key
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
@@ -15,6 +16,9 @@ from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
 from smsdesk.send_gateway import describe
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -34,7 +38,7 @@ HANDLED = {
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context):
+def lambda_handler(event: EventBridgeEvent, context: "LambdaContext") -> dict[str, Any]:
     logger.append_keys(detail_type=event.detail_type)
     if event.detail_type not in HANDLED:
         logger.warning("unexpected event")

@@ -6,6 +6,7 @@ callback URL carries Twilio's retry connection override).
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.aws import http_api
 from smsdesk.aws.secrets import TwilioCredentialsProvider
@@ -16,6 +17,9 @@ from smsdesk.errors import BadWebhookRequest, ForgedWebhookRequest
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import repository
 from smsdesk.twilio_webhook import WebhookVerifier, delivery_status
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ROUTE = "/sms/status"
 
@@ -33,7 +37,7 @@ recorder = DeliveryStatusRecorder(repository(os.environ), clock)
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     try:
         request = http_api.webhook_request(event)
         params, _ = verifier.verified_form(request, ROUTE)

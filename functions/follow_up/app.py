@@ -7,12 +7,16 @@ a failed invocation, then sends it to the follow-up dead-letter queue (alarmed).
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.follow_up_runner import FollowUpRunner
 from smsdesk.follow_ups import ScheduledFollowUp
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
 from smsdesk.send_gateway import describe
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -24,7 +28,7 @@ runner = FollowUpRunner(runtime.repository, runtime.gateway, runtime.clock, busi
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     follow_up = ScheduledFollowUp.from_payload(event)  # the schedule's input, as follow_ups wrote it
     logger.append_keys(follow_up=follow_up.kind, schedule=follow_up.name)
     result = runner.run(follow_up)

@@ -6,6 +6,7 @@ keyword replies) happens asynchronously, on the events this records.
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.aws import http_api
 from smsdesk.aws.secrets import TwilioCredentialsProvider
@@ -18,6 +19,9 @@ from smsdesk.phone_numbers import mask
 from smsdesk.runtime import repository
 from smsdesk.templates import auto_reply_keywords
 from smsdesk.twilio_webhook import WebhookVerifier, inbound_sms
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ROUTE = "/sms/inbound"
 
@@ -42,7 +46,7 @@ inbound = InboundService(
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     try:
         request = http_api.webhook_request(event)
         params, account = verifier.verified_form(request, ROUTE)

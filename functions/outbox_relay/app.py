@@ -9,6 +9,7 @@ record failed is reported the same way, not raised: the retry is the same, and t
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -16,6 +17,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from smsdesk.aws.event_bus import EventPublisher, outbox_records
 from smsdesk.config import EventSettings
 from smsdesk.observability import build_logger, build_metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = build_logger()
 metrics = build_metrics()
@@ -31,7 +36,7 @@ def publish(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> "PartialItemFailureResponse":
     response = process_partial_response(event=event, record_handler=publish, processor=processor, context=context)
     failed = len(response["batchItemFailures"])
     metrics.add_metric(name="EventsPublished", unit="Count", value=len(event.get("Records", [])) - failed)

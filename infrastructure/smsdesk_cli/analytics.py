@@ -38,7 +38,7 @@ def rebuild(stack: Stack, *, stack_name: str | None, region: str | None, out: Te
             business["BusinessTimeZone"],
             business.get("Holidays", ""),
         )
-        TableItem.Meta.host = info["aws_endpoint"]
+        TableItem.Meta.host = info["aws_endpoint"]  # type: ignore[attr-defined]  # pynamodb reads Meta.host if set
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(name, "local")  # the local stand-in accepts any
     try:

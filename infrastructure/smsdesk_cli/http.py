@@ -132,7 +132,8 @@ class Stack:
         answer = request(method, f"{self.api}/_local/{path}", body=body, headers={"Content-Type": "application/json"})
         if not answer.ok:
             raise StackError(problem(answer))
-        return answer.body
+        control: dict[str, Any] = answer.body
+        return control
 
     def settle(self) -> None:
         self.control("POST", "settle")

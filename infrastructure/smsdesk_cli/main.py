@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TextIO
 
 from smsdesk_cli.http import DEFAULT_API, Stack, StackError
 
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:
+def _dispatch(args: argparse.Namespace, stack: Stack, out: TextIO, err: TextIO) -> int:
     from smsdesk_cli import desk, texting
 
     match args.command:
@@ -211,7 +212,7 @@ def _dispatch(args: argparse.Namespace, stack: Stack, out, err) -> int:
     raise AssertionError(args.command)
 
 
-def _agents(args: argparse.Namespace, stack: Stack, out, err) -> int:
+def _agents(args: argparse.Namespace, stack: Stack, out: TextIO, err: TextIO) -> int:
     import boto3
 
     from smsdesk_cli.agents import command

@@ -11,11 +11,15 @@ import html
 import io
 import json
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from smsdesk_cli.http import Stack, problem
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 SUMMARY_KEYS = (
     "from",
@@ -211,7 +215,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
     labels = [row["from"][5:] if row["from"] == row["to"] else f"{row['from'][5:]}..{row['to'][5:]}" for row in series]
     found = []
 
-    def chart(title: str, draw) -> None:
+    def chart(title: str, draw: Callable[[Axes], None]) -> None:
         figure = Figure(figsize=(7, 3.2), dpi=100, layout="constrained")
         axes = figure.add_subplot()
         draw(axes)
@@ -219,7 +223,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
         axes.spines[["top", "right"]].set_visible(False)
         found.append((title, figure))
 
-    def volume(ax) -> None:
+    def volume(ax: Axes) -> None:
         bottom = [0] * len(series)
         for category in r["by_category"]:  # stacked, largest category first
             heights = [row["by_category"].get(category, 0) for row in series]
@@ -230,13 +234,13 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
         if r["by_category"]:
             ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
 
-    def categories(ax) -> None:
+    def categories(ax: Axes) -> None:
         items = list(r["by_category"].items())
         ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#3b6ea8")
         ax.set_xlabel("complaints")
 
-    def distribution(name: str):
-        def draw(ax) -> None:
+    def distribution(name: str) -> Callable[[Axes], None]:
+        def draw(ax: Axes) -> None:
             histogram = r["histograms"][name]
             ax.bar(range(len(histogram)), list(histogram.values()), color="#5a9e6f")
             _label_x(ax, [_minutes(float(k)) for k in histogram])
@@ -245,19 +249,19 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
 
         return draw
 
-    def csat_trend(ax) -> None:
+    def csat_trend(ax: Axes) -> None:
         points = [(i, row["csat_average"]) for i, row in enumerate(series) if row["csat_average"] is not None]
         ax.plot([i for i, _ in points], [v for _, v in points], marker="o", color="#c0713a")
         ax.set_ylim(1, 5)
         _label_x(ax, labels)
         ax.set_ylabel("average score (1-5)")
 
-    def opt_outs(ax) -> None:
+    def opt_outs(ax: Axes) -> None:
         items = list(r["opt_outs"]["by_reason"].items())
         ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#a84b3b")
         ax.set_xlabel("opt-outs")
 
-    def heatmap(ax) -> None:
+    def heatmap(ax: Axes) -> None:
         grid = r["by_weekday_hour"]
         image = ax.imshow([grid[day] for day in grid], aspect="auto", cmap="Blues")
         ax.set_yticks(range(len(grid)), list(grid))
@@ -275,7 +279,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def _label_x(ax, labels: list[str]) -> None:
+def _label_x(ax: Axes, labels: list[str]) -> None:
     step = max(1, len(labels) // 12)
     ax.set_xticks(
         range(0, len(labels), step),

@@ -30,7 +30,7 @@ import queue
 import re
 import sys
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,7 +53,7 @@ class AwsFront:
         self._dynamodb = threading.Lock()  # see smsdesk_local.moto_dynamodb
         self.requests: Counter[tuple[str, str]] = Counter()  # (service, operation) -> count
         # What AWS bills beyond requests: DynamoDB request units, EventBridge entries.
-        self.units: Counter[str] = Counter()
+        self.units: defaultdict[str, float] = defaultdict(float)  # read units come in halves
         # Schedules created and deleted, as seen going by: the scheduler stand-in follows them
         # without listing every schedule on every poll.
         self.schedule_changes: queue.SimpleQueue[tuple[str, str, str]] = queue.SimpleQueue()
@@ -87,7 +87,7 @@ class AwsFront:
             status.append(code)
             return start_response(code, headers, *args)
 
-        billed: Counter[str] = Counter()
+        billed: defaultdict[str, float] = defaultdict(float)
         if operation == "GetRecords" and service == "dynamodb":
             with self._dynamodb:
                 return _stream_records(request_body or _read_body(environ), start_response)
@@ -105,7 +105,8 @@ class AwsFront:
         if metered:
             with self._lock:
                 self.requests[(service, operation)] += 1
-                self.units.update(billed)
+                for name, amount in billed.items():
+                    self.units[name] += amount
         if change is not None and succeeded:
             self.schedule_changes.put(change)  # after moto holds it: the runner reads it next
         return answer
@@ -118,7 +119,7 @@ class AwsFront:
                 requests = [[service, operation, n] for (service, operation), n in self.requests.items()]
                 payload: Any = {"requests": requests, "units": dict(self.units)}
                 if query.get("reset"):
-                    self.requests, self.units = Counter(), Counter()
+                    self.requests, self.units = Counter(), defaultdict(float)
         else:
             changes = []
             while not self.schedule_changes.empty():
@@ -130,7 +131,7 @@ class AwsFront:
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
-    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     environ["wsgi.input"] = io.BytesIO(body)
     return body
 
@@ -163,9 +164,9 @@ class DynamoDbMeter:
             return targets
         return []
 
-    def units(self, response_body: bytes) -> Counter[str]:
+    def units(self, response_body: bytes) -> defaultdict[str, float]:
         """Units billed; the analytics' own (items keyed ANALYTICS#) also apart, for its share."""
-        units: Counter[str] = Counter()
+        units: defaultdict[str, float] = defaultdict(float)
         for (table, key, multiplier), before in zip(self._writes, self._before, strict=True):
             after = self._stored_size(table, key)
             billed = multiplier * max(1, math.ceil(max(before, after) / 1024))
@@ -173,20 +174,20 @@ class DynamoDbMeter:
             if _is_analytics(key):
                 units["analytics_dynamodb_write_units"] += billed
         if self._operation in {"GetItem", "Query", "Scan", "BatchGetItem"}:
-            billed = self._read_units(json.loads(response_body or b"{}"))
-            units["dynamodb_read_units"] += billed
+            read = self._read_units(json.loads(response_body or b"{}"))
+            units["dynamodb_read_units"] += read
             request = self._request
             if _is_analytics(request.get("Key") or {}) or _is_analytics(
                 {"pk": (request.get("ExpressionAttributeValues") or {}).get(":pk") or {}}
             ):
-                units["analytics_dynamodb_read_units"] += billed
+                units["analytics_dynamodb_read_units"] += read
         return units
 
     def _read_units(self, response: dict[str, Any]) -> float:
         request = self._request
         if self._operation == "BatchGetItem":
             return sum(
-                self._read_cost([i["Item"] if "Item" in i else i for i in items], request["RequestItems"][table])
+                self._read_cost([i.get("Item", i) for i in items], request["RequestItems"][table])
                 for table, items in response.get("Responses", {}).items()
             )
         items = [response["Item"]] if "Item" in response else response.get("Items", [])
@@ -196,7 +197,7 @@ class DynamoDbMeter:
     def _read_cost(items: list[dict[str, Any]], request: dict[str, Any]) -> float:
         from moto.dynamodb.models.dynamo_type import Item
 
-        size = sum(Item(None, None, item).size() for item in items)  # type: ignore[arg-type]
+        size = sum(Item(None, None, item).size() for item in items)  # type: ignore[arg-type,misc]
         return max(1, math.ceil(size / 4096)) * (1.0 if request.get("ConsistentRead") else 0.5)
 
     @staticmethod
@@ -367,7 +368,7 @@ class KeepAliveWsgi(BaseHTTPRequestHandler):
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(length),
             "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PORT": str(self.server.server_address[1]),  # type: ignore[index]  # an (address, port) pair
             "SERVER_PROTOCOL": self.request_version,
             "REMOTE_ADDR": self.client_address[0],
             "wsgi.version": (1, 0),
@@ -439,8 +440,8 @@ def _cache_moto_lookups() -> None:
     import moto.core.responses as responses
 
     modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
-    responses.method_names_from_class = functools.cache(responses.method_names_from_class)  # type: ignore[assignment]
+    backends.list_of_moto_modules = lambda: modules
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)  # type: ignore[attr-defined]
 
 
 def _exit_with_the_stack() -> None:

@@ -201,7 +201,8 @@ class LocalCloud:
             dynamodb.update_time_to_live(
                 TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
             )
-        return description.get("LatestStreamArn", "")
+        stream_arn: str = description.get("LatestStreamArn", "")
+        return stream_arn
 
     def queue_depths(self) -> dict[str, int]:
         """Messages waiting in each of the template's queues (the dead-letter queues)."""

@@ -20,6 +20,7 @@ lands in the dead-letter queue, loudly, exactly as deployed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -31,6 +32,7 @@ from typing import Any
 
 from smsdesk_local.aws_server import due_time
 from smsdesk_local.cloud import LocalCloud
+from smsdesk_local.event_patterns import matches
 from smsdesk_local.functions import LocalFunction
 
 Report = Callable[[str, str, str, float | None], None]  # function, trigger, outcome, ms
@@ -91,37 +93,6 @@ class AsyncInvoker:
 
 
 # ---------------------------------------------------------------------- DynamoDB stream
-
-
-def matches(pattern: Any, value: Any) -> bool:
-    """Lambda event filtering (the subset the template uses: values, prefix, exists, anything-but)."""
-    if isinstance(pattern, dict):
-        if not isinstance(value, dict):
-            return False
-        for key, sub in pattern.items():
-            if isinstance(sub, list) and any(isinstance(s, dict) and "exists" in s for s in sub):
-                wanted = next(s["exists"] for s in sub if isinstance(s, dict) and "exists" in s)
-                if (key in value) != wanted:
-                    return False
-                continue
-            if key not in value or not matches(sub, value[key]):
-                return False
-        return True
-    if isinstance(pattern, list):
-        candidates = value if isinstance(value, list) else [value]
-        return any(_matches_one(rule, candidate) for rule in pattern for candidate in candidates)
-    return pattern == value
-
-
-def _matches_one(rule: Any, value: Any) -> bool:
-    if not isinstance(rule, dict):
-        return rule == value
-    if "prefix" in rule:
-        return isinstance(value, str) and value.startswith(rule["prefix"])
-    if "anything-but" in rule:
-        excluded = rule["anything-but"]
-        return value not in (excluded if isinstance(excluded, list) else [excluded])
-    raise NotImplementedError(f"the local stack does not implement the filter rule {rule}")
 
 
 class StreamTrigger:
@@ -377,9 +348,7 @@ class ScheduleRunner:
             self._report(target["Arn"].rsplit(":", 1)[-1], f"schedule {name}", f"failed; sent to {dead_letter}", None)
         self._due.pop((group, name), None)
         if detail.get("ActionAfterCompletion") == "DELETE":
-            try:
+            with contextlib.suppress(scheduler.exceptions.ResourceNotFoundException):
                 scheduler.delete_schedule(Name=name, GroupName=group)
-            except scheduler.exceptions.ResourceNotFoundException:
-                pass
         self.fired.append(name)
         return 1

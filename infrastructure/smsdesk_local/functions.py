@@ -38,11 +38,12 @@ from smsdesk_local.template import ACCOUNT, REGION, ROOT
 
 @dataclass
 class LambdaContext:
-    """What Lambda passes as ``context`` (the parts Powertools reads)."""
+    """What Lambda passes as ``context`` (the parts Powertools reads): the one the local stack,
+    the tests and the benchmarks invoke handlers with. The defaults are template.yaml's Globals."""
 
     function_name: str
-    memory_limit_in_mb: int
-    timeout_seconds: int
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 20
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_version: str = "$LATEST"
     log_group_name: str = ""

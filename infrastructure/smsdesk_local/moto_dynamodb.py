@@ -52,13 +52,14 @@ def install() -> None:
             _restore(saved)
             raise
 
-    models.copy = _TablesAreNotCopied  # type: ignore[assignment]
+    models.copy = _TablesAreNotCopied  # type: ignore[assignment,attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _installed = True
 
 
 def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, Any]:
-    items, streams = [], {}
+    items: list[Any] = []
+    streams: dict[int, Any] = {}
     for entry in transact_items:
         for operation_type, operation in entry.items():
             table = backend.tables.get(operation.get("TableName"))

@@ -289,19 +289,20 @@ class LocalStack:
         """Move the clock forward by ``delta_text`` in steps: to each schedule's due time in
         turn (those created on the way included), settling after each, so every schedule fires
         at its own time and sees the world as it is then; then to the end."""
-        assert self._schedules is not None
+        schedules = self._schedules
+        assert schedules is not None
         delta = parse_duration(delta_text)
         target = self.clock.now() + delta
         fired: list[dict[str, str]] = []
 
         def settle_and_note() -> None:
-            before = len(self._schedules.fired)
+            before = len(schedules.fired)
             self.settle()
-            fired.extend({"schedule": name, "at": _iso(self.clock.now())} for name in self._schedules.fired[before:])
+            fired.extend({"schedule": name, "at": _iso(self.clock.now())} for name in schedules.fired[before:])
 
         settle_and_note()
         for _ in range(MAX_CLOCK_STEPS):
-            upcoming = [due for _, due in self._schedules.pending() if due <= target]
+            upcoming = [due for _, due in schedules.pending() if due <= target]
             if not upcoming:
                 break
             step = min(upcoming) - self.clock.now()

@@ -24,7 +24,7 @@ REGION = "us-east-1"
 STACK = "smsdesk-local"
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
+class _CloudFormationLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml ships no types
     """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt...) as {"Fn::X": ...}."""
 
 
@@ -46,7 +46,29 @@ _CloudFormationLoader.add_multi_constructor("!", _construct)
 
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CloudFormationLoader)
+    """template.yaml as CloudFormation reads it: short tags in their long form (``!Sub x`` is
+    ``{"Fn::Sub": "x"}``, ``!GetAtt A.B`` is ``{"Fn::GetAtt": ["A", "B"]}``)."""
+    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CloudFormationLoader)
+    return document
+
+
+def conversation_table_definition(template: dict[str, Any], *, stream: bool = True) -> dict[str, Any]:
+    """CreateTable arguments for the conversation table, from the template's own KeySchema and
+    indexes (the tests and the benchmarks create it from these)."""
+    properties = template["Resources"]["ConversationTable"]["Properties"]
+    definition: dict[str, Any] = {
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "KeySchema": properties["KeySchema"],
+        "BillingMode": properties["BillingMode"],
+    }
+    if stream and properties.get("StreamSpecification"):
+        definition["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
+        }
+    if properties.get("GlobalSecondaryIndexes"):
+        definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    return definition
 
 
 @dataclass(frozen=True)

@@ -207,11 +207,11 @@ class TwilioStandIn:
                 return 400, _error(21610, "Attempt to send to unsubscribed recipient", 400)
             fault = self.faults.for_create(to)
             if fault is not None:
-                status, code, message = fault
-                return status, _error(code, message, status)
+                status, code, reason = fault
+                return status, _error(code, reason, status)
             now = self.now()
             sid = "SM" + uuid.uuid4().hex
-            message = {
+            message: dict[str, Any] = {
                 "sid": sid,
                 "account_sid": self.account_sid,
                 "to": to,
@@ -239,9 +239,9 @@ class TwilioStandIn:
                 self.on_create(_public(message))
             callback = form.get("StatusCallback")
             if callback and self.status_callbacks:
-                for status in ("sent", "delivered"):
+                for reported in ("sent", "delivered"):
                     self._pending_callbacks += 1
-                    self._callbacks.put((callback, {"sid": sid, "status": status}))
+                    self._callbacks.put((callback, {"sid": sid, "status": reported}))
             return 201, _public(message)
 
     def fetch(self, sid: str) -> dict[str, Any] | None:

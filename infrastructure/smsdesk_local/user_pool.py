@@ -38,7 +38,8 @@ TOKEN_LIFETIME_SECONDS = 3600
 def _moto_key(name: str) -> dict[str, Any]:
     """moto's signing key pair (the JWKS it serves, and the private half it signs with)."""
     raw = package_files.files("moto.cognitoidp").joinpath("resources", name).read_bytes()
-    return json.loads(gzip.decompress(raw))
+    key: dict[str, Any] = json.loads(gzip.decompress(raw))
+    return key
 
 
 class Refused(Exception):
@@ -111,7 +112,7 @@ class LocalUserPool:
                 AdminCreateUserConfig=props.get("AdminCreateUserConfig", {}),
             )
             self.ids[logical_id] = created["UserPool"]["Id"]
-        for logical_id, resource in resources(self._template, "AWS::Cognito::UserPoolGroup").items():
+        for resource in resources(self._template, "AWS::Cognito::UserPoolGroup").values():
             props = resource["Properties"]
             cognito.create_group(
                 UserPoolId=self._pool(props),

@@ -2,7 +2,8 @@
 
 Handlers call these once, at import: configuration is read and validated here (a bad value
 fails the cold start, never a customer's message), the table is bound, and the services are
-wired to the process clock. Nothing here runs per request.
+wired to the process clock. Nothing here runs per request. The integration tests assemble the
+services here too, with their own clock and a Twilio transport whose back-off does not sleep.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from smsdesk.repository import ConversationRepository
 from smsdesk.table import bind_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from smsdesk.aws.secrets import TwilioCredentialsProvider
     from smsdesk.follow_ups import FollowUps
     from smsdesk.send_gateway import SendGateway
+    from smsdesk.twilio_messages import TwilioMessages
+
+    # Makes the gateway's Twilio transport from the settings and the senders' credentials.
+    TransportFactory = Callable[[MessagingSettings, TwilioCredentialsProvider], TwilioMessages]
 
 
 def business_settings(environ: Mapping[str, str] = os.environ) -> BusinessSettings:
@@ -41,7 +49,15 @@ class MessagingRuntime:
     follow_ups: FollowUps
 
 
-def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) -> MessagingRuntime:
+def messaging_runtime(
+    environ: Mapping[str, str],
+    business: BusinessSettings,
+    *,
+    clock: Clock | None = None,
+    transport: TransportFactory | None = None,
+) -> MessagingRuntime:
+    """The table, follow-ups and the send gateway, on ``clock`` (the process clock unless given),
+    sending through ``transport`` (``TwilioMessages`` unless given)."""
     # Imported here, not at the top: the webhooks import this module for repository() alone
     # and never send, so the sending stack stays out of their cold start (make bench).
     from smsdesk.aws.scheduler import Scheduler
@@ -51,7 +67,8 @@ def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) ->
     from smsdesk.send_gateway import SendGateway
     from smsdesk.twilio_messages import TwilioMessages
 
-    clock = process_clock()
+    if clock is None:
+        clock = process_clock()
     table = repository(environ)
     messaging = MessagingSettings.from_environ(environ)
     credentials = TwilioCredentialsProvider(
@@ -63,5 +80,6 @@ def messaging_runtime(environ: Mapping[str, str], business: BusinessSettings) ->
         cap=business.proactive_cap,
         default_zone=business.hours.time_zone,
     )
-    gateway = SendGateway(table, TwilioMessages(messaging, credentials), clock, proactive, follow_ups)
+    twilio = (transport or TwilioMessages)(messaging, credentials)
+    gateway = SendGateway(table, twilio, clock, proactive, follow_ups)
     return MessagingRuntime(clock, table, gateway, follow_ups)

@@ -65,7 +65,9 @@ def test_a_complaint_end_to_end(local_stack, capsys):
     [survey_line] = [line for line in shown.splitlines() if SURVEY in line]
     assert survey_line.startswith("2026-11-24T13:00") and "written 2026-11-24T11:30" in survey_line
     lines = shown.splitlines()
-    assert lines.index(survey_line) < [i for i, line in enumerate(lines) if line.endswith("-> customer           2")][0]
+    assert lines.index(survey_line) < next(
+        i for i, line in enumerate(lines) if line.endswith("-> customer           2")
+    )
 
 
 def test_an_opt_out_between_resolution_and_survey_means_no_survey(local_stack, capsys):

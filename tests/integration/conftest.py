@@ -1,25 +1,34 @@
-"""AWS with moto, Twilio at the HTTP layer, time from a ManualClock."""
+"""AWS with moto, Twilio at the HTTP layer, time from a ManualClock; the services wired once, here,
+for every integration test (the handler tests in functions/ load the template's functions instead)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 import boto3
 import pytest
 import responses
 from moto import mock_aws
 
-from smsdesk.aws.scheduler import Scheduler
-from smsdesk.aws.secrets import TwilioCredentialsProvider, parse_api_key_secret
+from smsdesk.agent_desk import AgentDesk
+from smsdesk.auto_replies import AutoResponder
 from smsdesk.clock import ManualClock
-from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings
-from smsdesk.follow_ups import FollowUps
+from smsdesk.config import BusinessSettings
+from smsdesk.consent_processing import ConsentProcessor
+from smsdesk.follow_up_runner import FollowUpRunner
+from smsdesk.follow_ups import ReplyPromises
+from smsdesk.inbound import InboundService
 from smsdesk.repository import ConversationRepository
-from smsdesk.send_gateway import ProactivePolicy, SendGateway
-from smsdesk.table import bind_table
-from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
+from smsdesk.runtime import MessagingRuntime, messaging_runtime
+from smsdesk.send_gateway import Outbound, Purpose
+from smsdesk.table import Customer, bind_table, customer_pk
+from smsdesk.twilio_messages import TwilioMessages
+from smsdesk.twilio_webhook import InboundSms
 from tests.support import twilio_http
+from tests.support.aws_faults import AwsFaults
 from tests.support.template import table_definition
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
@@ -47,6 +56,23 @@ ENVIRON = {
     "FOLLOW_UP_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:smsdesk-test-follow-up",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/smsdesk-test-scheduler",
 }
+KEYWORDS = frozenset({"REFUND", "HOURS", "STATUS", "CALL"})  # the business's auto-reply keywords
+
+
+def sms(text: str, sid: int = 1, sender: str = CUSTOMER, **extra) -> InboundSms:
+    """A text as the inbound webhook hands it to the inbound service."""
+    fields = {
+        "message_sid": f"SM{sid:032x}",
+        "account_sid": ACCOUNT_SID,
+        "sender": sender,
+        "recipient": BUSINESS_NUMBER,
+        "text": text,
+        "num_media": 0,
+        "from_state": None,
+        "opt_out_type": None,
+    }
+    fields.update(extra)
+    return InboundSms(**fields)
 
 
 @pytest.fixture
@@ -85,11 +111,6 @@ def secret(aws, environ):
 API_KEY = json.dumps({"account_sid": ACCOUNT_SID, "api_key_sid": API_KEY_SID, "api_key_secret": API_KEY_SECRET})
 
 
-def sender_credentials(environ, clock):
-    """The senders' credentials, as smsdesk.runtime reads them."""
-    return TwilioCredentialsProvider(environ["TWILIO_API_KEY_SECRET_ID"], clock, parse=parse_api_key_secret)
-
-
 @pytest.fixture
 def schedule_group(aws, environ):
     boto3.client("scheduler").create_schedule_group(Name=environ["SCHEDULE_GROUP_NAME"])
@@ -107,18 +128,78 @@ def business(environ):
     return BusinessSettings.from_environ(environ)
 
 
-@pytest.fixture
-def follow_ups(repository, schedule_group, environ, clock):
-    return FollowUps(repository, Scheduler(SchedulerSettings.from_environ(environ)), clock)
+def build_runtime(environ, business, clock, **twilio_options) -> MessagingRuntime:
+    """smsdesk as every sending function assembles it at cold start (smsdesk.runtime.messaging_runtime),
+    on the test's clock; ``twilio_options`` pace the Twilio transport (by default its back-off
+    waits are skipped: no test waits for the wall clock)."""
+    twilio_options.setdefault("sleep", lambda seconds: None)
+    return messaging_runtime(environ, business, clock=clock, transport=partial(TwilioMessages, **twilio_options))
 
 
 @pytest.fixture
-def gateway(repository, secret, twilio, follow_ups, business, environ, clock):
-    messaging = MessagingSettings.from_environ(environ)
-    credentials = sender_credentials(environ, clock)
-    transport = TwilioMessages(messaging, credentials, retry=RetryPolicy(), sleep=lambda seconds: None)
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
-    return SendGateway(repository, transport, clock, policy, follow_ups)
+def runtime(repository, schedule_group, environ, business, clock) -> MessagingRuntime:
+    return build_runtime(environ, business, clock)
+
+
+@pytest.fixture
+def follow_ups(runtime):
+    return runtime.follow_ups
+
+
+@pytest.fixture
+def gateway(runtime, secret, twilio):
+    return runtime.gateway
+
+
+@pytest.fixture
+def aws_faults(monkeypatch) -> Iterator[AwsFaults]:
+    """Install before loading the functions whose DynamoDB calls should be faulted."""
+    faults = AwsFaults().install(monkeypatch)
+    yield faults
+    faults.uninstall()
+
+
+@pytest.fixture
+def sent_sid(repository, gateway, clock) -> str:
+    """A text smsdesk sent (through the gateway, to Twilio), whose callbacks are coming."""
+    Customer(
+        customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()
+    ).save()
+    result = gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=lambda c: "Hi."))
+    return result.twilio_sid
+
+
+# The services, wired as the functions wire them (functions/*/app.py).
+
+
+@pytest.fixture
+def inbound(repository, clock):
+    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+
+
+@pytest.fixture
+def responder(repository, gateway, clock, business, follow_ups):
+    return AutoResponder(repository, gateway, follow_ups, clock, business)
+
+
+@pytest.fixture
+def processor(gateway, follow_ups, business):
+    return ConsentProcessor(gateway, follow_ups, business)
+
+
+@pytest.fixture
+def desk(repository, gateway, follow_ups, clock, business):
+    return AgentDesk(repository, gateway, follow_ups, clock, business)
+
+
+@pytest.fixture
+def runner(repository, gateway, clock, business):
+    return FollowUpRunner(repository, gateway, clock, business)
+
+
+@pytest.fixture
+def promises(repository, follow_ups, clock, business):
+    return ReplyPromises(repository, follow_ups, clock, business)
 
 
 def outbox_events(repository) -> list[tuple[str, dict]]:

@@ -8,37 +8,14 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from smsdesk.agent_desk import AgentDesk, InvalidRequest
-from smsdesk.auto_replies import AutoResponder
+from smsdesk.agent_desk import InvalidRequest
 from smsdesk.conversations import Status, status_actions
 from smsdesk.errors import ConversationNotFound, InvalidTransition
-from smsdesk.follow_up_runner import FollowUpRunner
 from smsdesk.follow_ups import ScheduledFollowUp
-from smsdesk.inbound import InboundOutcome, InboundService
+from smsdesk.inbound import InboundOutcome
 from smsdesk.repository import UnitOfWork
 from smsdesk.send_gateway import SendOutcome
-from tests.integration.conftest import ENVIRON, outbox_events
-from tests.integration.test_inbound import KEYWORDS, sms
-
-
-@pytest.fixture
-def inbound(repository, clock):
-    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
-
-
-@pytest.fixture
-def desk(repository, gateway, follow_ups, clock, business):
-    return AgentDesk(repository, gateway, follow_ups, clock, business)
-
-
-@pytest.fixture
-def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, follow_ups, clock, business)
-
-
-@pytest.fixture
-def runner(repository, gateway, follow_ups, clock, business):
-    return FollowUpRunner(repository, gateway, clock, business)
+from tests.integration.conftest import ENVIRON, outbox_events, sms
 
 
 def due_schedules(clock):

@@ -11,18 +11,7 @@ import pytest
 from smsdesk.auto_replies import AutoResponder
 from smsdesk.inbound import InboundService
 from smsdesk.table import Customer, customer_pk
-from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
-from tests.integration.test_inbound import KEYWORDS, sms
-
-
-@pytest.fixture
-def inbound(repository, clock):
-    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
-
-
-@pytest.fixture
-def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, follow_ups, clock, business)
+from tests.integration.conftest import CUSTOMER, ENVIRON, KEYWORDS, outbox_events, sms
 
 
 def test_a_new_complaint_gets_one_personal_acknowledgement(inbound, responder, repository, twilio):

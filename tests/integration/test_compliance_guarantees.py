@@ -17,27 +17,15 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from smsdesk.agent_desk import AgentDesk
 from smsdesk.auto_replies import AutoResponder
-from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.events import ReceivedEvent
-from smsdesk.inbound import InboundOutcome, InboundService
+from smsdesk.inbound import InboundOutcome
 from smsdesk.send_gateway import Outbound, Purpose, SendOutcome
 from smsdesk.table import Customer, customer_pk
-from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
-from tests.integration.test_inbound import KEYWORDS, sms
+from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events, sms
 
 LOS_ANGELES_CUSTOMER = "+12135550123"  # area code 213: Los Angeles, Pacific time
 # The business is in New York (BUSINESS_TIME_ZONE); quiet hours 08:00-20:00 local; 3 a day.
 TWILIO_DEFAULT_OPT_OUT_KEYWORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]
-
-
-@pytest.fixture
-def inbound(repository, clock):
-    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
-
-
-@pytest.fixture
-def processor(gateway, follow_ups, business):
-    return ConsentProcessor(gateway, follow_ups, business)
 
 
 def a_customer(clock, number=CUSTOMER, *, last_texted=timedelta(minutes=1)) -> Customer:
@@ -188,7 +176,7 @@ def test_two_opt_out_confirmations_at_once_send_only_one(inbound, processor, rep
 # ---------------------------------------------------------------- opt-out keywords
 
 
-@pytest.mark.parametrize("keyword", TWILIO_DEFAULT_OPT_OUT_KEYWORDS + ["stopall", "Revoke", " optout "])
+@pytest.mark.parametrize("keyword", [*TWILIO_DEFAULT_OPT_OUT_KEYWORDS, "stopall", "Revoke", " optout "])
 def test_every_twilio_opt_out_keyword_alone_opts_out_and_is_confirmed_once_by_twilio_only(
     inbound, processor, repository, twilio, keyword
 ):

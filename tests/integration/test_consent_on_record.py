@@ -10,8 +10,7 @@ from smsdesk.events import ReceivedEvent
 from smsdesk.inbound import InboundService
 from smsdesk.send_gateway import Outbound, Purpose, SendOutcome
 from smsdesk.table import Customer, customer_pk
-from tests.integration.conftest import CUSTOMER, outbox_events
-from tests.integration.test_inbound import KEYWORDS, sms
+from tests.integration.conftest import CUSTOMER, KEYWORDS, outbox_events, sms
 
 
 def test_a_carrier_opt_out_is_on_record_with_its_reason(gateway, repository, twilio, clock):

@@ -7,22 +7,9 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.events import ReceivedEvent
-from smsdesk.inbound import InboundService
 from smsdesk.send_gateway import Outbound, Purpose, SendOutcome
-from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
-from tests.integration.test_inbound import KEYWORDS, sms
-
-
-@pytest.fixture
-def inbound(repository, clock):
-    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
-
-
-@pytest.fixture
-def processor(gateway, follow_ups, business):
-    return ConsentProcessor(gateway, follow_ups, business)
+from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events, sms
 
 
 def last_event(repository, kind):

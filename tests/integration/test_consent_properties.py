@@ -47,19 +47,16 @@ from smsdesk import templates
 from smsdesk.agent_desk import AgentDesk
 from smsdesk.agents import Actor, Group
 from smsdesk.auto_replies import AutoResponder, auto_reply_keywords
-from smsdesk.aws.scheduler import Scheduler
 from smsdesk.clock import ManualClock, to_iso
-from smsdesk.config import BusinessSettings, MessagingSettings, SchedulerSettings
+from smsdesk.config import BusinessSettings
 from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.errors import ConversationNotFound, InvalidTransition
 from smsdesk.events import EventType, ReceivedEvent
 from smsdesk.follow_up_runner import FollowUpRunner
-from smsdesk.follow_ups import FollowUps, ReplyPromises, ScheduledFollowUp
+from smsdesk.follow_ups import ReplyPromises, ScheduledFollowUp
 from smsdesk.inbound import InboundService
-from smsdesk.repository import ConversationRepository
-from smsdesk.send_gateway import CONFIRMATION_WINDOW, ProactivePolicy, SendGateway
+from smsdesk.send_gateway import CONFIRMATION_WINDOW
 from smsdesk.table import bind_table, conversation_pk, customer_pk
-from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
 from smsdesk.twilio_webhook import InboundSms
 from tests.integration.conftest import (
     ACCOUNT_SID,
@@ -68,7 +65,7 @@ from tests.integration.conftest import (
     BUSINESS_NUMBER,
     ENVIRON,
     MONDAY_10AM_NEW_YORK,
-    sender_credentials,
+    build_runtime,
 )
 from tests.support.template import table_definition, template
 from tests.support.twilio_http import MESSAGES, FakeTwilioApi
@@ -246,17 +243,13 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         self.dynamodb = boto3.client("dynamodb")
         self.seen_events: set[str] = set()
 
-        # Wired as smsdesk.runtime.messaging_runtime and the handlers do, on a ManualClock.
+        # Wired by smsdesk.runtime.messaging_runtime, as the functions are, on a ManualClock.
         clock = self.clock
         self.business = business = BusinessSettings.from_environ(environ)
-        self.repository = repository = ConversationRepository()
-        credentials = sender_credentials(environ, clock)
-        transport = TwilioMessages(
-            MessagingSettings.from_environ(environ), credentials, retry=RetryPolicy(), sleep=lambda seconds: None
-        )
-        self.follow_ups = follow_ups = FollowUps(repository, Scheduler(SchedulerSettings.from_environ(environ)), clock)
-        policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
-        gateway = SendGateway(repository, transport, clock, policy, follow_ups)
+        runtime = build_runtime(environ, business, clock)
+        self.repository = repository = runtime.repository
+        self.follow_ups = follow_ups = runtime.follow_ups
+        gateway = runtime.gateway
         self.inbound = InboundService(
             repository,
             clock,

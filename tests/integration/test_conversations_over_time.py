@@ -8,44 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from smsdesk.agent_desk import AgentDesk
 from smsdesk.agents import Actor, Group
-from smsdesk.auto_replies import AutoResponder
-from smsdesk.follow_up_runner import FollowUpRunner
-from smsdesk.follow_ups import ReplyPromises, ScheduledFollowUp
+from smsdesk.follow_ups import ScheduledFollowUp
 from smsdesk.inbound import InboundOutcome, InboundService
-from tests.integration.conftest import CUSTOMER, outbox_events
+from tests.integration.conftest import CUSTOMER, KEYWORDS, outbox_events, sms
 from tests.integration.test_agent_desk_and_follow_ups import due_schedules
-from tests.integration.test_inbound import KEYWORDS, sms
 
 HONOLULU = "+18085550100"
 
 SUPERVISOR = Actor("sam@acme.example", frozenset({Group.AGENTS, Group.SUPERVISORS}))
-
-
-@pytest.fixture
-def inbound(repository, clock):
-    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
-
-
-@pytest.fixture
-def desk(repository, gateway, follow_ups, clock, business):
-    return AgentDesk(repository, gateway, follow_ups, clock, business)
-
-
-@pytest.fixture
-def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, follow_ups, clock, business)
-
-
-@pytest.fixture
-def runner(repository, gateway, follow_ups, clock, business):
-    return FollowUpRunner(repository, gateway, clock, business)
-
-
-@pytest.fixture
-def promises(repository, follow_ups, clock, business):
-    return ReplyPromises(repository, follow_ups, clock, business)
 
 
 def fire_due(runner, clock):

@@ -5,20 +5,13 @@ from __future__ import annotations
 import pytest
 
 from smsdesk.delivery_status import DeliveryStatusRecorder, Recorded
-from smsdesk.send_gateway import Outbound, Purpose
-from smsdesk.table import Customer, customer_pk
 from smsdesk.twilio_webhook import DeliveryStatus
 from tests.integration.conftest import CUSTOMER, message_with_sid, outbox_events
-from tests.integration.lambda_stack import aws_faults  # noqa: F401 — fixture
 
 
 @pytest.fixture
-def sent(repository, gateway, clock, twilio):
-    Customer(
-        customer_pk(CUSTOMER), "PROFILE", number=CUSTOMER, created_at=clock.now(), last_inbound_at=clock.now()
-    ).save()
-    result = gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=lambda c: "Hi."))
-    return result.twilio_sid
+def sent(sent_sid):
+    return sent_sid
 
 
 @pytest.fixture

@@ -7,33 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from smsdesk.inbound import InboundOutcome, InboundService
+from smsdesk.inbound import InboundOutcome
 from smsdesk.table import ConsentRecord, Conversation, Message
-from smsdesk.twilio_webhook import InboundSms
-from tests.integration.conftest import ACCOUNT_SID, BUSINESS_NUMBER, CUSTOMER, outbox_events
+from tests.integration.conftest import CUSTOMER, outbox_events, sms
 from tests.support.aws_faults import linearizable_moto
-
-KEYWORDS = frozenset({"REFUND", "HOURS", "STATUS", "CALL"})
-
-
-def sms(text: str, sid: int = 1, sender: str = CUSTOMER, **extra) -> InboundSms:
-    fields = {
-        "message_sid": f"SM{sid:032x}",
-        "account_sid": ACCOUNT_SID,
-        "sender": sender,
-        "recipient": BUSINESS_NUMBER,
-        "text": text,
-        "num_media": 0,
-        "from_state": None,
-        "opt_out_type": None,
-    }
-    fields.update(extra)
-    return InboundSms(**fields)
-
-
-@pytest.fixture
-def inbound(repository, clock):
-    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
 
 
 def test_a_complaint_opens_a_conversation_with_a_reference_and_announces_it(inbound, repository):

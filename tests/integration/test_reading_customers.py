@@ -11,41 +11,17 @@ from datetime import timedelta
 import pytest
 
 from smsdesk import agent_views
-from smsdesk.agent_desk import AgentDesk
 from smsdesk.agents import Actor, Group
-from smsdesk.auto_replies import AutoResponder
 from smsdesk.classification import Intent, classify
-from smsdesk.consent_processing import ConsentProcessor
 from smsdesk.conversations import Status
 from smsdesk.errors import InvalidTransition
 from smsdesk.events import ReceivedEvent
 from smsdesk.inbound import InboundOutcome, InboundService
 from smsdesk.send_gateway import Outbound, Purpose
 from smsdesk.table import Conversation
-from tests.integration.conftest import CUSTOMER, outbox_events
-from tests.integration.test_inbound import KEYWORDS, sms
+from tests.integration.conftest import CUSTOMER, KEYWORDS, outbox_events, sms
 
 SUPERVISOR = Actor("sam@acme.example", frozenset({Group.AGENTS, Group.SUPERVISORS}))
-
-
-@pytest.fixture
-def inbound(repository, clock):
-    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
-
-
-@pytest.fixture
-def responder(repository, gateway, clock, business, follow_ups):
-    return AutoResponder(repository, gateway, follow_ups, clock, business)
-
-
-@pytest.fixture
-def processor(gateway, follow_ups, business):
-    return ConsentProcessor(gateway, follow_ups, business)
-
-
-@pytest.fixture
-def desk(repository, gateway, follow_ups, clock, business):
-    return AgentDesk(repository, gateway, follow_ups, clock, business)
 
 
 def maybe_an_opt_out(text, **kwargs):

@@ -58,7 +58,8 @@ class AwsFaults:
         """TransactWriteItems cancelled with these reason codes ("None", "ThrottlingError"...)."""
         body = {
             "__type": DYNAMODB_ERROR + "TransactionCanceledException",
-            "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{', '.join(reasons)}]",
+            "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            f"[{', '.join(reasons)}]",
             "CancellationReasons": [
                 {"Code": code}
                 if code == "None"

@@ -16,20 +16,19 @@ also targets an SQS queue here, so a test reads what the function would have bee
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from smsdesk_local.event_patterns import matches
+from smsdesk_local.functions import LambdaContext, load_module
+from smsdesk_local.template import environment, event_rules, function_property, functions
 from tests.support.api_gateway import HttpAnswer, through_api_gateway
 from tests.support.template import template
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,8 @@ class FunctionSpec:
     code_uri: str
     handler: str
     variables: dict[str, str]  # the literal environment variables (Globals, then the function's)
+    memory: int
+    timeout: int
 
     @property
     def service(self) -> str:
@@ -45,41 +46,21 @@ class FunctionSpec:
 
     def rule_patterns(self) -> list[dict[str, Any]]:
         """The EventBridge rule patterns that invoke this function."""
-        events = template()["Resources"][self.logical_id]["Properties"].get("Events") or {}
-        return [e["Properties"]["Pattern"] for e in events.values() if e["Type"] == "EventBridgeRule"]
+        return [rule.pattern for rule in event_rules(template()) if rule.function == self.logical_id]
 
 
 def function_spec(logical_id: str) -> FunctionSpec:
-    resources, globals_ = template()["Resources"], template()["Globals"]["Function"]
-    properties = resources[logical_id]["Properties"]
-
-    def literal(variables: Mapping[str, Any]) -> dict[str, str]:
-        return {k: str(v) for k, v in variables.items() if isinstance(v, (str, int, float))}
-
-    variables = literal(globals_.get("Environment", {}).get("Variables", {}))
-    variables.update(literal(properties.get("Environment", {}).get("Variables", {})))
+    """The function as template.yaml declares it (Globals, then its own properties)."""
+    document = template()
+    variables = environment(document, logical_id)
     return FunctionSpec(
-        logical_id, properties["CodeUri"], properties.get("Handler", globals_.get("Handler")), variables
+        logical_id,
+        functions(document)[logical_id]["Properties"]["CodeUri"],
+        function_property(document, logical_id, "Handler"),
+        {name: str(value) for name, value in variables.items() if isinstance(value, (str, int, float))},
+        memory=int(function_property(document, logical_id, "MemorySize")),
+        timeout=int(function_property(document, logical_id, "Timeout")),
     )
-
-
-@dataclass
-class LambdaContext:
-    """The parts of Lambda's context object that Powertools reads."""
-
-    function_name: str
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "test"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 @dataclass
@@ -87,13 +68,16 @@ class LoadedFunction:
     spec: FunctionSpec
     module: ModuleType
 
+    def context(self) -> LambdaContext:
+        return LambdaContext(self.spec.logical_id, self.spec.memory, self.spec.timeout)
+
     def invoke(self, event: dict[str, Any]) -> Any:
         """One invocation, as Lambda makes it (an exception is the invocation failing)."""
-        return self.module.lambda_handler(event, LambdaContext(self.spec.logical_id))
+        return self.module.lambda_handler(event, self.context())
 
     def http(self, event: dict[str, Any]) -> HttpAnswer:
         """One request through API Gateway: what the caller gets back (a failure is a 500)."""
-        return through_api_gateway(self.module.lambda_handler, event, LambdaContext(self.spec.logical_id))
+        return through_api_gateway(self.module.lambda_handler, event, self.context())
 
 
 def load_function(logical_id: str, monkeypatch: Any, environ: Mapping[str, str], instance: str = "") -> LoadedFunction:
@@ -101,8 +85,6 @@ def load_function(logical_id: str, monkeypatch: Any, environ: Mapping[str, str],
 
     ``instance`` names a second, concurrent execution environment of the same function.
     """
-    from smsdesk_local.functions import load_module
-
     spec = function_spec(logical_id)
     for name, value in {**environ, **spec.variables}.items():
         monkeypatch.setenv(name, value)
@@ -111,15 +93,6 @@ def load_function(logical_id: str, monkeypatch: Any, environ: Mapping[str, str],
 
 
 # ---------------------------------------------------------------------------------- wiring
-
-
-def matches(pattern: Any, value: Any) -> bool:
-    """EventBridge / Lambda filter pattern matching, for the exact-value patterns the template uses."""
-    if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(k in value and matches(p, value[k]) for k, p in pattern.items())
-    if isinstance(pattern, list):
-        return value in pattern
-    return pattern == value
 
 
 class TableStream:

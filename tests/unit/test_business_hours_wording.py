@@ -113,7 +113,7 @@ def test_a_business_that_is_never_open_is_refused_clearly_and_holidays_cannot_ch
 
     from smsdesk.business_hours import BusinessHoursError
 
-    with pytest.raises(BusinessHoursError, match="^the business is never open: give at least one day with hours$"):
+    with pytest.raises(BusinessHoursError, match=r"^the business is never open: give at least one day with hours$"):
         BusinessHours(ZoneInfo("UTC"), {}, frozenset())
     hours = BusinessHours(ZoneInfo("UTC"), {0: [(time(9), time(17))]}, [date(2026, 12, 28)])
     assert hours.holidays == frozenset({date(2026, 12, 28)}) and isinstance(hours.holidays, frozenset)

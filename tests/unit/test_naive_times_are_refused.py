@@ -48,5 +48,5 @@ def test_a_time_without_a_zone_is_refused_naming_the_argument(call):
     ids=["allows", "next allowed", "next send time"],
 )
 def test_quiet_hours_without_a_time_zone_are_refused(call):
-    with pytest.raises(ValueError, match="^at least one time zone is needed$"):
+    with pytest.raises(ValueError, match=r"^at least one time zone is needed$"):
         call()

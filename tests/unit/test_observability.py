@@ -5,22 +5,14 @@ import itertools
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 
 import pytest
 
 from smsdesk.errors import ConfigurationError
 from smsdesk.observability import build_logger, build_metrics
+from smsdesk_local.functions import LambdaContext
 
 _services = itertools.count()
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "InboundSmsFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:InboundSmsFunction"
-    aws_request_id: str = field(default_factory=lambda: f"request-{next(_services)}")
 
 
 @pytest.fixture
@@ -45,7 +37,7 @@ def test_a_log_line_is_json_with_the_invocation_and_no_number_unmasked(environ, 
     def handler(event, context):
         logger.info("text received", extra={"from": "+12125550123", "intent": None, "body": "card 4111 1111 1111 1111"})
 
-    context = LambdaContext()
+    context = LambdaContext("InboundSmsFunction")
     handler({}, context)
 
     [line] = lines(capsys)
@@ -70,8 +62,8 @@ def test_cold_start_is_true_once_and_keys_do_not_outlive_their_invocation(enviro
             logger.append_keys(conversation=event["conversation"])
         logger.info("handled")
 
-    handler({"conversation": "C-ABCD"}, LambdaContext())
-    handler({}, LambdaContext())
+    handler({"conversation": "C-ABCD"}, LambdaContext("InboundSmsFunction"))
+    handler({}, LambdaContext("InboundSmsFunction"))
 
     first, second = lines(capsys)
     assert (first["cold_start"], first["conversation"]) == (True, "C-ABCD")
@@ -134,8 +126,8 @@ def test_metrics_are_one_emf_document_after_each_invocation(environ, capsys):
         metrics.add_metric(name="InboundTexts", unit="Count", value=1)
         metrics.add_metric(name="ForgedWebhooks", unit="Count", value=1)
 
-    handler({}, LambdaContext())
-    handler({}, LambdaContext())
+    handler({}, LambdaContext("InboundSmsFunction"))
+    handler({}, LambdaContext("InboundSmsFunction"))
 
     first, second = lines(capsys)
     assert first == second | {"_aws": first["_aws"]}
@@ -159,9 +151,9 @@ def test_metrics_are_written_when_the_handler_fails_and_nothing_when_there_are_n
             metrics.add_metric(name="Failures", unit="Count", value=1)
             raise RuntimeError("boom")
 
-    handler({}, LambdaContext())
+    handler({}, LambdaContext("InboundSmsFunction"))
     with pytest.raises(RuntimeError):
-        handler({"fail": True}, LambdaContext())
+        handler({"fail": True}, LambdaContext("InboundSmsFunction"))
 
     [document] = lines(capsys)
     assert document["Failures"] == [1.0]

@@ -19,8 +19,9 @@ def ref(value) -> str | None:
     """The logical id a !Ref / !GetAtt names (None for anything else)."""
     if isinstance(value, dict) and "Ref" in value:
         return value["Ref"]
-    if isinstance(value, dict) and "GetAtt" in value:
-        return value["GetAtt"].split(".")[0]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return target[0] if isinstance(target, list) else target.split(".")[0]
     return None
 
 

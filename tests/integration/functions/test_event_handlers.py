@@ -18,23 +18,7 @@ import pytest
 
 from smsdesk.table import OutboxEvent
 from tests.integration.conftest import CUSTOMER, ENVIRON, outbox_events
-from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
-    acknowledgement,
-    agent_api,
-    agent_request,
-    aws_faults,
-    cloud,
-    consent,
-    conversation_request,
-    follow_up,
-    inbound,
-    inbound_params,
-    lambdas,
-    process_clock,
-    relay,
-    text,
-    twilio_post,
-)
+from tests.integration.functions.events import agent_request, conversation_request, inbound_params, twilio_post
 from tests.support.aws_faults import THROTTLING
 from tests.support.lambda_functions import scheduler_inputs
 from tests.support.template import template
@@ -504,7 +488,7 @@ def test_an_internal_failure_is_a_bare_500_with_no_error_text(lambdas, aws_fault
 
 # ------------------------------------------------------------------------ the OpenAPI document
 
-OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+OPENAPI = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
 
 
 def test_the_committed_openapi_document_is_the_one_the_routes_generate(agent_api):

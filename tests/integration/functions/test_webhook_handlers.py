@@ -12,17 +12,7 @@ import pytest
 
 from smsdesk.table import Conversation, Message
 from tests.integration.conftest import CUSTOMER, callback_route, message_with_sid, outbox_events
-from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
-    cloud,
-    inbound,
-    inbound_params,
-    lambdas,
-    message_sid,
-    process_clock,
-    sent_sid,
-    status_params,
-    twilio_post,
-)
+from tests.integration.functions.events import inbound_params, message_sid, status_params, twilio_post
 from tests.support.api_gateway import form_body
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

@@ -11,27 +11,14 @@ from typing import Any
 
 import pytest
 
-from smsdesk.agent_desk import AgentDesk
 from smsdesk.analytics import Counting
 from smsdesk.analytics_store import AnalyticsRebuild
 from smsdesk.follow_up_runner import FollowUpRunner
 from smsdesk.inbound import InboundOutcome, InboundService
-from smsdesk_local.event_sources import matches
-from tests.integration.conftest import CUSTOMER, ENVIRON
-from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
-    agent_api,
-    agent_request,
-    aws_faults,
-    cloud,
-    inbound,
-    inbound_params,
-    lambdas,
-    process_clock,
-    relay,
-    twilio_post,
-)
+from smsdesk_local.event_patterns import matches
+from tests.integration.conftest import CUSTOMER, ENVIRON, KEYWORDS, sms
+from tests.integration.functions.events import agent_request, inbound_params, twilio_post
 from tests.integration.test_conversations_over_time import SUPERVISOR, resolved_at_night_with_the_survey_held
-from tests.integration.test_inbound import KEYWORDS, sms
 from tests.integration.test_reading_customers import maybe_an_opt_out
 from tests.support.aws_faults import THROTTLING
 from tests.support.lambda_functions import TableStream
@@ -161,11 +148,6 @@ def test_an_agent_who_is_not_a_supervisor_cannot_read_the_analytics(agent_api, p
 # ------------------------------------------------------------------ the domain's own services, same stream
 
 THIRD = "+13125550199"
-
-
-@pytest.fixture
-def desk(repository, gateway, follow_ups, clock, business):
-    return AgentDesk(repository, gateway, follow_ups, clock, business)
 
 
 def test_possible_opt_outs_count_raised_decided_and_still_waiting(

@@ -18,36 +18,19 @@ from requests.exceptions import ConnectionError as NetworkError
 from requests.exceptions import ReadTimeout
 
 from smsdesk.auto_replies import AutoResponder
-from smsdesk.config import MessagingSettings
 from smsdesk.errors import TransientSendFailure
-from smsdesk.send_gateway import Outbound, ProactivePolicy, Purpose, SendGateway, SendOutcome
+from smsdesk.send_gateway import Outbound, Purpose, SendOutcome
 from smsdesk.table import Conversation, Customer, Message, customer_pk
-from smsdesk.twilio_messages import RetryPolicy, TwilioMessages
+from smsdesk.twilio_messages import RetryPolicy
 from tests.integration.conftest import (
     CUSTOMER,
     ENVIRON,
+    build_runtime,
     callback_route,
     message_with_sid,
     outbox_events,
-    sender_credentials,
 )
-from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
-    acknowledgement,
-    agent_api,
-    aws_faults,
-    cloud,
-    conversation_request,
-    follow_up,
-    inbound,
-    inbound_params,
-    lambdas,
-    process_clock,
-    relay,
-    sent_sid,
-    status_params,
-    text,
-    twilio_post,
-)
+from tests.integration.functions.events import conversation_request, inbound_params, status_params, twilio_post
 from tests.support.aws_faults import PROVISIONED_THROUGHPUT_EXCEEDED, THROTTLING, linearizable_moto
 from tests.support.lambda_functions import scheduler_inputs
 
@@ -100,14 +83,9 @@ def waits():
 
 
 @pytest.fixture
-def patient_gateway(repository, secret, twilio, follow_ups, business, environ, clock, waits):
+def patient_gateway(repository, schedule_group, secret, twilio, business, environ, clock, waits):
     """The gateway as deployed, with its waits recorded instead of slept and jitter fixed at 100%."""
-    credentials = sender_credentials(environ, clock)
-    transport = TwilioMessages(
-        MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0
-    )
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
-    return SendGateway(repository, transport, clock, policy, follow_ups)
+    return build_runtime(environ, business, clock, sleep=waits.append, rng=lambda: 1.0).gateway
 
 
 def reply(key="k1", text="We are looking into it."):
@@ -151,12 +129,7 @@ def test_a_twilio_that_hangs_is_given_up_within_the_send_budget(
     def elapsed():  # every request to Twilio takes its whole timeout (4 s), as when Twilio hangs
         return sum(waits) + 4.0 * len(twilio.mock.calls)
 
-    credentials = sender_credentials(environ, clock)
-    transport = TwilioMessages(
-        MessagingSettings.from_environ(environ), credentials, sleep=waits.append, rng=lambda: 1.0, monotonic=elapsed
-    )
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
-    gateway = SendGateway(repository, transport, clock, policy, follow_ups)
+    gateway = build_runtime(environ, business, clock, sleep=waits.append, rng=lambda: 1.0, monotonic=elapsed).gateway
     for _ in range(4):
         twilio.crash_next(ReadTimeout())
 
@@ -426,16 +399,10 @@ def test_a_check_whose_time_passed_while_twilio_rate_limited_the_acknowledgement
     reference = repository.customer(CUSTOMER).open_conversation
     # The acknowledgement function's services, with the gateway's back-off moving the test's clock
     # instead of sleeping, and the jitter at the top of its range (0.5 + 1 + 2 s).
-    credentials = sender_credentials(environ, clock)
-    backing_off = TwilioMessages(
-        MessagingSettings.from_environ(environ),
-        credentials,
-        sleep=lambda seconds: clock.advance(timedelta(seconds=seconds)),
-        rng=lambda: 1.0,
+    backing_off = build_runtime(
+        environ, business, clock, sleep=lambda seconds: clock.advance(timedelta(seconds=seconds)), rng=lambda: 1.0
     )
-    policy = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
-    gateway = SendGateway(repository, backing_off, clock, policy, follow_ups)
-    responder = AutoResponder(repository, gateway, follow_ups, clock, business)
+    responder = AutoResponder(repository, backing_off.gateway, backing_off.follow_ups, clock, business)
     clock.set(datetime(2026, 11, 23, 16, 59, 58, tzinfo=UTC))  # 11:59:58 in New York
     twilio.fail_next(429, 20429, times=3, message="Too Many Requests")
 

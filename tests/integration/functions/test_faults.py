@@ -56,15 +56,7 @@ import pytest
 
 from smsdesk.table import Conversation, Message
 from tests.integration.conftest import ACCOUNT_SID, AUTH_TOKEN, CUSTOMER, ENVIRON, outbox_events
-from tests.integration.lambda_stack import (  # noqa: F401 — fixtures
-    aws_faults,
-    cloud,
-    inbound_params,
-    lambdas,
-    message_sid,
-    process_clock,
-    twilio_post,
-)
+from tests.integration.functions.events import inbound_params, message_sid, twilio_post
 from tests.support.api_gateway import EXECUTE_API_DOMAIN, form_body, twilio_signature, twilio_webhook_event
 
 NEW_TOKEN = "rotated-auth-token-fedcba9876543210"
