@@ -104,8 +104,9 @@ train-dev: install ## train on 4/5 of the corpus, print the figures on the other
 train-cv: install ## 5-fold cross-validation of the text model: each fifth read by a model trained on the others
 	$(UV) run python -m training.train_classifier --cv
 
-evaluate: install ## the classifier's figures on the held-out evaluation set (aggregates only, never a text)
+evaluate: install ## the classifier's figures on the two held-out evaluation sets (aggregates only, never a text)
 	$(UV) run python -m training.figures tests/evaluation/holdout.jsonl
+	$(UV) run python -m training.figures tests/evaluation/holdout2.jsonl
 
 # The modules where a bug is a legal or money problem (pyproject [tool.mutmut] copies the code
 # and chooses the tests). MODULES="consent quiet_hours" runs a few; results accumulate in mutants/

@@ -14,8 +14,10 @@ Bytecode. The layer ships every module compiled (src/Makefile: `compileall`, unc
 every cold start compiles each imported module from source, botocore included. The default
 measurement reproduces what ships: every module precompiled in a private bytecode cache (the
 developer's own __pycache__ folders are never read), for the floor as for the functions, since
-botocore is in the layer too. ``--from-source`` measures the other case (only the standard
-library precompiled, nothing else written), what a layer built without bytecode costs.
+botocore is in the layer too, and smsdesk's regular expressions compiled by the same step the
+layer's build runs (smsdesk/regex_programs.py), written to the private cache too.
+``--from-source`` measures the other case (only the standard library precompiled, nothing else
+written), what a layer built without bytecode costs.
 
 Packages. The children run in the development virtualenv, which also holds the test and tooling
 packages; Lambda has only the layer's (src/requirements.txt, the SharedLayer's ContentUri).
@@ -46,6 +48,7 @@ from pathlib import Path
 
 from benchmarks import stack
 from benchmarks.report import ROOT, Options, Outcome, Row, median, ratio, rounded
+from smsdesk.regex_programs import PROGRAMS_ENV
 
 TITLE = "cold start"
 FLOOR_MODULE = "botocore.session"
@@ -164,6 +167,20 @@ def _run(subject: _Subject, cache: Path, *, guard: bool = False, write: bool = F
     return import_ms, cpu_ms, process_ms
 
 
+def regex_programs(scratch: Path) -> dict[str, str]:
+    """smsdesk's regular expressions compiled as the layer's build compiles them (src/Makefile),
+    into ``scratch``; the environment that points a child at them."""
+    output = scratch / "regex_programs.bin"
+    subprocess.run(
+        [sys.executable, "-c", "from smsdesk.regex_programs import main; main()", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {PROGRAMS_ENV: str(output)}
+
+
 def _keep_only_standard_library(cache: Path) -> None:
     """Drop every .pyc the warm-up wrote except the standard library's (see the module doc)."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
@@ -222,8 +239,9 @@ def run(options: Options) -> Outcome:
     cache.mkdir()
     empty.mkdir()
     try:
-        floor = _Subject("floor", empty, FLOOR_MODULE, stack.base_environment())
-        subjects = [_Subject(f.logical_id, f.code_uri, f.module, f.environment()) for f in functions]
+        shipped = regex_programs(scratch) if options.bytecode else {}
+        floor = _Subject("floor", empty, FLOOR_MODULE, stack.base_environment(**shipped))
+        subjects = [_Subject(f.logical_id, f.code_uri, f.module, f.environment(**shipped)) for f in functions]
 
         # Untimed: each import once, network refused; this also writes the bytecode cache.
         notes, failed = [], {}

@@ -14,8 +14,9 @@ round so that machine noise hits them alike:
   Metrics, Tracer, APIGatewayHttpResolver, Parameters, twilio's validator, pynamodb), the same
   AWS calls.
 
-As in the cold-start benchmark, every module is precompiled in a private bytecode cache (what the
-layer ships) and each child can import only what its deployment would carry: the layer's
+As in the cold-start benchmark, every module is precompiled in a private bytecode cache and
+smsdesk's regular expressions are compiled as the layer's build compiles them (what the layer
+ships), and each child can import only what its deployment would carry: the layer's
 packages, plus boto3 and the X-Ray SDK for the peer (which would ship them). The table is emptied
 between samples, so each meets the same small table. Lambda's own environment variables are set
 (``LAMBDA_TASK_ROOT``, ``_X_AMZN_TRACE_ID``), so the peer's Tracer is active as in Lambda; its
@@ -36,7 +37,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from benchmarks import stack
-from benchmarks.cold_start import _LAYER_ONLY, _not_in_the_layer
+from benchmarks.cold_start import _LAYER_ONLY, _not_in_the_layer, regex_programs
 from benchmarks.report import ROOT, Options, Outcome, Row, median, ratio, rounded
 from benchmarks.warm_webhook import (
     ACCOUNT_SID,
@@ -127,6 +128,7 @@ def run(options: Options) -> Outcome:
                 "PYTHONPYCACHEPREFIX": str(scratch / "pyc"),
                 "HOME": str(scratch),
                 "LAMBDA_TASK_ROOT": str(function.code_uri),
+                **regex_programs(scratch),
             }
             handler_env = function.environment(**lambda_env)
             floor_env = stack.base_environment(**lambda_env)

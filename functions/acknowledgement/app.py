@@ -7,6 +7,9 @@ goes to this function's on-failure queue (which has an alarm). Redelivered event
 each reply has a deterministic key that the gateway claims once.
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +41,7 @@ HANDLED = {
 }
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)

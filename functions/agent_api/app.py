@@ -7,6 +7,9 @@ tested against the template). Errors are answered as application/problem+json wi
 short title, never an internal message.
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import json
 import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -281,6 +284,7 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:

@@ -7,6 +7,9 @@ the first record not applied, so Lambda retries from there and, after its retrie
 the batch to the analytics' on-failure queue (alarmed).
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +29,7 @@ metrics = build_metrics()
 recorder = AnalyticsRecorder(repository(os.environ), Counting(business_settings(os.environ).hours), process_clock())
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:

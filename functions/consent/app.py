@@ -6,6 +6,9 @@ keyword), the opt-in confirmation, or the HELP answer. Async: failures retry, th
 on-failure queue (alarmed). Redeliveries are harmless (deterministic message keys).
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +38,7 @@ HANDLED = {
 }
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)

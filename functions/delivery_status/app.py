@@ -5,6 +5,9 @@ message smsdesk has not finished recording yet gets a 503, so Twilio retries it 
 callback URL carries Twilio's retry connection override).
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +38,7 @@ verifier = WebhookVerifier(
 recorder = DeliveryStatusRecorder(repository(os.environ), clock)
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:

@@ -6,6 +6,9 @@ fires (a reopened conversation gets no survey, an opted-out customer nothing). S
 a failed invocation, then sends it to the follow-up dead-letter queue (alarmed).
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +29,7 @@ runtime = messaging_runtime(os.environ, business)
 runner = FollowUpRunner(runtime.repository, runtime.gateway, runtime.clock, business)
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:

@@ -5,6 +5,9 @@ and answer 200 with empty TwiML. Everything else (acknowledging, opt-out confirm
 keyword replies) happens asynchronously, on the events this records.
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +47,7 @@ inbound = InboundService(
 )
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:

@@ -8,6 +8,9 @@ after its retries the batch goes to the relay's on-failure queue (alarmed). A ba
 record failed is reported the same way, not raised: the retry is the same, and the log says why.
 """
 
+# First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
+from smsdesk import cold_start  # isort: skip
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +37,7 @@ def publish(record: DynamoDBRecord) -> None:
         publisher.publish(event)
 
 
+@cold_start.ends_with_first_invocation
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> "PartialItemFailureResponse":

@@ -20,6 +20,7 @@ has its own module, so its own logger and metrics.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import sys
@@ -126,7 +127,15 @@ class LocalFunction:
         module = importlib.util.module_from_spec(spec)
         with environment(self.variables):
             sys.modules[unique] = module
-            spec.loader.exec_module(module)
+            try:
+                spec.loader.exec_module(module)
+            finally:
+                # A handler pauses garbage collection until its first invocation returns, then
+                # freezes what its cold start made (smsdesk.cold_start): right for a Lambda
+                # process, which is one function, not for this one, which holds many and the
+                # tests' objects. Collecting again now, the handler freezes nothing.
+                gc.unfreeze()
+                gc.enable()
         self._module, self._entry = module, getattr(module, attribute)
 
     def invoke(self, event: dict[str, Any]) -> Any:
