@@ -428,6 +428,10 @@ _NOT_AN_OPT_OUT_PATTERNS = [
     r"(?:\w+ing|working|charging|texting me (?:back|updates))\b",
     r"\b(?:stopped|stops) (?:getting|receiving|sending|texting|working|charging)\b",
     r"\b(?:why|when) (?:did|do|does|will) (?:you|it|they) (?:stop|end|cancel)\b",
+    # A question about something else stopping: "when will the leak stop", "why did the reminders
+    # stop" (not "when will the texts stop", which asks for the texts to end).
+    r"\b(?:why|when|how come)\b.*\b(?:did|do|does|will|would|has|have|is|are)"
+    r" (?:the|my|our|this|that|your) (?!(?:\w+ )?(?:texts?|messages?|msgs?|sms|spam)\b)(?:\w+ ){1,3}stop(?:ped)?\b",
     r"^(?!.*\b(?:texts?|texting|sms|messages)\b).*\be-?mails?\b",
     r"\b(?:i|we) (?:gave|entered|put|typed|used|have) (?:you |in )?(?:the |a )?wrong number\b",
     r"\b(?:i )?(?:want|need) (?:more|my) (?:texts?|messages|updates)\b",

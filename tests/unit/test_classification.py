@@ -224,3 +224,17 @@ def test_a_keyword_decides_with_full_confidence_and_the_model_says_how_sure_it_i
 
 def test_a_chargeback_threat_is_a_payment_dispute():
     assert EscalationReason.PAYMENT_DISPUTE in classify("refund me or I'm filing a chargeback").escalation_reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["when will the leak stop", "why did the reminders stop??", "how come my deliveries have stopped"],
+)
+def test_a_question_about_something_else_stopping_is_a_complaint_not_an_opt_out(text):
+    """Opting out the customer whose leak will not stop would silence them, and confirm it by text."""
+    assert classify(text).intent is Intent.COMPLAINT
+
+
+@pytest.mark.parametrize("text", ["when will the texts stop", "why won't your messages stop"])
+def test_a_question_about_the_texts_stopping_is_an_opt_out(text):
+    assert classify(text).intent is Intent.OPT_OUT
