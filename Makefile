@@ -115,7 +115,9 @@ MUTATION_MODULES := redaction consent consent_processing quiet_hours business_ho
 MODULES ?= $(MUTATION_MODULES)
 
 mutate: install ## mutation testing (mutmut, long: not in make test); prints the score per module and the survivors; MODULES="consent ..." for some
-	@mkdir -p mutants; started=$$(date +%s); \
+	@# mutmut copies tests/ into mutants/ on every run but never deletes: a test file moved or
+	@# removed since the last run would stay behind (and break collection), so the copy starts afresh.
+	@rm -rf mutants/tests; mkdir -p mutants; started=$$(date +%s); \
 	nice -n 19 $(UV) run mutmut run $(foreach m,$(MODULES),'smsdesk.$(m).*') > mutants/run.log 2>&1 \
 		|| { tr '\r' '\n' < mutants/run.log | tail -n 20; exit 1; }; \
 	echo "mutmut run: $$(( $$(date +%s) - started )) s (the whole log: mutants/run.log)"
