@@ -39,7 +39,7 @@ PORT ?= 3000
 # with their hashes (src/Makefile installs them with hash checking).
 EXPORT_FLAGS := --frozen --no-default-groups --no-emit-project --no-header --format requirements-txt --quiet
 
-.PHONY: help install browser test local bench mutate lint fmt requirements build deploy validate clean check-python train train-dev train-cv evaluate
+.PHONY: help install browser test local bench mutate lint fmt requirements build deploy validate clean check-python train train-dev train-cv train-sweep evaluate
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ train-dev: install ## train on 4/5 of the corpus, print the figures on the other
 
 train-cv: install ## 5-fold cross-validation of the text model: each fifth read by a model trained on the others
 	$(UV) run python -m training.train_classifier --cv
+
+train-sweep: install ## the cross-validation under several threshold settings (how the thresholds are chosen)
+	$(UV) run python -m training.train_classifier --sweep
 
 evaluate: install ## the classifier's figures on the two held-out evaluation sets (aggregates only, never a text)
 	$(UV) run python -m training.figures tests/evaluation/holdout.jsonl

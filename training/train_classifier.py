@@ -41,6 +41,7 @@ SOURCES = [
     ROOT / "data/classifier/own.jsonl",
     ROOT / "data/classifier/round2.jsonl",
     ROOT / "data/classifier/round3.jsonl",
+    ROOT / "data/classifier/round4.jsonl",
     ROOT / "tests/unit/classification_cases.jsonl",
     ROOT / "tests/unit/shared_corpus_intents_dev.jsonl",
     ROOT / "tests/unit/shared_corpus_intents_more.jsonl",
@@ -190,16 +191,65 @@ def cross_validate(rows: list[dict]) -> int:
     return 0
 
 
+# Threshold settings compared by ``--sweep`` (names of smsdesk.classification's constants).
+SWEEP = [
+    {},
+    {"OPT_OUT_SURE": 0.6},
+    {"OPT_OUT_SURE": 0.7},
+    {"OPT_OUT_SURE": 0.6, "OPT_OUT_SURE_SHORT": 0.7},
+    {"OPT_OUT_SURE": 0.7, "OPT_OUT_SURE_SHORT": 0.7},
+    {"HELP_SURE": 0.4, "OPT_IN_SURE": 0.4},
+    {"ESCALATE_SURE": 0.6},
+    {"ESCALATE_SURE": 0.65},
+    {"RULE_CONFIRM": 0.3},
+]
+
+
+def sweep(rows: list[dict]) -> int:
+    """The cross-validation's five models trained once, then the folds measured under each
+    threshold setting in SWEEP: how the thresholds are chosen (never on an evaluation set)."""
+    from smsdesk import classification
+    from training.figures import Figures, measure
+
+    models = [text_model.encode(build([r for r in rows if fold_of(r) != fold])) for fold in range(5)]
+    shipped = {name: getattr(classification, name) for setting in SWEEP for name in setting}
+    print(f"5-fold cross-validation over {len(rows)} texts, thresholds as shipped unless named")
+    print(
+        "setting | opt-out recall / precision | found or held | opt-in / HELP recall | escalation recall | "
+        "false escalations per 100 | complaints held"
+    )
+    for setting in SWEEP:
+        for name, value in {**shipped, **setting}.items():
+            setattr(classification, name, value)
+        total = Figures()
+        for fold, model in enumerate(models):
+            _use_weights(model)
+            total.add(measure([r for r in rows if fold_of(r) == fold]))
+        print(
+            f"{setting or 'shipped'} | {total.recall('opt_out'):.3f} / {total.precision('opt_out'):.3f} | "
+            f"{total.opt_out_recall_with_held():.3f} | {total.recall('opt_in'):.3f} / {total.recall('help'):.3f} | "
+            f"{total.escalation_recall:.3f} | {total.false_escalations_per_100:.2f} | "
+            f"{total.possible_opt_out_share_of_complaints:.3f}",
+            flush=True,
+        )
+    for name, value in shipped.items():
+        setattr(classification, name, value)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", action="store_true", help="train on 4/5, print figures on the other 1/5")
     parser.add_argument("--errors", action="store_true", help="with --dev: list the development texts read wrong")
     parser.add_argument("--cv", action="store_true", help="5-fold cross-validation: each fold measured by the others")
+    parser.add_argument("--sweep", action="store_true", help="the cross-validation under several threshold settings")
     parser.add_argument("--output", type=Path, default=text_model.WEIGHTS_FILE)
     args = parser.parse_args()
     rows = load(SOURCES)
     if args.cv:
         return cross_validate(rows)
+    if args.sweep:
+        return sweep(rows)
     if args.dev:
         train = [r for r in rows if not is_dev(r)]
         dev = [r for r in rows if is_dev(r)]

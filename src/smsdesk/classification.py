@@ -338,9 +338,13 @@ _OPT_OUT_PATTERNS = [
     rf"\b{_STOP_VERB} sending (?:me |us )?(?:the |your |that |this |these )?(?:survey|reminder)\b",
     rf"\b{_STOP_VERB} sending(?: (?:me|us))?(?: (?:these|those|them|this|that|stuff|things|anything|junk|crap))?"
     rf"(?: (?:please|now|already))*$",
-    # no more texts / no (text) messages please / not one more text
-    r"\bno (?:more |further |other )?(?:text |sms )?(?:texts?|texting|messages?|msgs?|sms|notifications?|"
+    # no more texts / no (text) messages please / not one more text; but "no text came when the
+    # driver arrived" and "no message from the technician" complain that a text never came
+    r"\bno (?:more |further |other )(?:text |sms )?(?:texts?|texting|messages?|msgs?|sms|notifications?|"
     r"alerts?|spam|contact)\b",
+    r"\bno (?:text |sms )?(?:texts?|texting|messages?|msgs?|sms|notifications?|alerts?|spam|contact)\b"
+    r"(?! (?:came|come|comes|arrived|showed|was|were|yet|about|regarding|when|saying|telling|to (?:say|tell|let)|"
+    r"from (?:the|my) (?!(?:company|store|business)\b)))",
     r"\bno (?:more|further) (?:reminders?|surveys?|promos|promotions|offers|ads)\b",
     # don't / do not / never text me (again)
     r"\b(?:don'?t|do not|dont|never|please don'?t) (?:ever )?(?:texts?|message|msg|sms|contact|call|spam)"
@@ -435,6 +439,10 @@ _NOT_AN_OPT_OUT_PATTERNS = [
     r"^(?!.*\b(?:texts?|texting|sms|messages)\b).*\be-?mails?\b",
     r"\b(?:i|we) (?:gave|entered|put|typed|used|have) (?:you |in )?(?:the |a )?wrong number\b",
     r"\b(?:i )?(?:want|need) (?:more|my) (?:texts?|messages|updates)\b",
+    # taking an opt-out back: "oops, didn't mean to opt out", "undo my opt out", "cancel my unsubscribe"
+    r"\b(?:didn'?t|did not|never) (?:mean|want|intend) to (?:opt out|unsubscribe|text stop|send stop|"
+    r"stop (?:them|the texts))\b",
+    r"\b(?:undo|reverse|cancel|take back) (?:my |the )?(?:opt ?out|opt-out|unsubscrib\w*|stop)\b",
 ]
 
 _OPT_IN_PATTERNS = [
@@ -446,6 +454,8 @@ _OPT_IN_PATTERNS = [
     r"\b(?:opt|sign|put|add|subscribe) (?:me )?(?:back )?(?:in|up|on)(?: again)?\b(?!.* \b(?:stop|never)\b)",
     r"\b(?:re-?subscribe|resubscribe|unstop|opt back in|opt-in|optin)\b",
     r"\bsubscribe (?:me )?(?:again|back)\b",
+    r"\b(?:didn'?t|did not|never) (?:mean|want|intend) to (?:opt out|unsubscribe|text stop|send stop)\b",
+    r"\b(?:undo|reverse|cancel|take back) (?:my |the )?(?:opt ?out|opt-out|unsubscrib\w*)\b",
     r"\b(?:i want|i'd like|please) (?:to )?(?:get|receive) (?:your |the )?(?:texts?|messages?) again\b",
     r"^(?:yes|start)(?: (?:please|again|start|yes|thanks|texts?|messages))+[.! ]*$",
 ]
@@ -774,7 +784,8 @@ def _rule_escalation(text: str, folded: str, normal: str) -> list[EscalationReas
 # escalates on the rule alone.
 _EVERYDAY_WORDS = {
     EscalationReason.SAFETY: re.compile(
-        r"fire|burn(?:ed|t|s|ing)?|hurt|smok(?:e|ing)|dangerous|unsafe|hospital|er|blood|melted|mou?ldy?|"
+        r"fire|on fire|burn(?:ed|t|s|ing)?|hurt|smok(?:e|ing)|dangerous|unsafe|hospital|er|blood|bleeding|"
+        r"explod(?:ing|es)|melted|mou?ldy?|"
         r"overheat(?:ed|ing|s)?|rash|spark(?:s|ed|ing)?|hazard(?:s|ous)?|humo|quemad[oa]s?|quemo|brulee?s?"
     ),
     EscalationReason.LEGAL: re.compile(r"attorneys?|lawyers?|abogad[oa]s?|avocats?|sue|suing|sued"),
@@ -797,6 +808,19 @@ def _needs_confirmation(reason: EscalationReason, text: str, folded: str, normal
         EscalationReason.PAYMENT_DISPUTE: (_PAYMENT_DISPUTE, normal),
     }[reason]
     return all(words.fullmatch(match.group(0)) for match in pattern.finditer(subject))
+
+
+def _signature(rest: str) -> bool:
+    """Whether the lines under a keyword are only a sign-off ("-- Maria Lopez", "Sent from my
+    iPhone", "Thanks,\nDavid Kim\nKim Dental"): a few words naming no problem."""
+    folded = _fold(rest)
+    normal = _normalise(folded)
+    return (
+        len(folded.split()) <= 8
+        and _category(normal) is Category.OTHER
+        and not _rule_escalation(rest, folded, normal)
+        and _OPT_OUT_RE.search(normal) is None
+    )
 
 
 def _complaint_inside(normal: str) -> bool:
@@ -852,6 +876,11 @@ def classify(
         first = _exact_keyword(_fold(first_line))
         if first is not None and first[0] is Intent.OPT_OUT:
             return Classification(Intent.OPT_OUT, keyword=first[1], natural_language=True, language=language)
+        # HELP or START over a signature ("HELP\n-- Maria Lopez") is the keyword too; over anything
+        # more ("help!\nmy order is late") the whole text is read. (An opt-in so written asks for the
+        # customer's confirmation, as any opt-in in words does: natural_language.)
+        if first is not None and _signature(text.strip()[len(first_line) :]):
+            return Classification(first[0], keyword=first[1], natural_language=True, language=language)
 
     probabilities = text_model.heads()["intent"].probabilities(feats)
     p_out = probabilities["opt_out"]

@@ -238,3 +238,49 @@ def test_a_question_about_something_else_stopping_is_a_complaint_not_an_opt_out(
 @pytest.mark.parametrize("text", ["when will the texts stop", "why won't your messages stop"])
 def test_a_question_about_the_texts_stopping_is_an_opt_out(text):
     assert classify(text).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no text came when the driver arrived, I missed the delivery",
+        "no message from the technician, is he coming?",
+    ],
+)
+def test_a_complaint_that_a_text_never_came_is_not_an_opt_out(text):
+    """They want the texts: opting them out would silence them and stop the texts they miss."""
+    result = classify(text)
+    assert result.intent is Intent.COMPLAINT
+    assert not result.possible_opt_out
+
+
+@pytest.mark.parametrize("text", ["no more texts", "no texts please", "no messages from you", "no text messages"])
+def test_no_texts_is_still_an_opt_out(text):
+    assert classify(text).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["oops didn't mean to opt out, turn them back on", "please undo my opt out", "cancel my unsubscribe"],
+)
+def test_taking_back_an_opt_out_is_an_opt_in_not_another_opt_out(text):
+    assert classify(text).intent is Intent.OPT_IN
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "keyword"),
+    [
+        ("HELP\n-- Maria Lopez", Intent.HELP, "HELP"),
+        ("INFO\n\nThanks,\nDavid Kim\nKim Dental", Intent.HELP, "INFO"),
+        ("AYUDA\nEnviado desde mi iPhone", Intent.HELP, "AYUDA"),
+        ("UNSTOP\nRegards, Tom", Intent.OPT_IN, "UNSTOP"),
+    ],
+)
+def test_help_or_start_above_a_signature_is_the_keyword(text, intent, keyword):
+    result = classify(text)
+    assert (result.intent, result.keyword) == (intent, keyword)
+    assert result.natural_language  # an opt-in so written is confirmed by the customer first
+
+
+def test_help_above_a_complaint_is_read_whole():
+    assert classify("help!\nmy order is late").intent is Intent.COMPLAINT
