@@ -194,24 +194,56 @@ def cross_validate(rows: list[dict]) -> int:
 # Threshold settings compared by ``--sweep`` (names of smsdesk.classification's constants).
 SWEEP = [
     {},
+    {"OPT_OUT_SURE": 0.5},
+    {"OPT_OUT_SURE": 0.4},
     {"OPT_OUT_SURE": 0.6},
-    {"OPT_OUT_SURE": 0.7},
-    {"OPT_OUT_SURE": 0.6, "OPT_OUT_SURE_SHORT": 0.7},
-    {"OPT_OUT_SURE": 0.7, "OPT_OUT_SURE_SHORT": 0.7},
+    {"OPT_OUT_SURE_SHORT": 0.5},
     {"HELP_SURE": 0.4, "OPT_IN_SURE": 0.4},
+    {"ESCALATE_SURE": 0.5},
     {"ESCALATE_SURE": 0.6},
-    {"ESCALATE_SURE": 0.65},
     {"RULE_CONFIRM": 0.3},
 ]
 
 
-def sweep(rows: list[dict]) -> int:
+def _print_errors(rows: list[dict]) -> None:
+    """The texts of ``rows`` read wrong (intent, escalation, or held as a possible opt-out)."""
+    from smsdesk.classification import classify
+
+    for row in rows:
+        c = classify(row["text"])
+        wrong_escalation = row["intent"] == "complaint" and c.escalate != bool(row.get("escalate"))
+        if str(c.intent) != row["intent"] or wrong_escalation or c.possible_opt_out:
+            print(
+                json.dumps(
+                    {
+                        "label": row["intent"],
+                        "got": str(c.intent),
+                        "p": c.confidence,
+                        "esc": [row.get("reason"), [str(r) for r in c.escalation_reasons]],
+                        "possible": c.possible_opt_out,
+                        "text": row["text"],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+
+
+def sweep(rows: list[dict], errors: bool = False) -> int:
     """The cross-validation's five models trained once, then the folds measured under each
     threshold setting in SWEEP: how the thresholds are chosen (never on an evaluation set)."""
     from smsdesk import classification
-    from training.figures import Figures, measure
+    from training.figures import Figures, measure, print_figures
 
-    models = [text_model.encode(build([r for r in rows if fold_of(r) != fold])) for fold in range(5)]
+    # The five models are kept (outside the repository, by the corpus's digest): a second sweep over
+    # the same corpus compares other thresholds without training again.
+    cache = Path(tempfile.gettempdir()) / f"smsdesk-cv-{corpus_digest(rows)[:16]}"
+    cache.mkdir(exist_ok=True)
+    models = []
+    for fold in range(5):
+        kept = cache / f"fold{fold}.bin"
+        if not kept.exists():
+            kept.write_bytes(text_model.encode(build([r for r in rows if fold_of(r) != fold])))
+        models.append(kept.read_bytes())
     shipped = {name: getattr(classification, name) for setting in SWEEP for name in setting}
     print(f"5-fold cross-validation over {len(rows)} texts, thresholds as shipped unless named")
     print(
@@ -234,13 +266,27 @@ def sweep(rows: list[dict]) -> int:
         )
     for name, value in shipped.items():
         setattr(classification, name, value)
+    # The shipped setting on the texts from before this round's corpus file and on its own texts:
+    # the same texts as the earlier rounds' cross-validation, so the figures compare.
+    earlier = {r["text"] for r in load([path for path in SOURCES if path.name != "round4.jsonl"])}
+    for name, part in (("before round 4", True), ("round 4's own texts", False)):
+        total = Figures()
+        for fold, model in enumerate(models):
+            _use_weights(model)
+            total.add(measure([r for r in rows if fold_of(r) == fold and (r["text"] in earlier) == part]))
+        print(f"shipped thresholds, {name}:")
+        print_figures(total, out=sys.stdout)
+    if errors:
+        for fold, model in enumerate(models):
+            _use_weights(model)
+            _print_errors([r for r in rows if fold_of(r) == fold])
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", action="store_true", help="train on 4/5, print figures on the other 1/5")
-    parser.add_argument("--errors", action="store_true", help="with --dev: list the development texts read wrong")
+    parser.add_argument("--errors", action="store_true", help="with --dev or --sweep: list the texts read wrong")
     parser.add_argument("--cv", action="store_true", help="5-fold cross-validation: each fold measured by the others")
     parser.add_argument("--sweep", action="store_true", help="the cross-validation under several threshold settings")
     parser.add_argument("--output", type=Path, default=text_model.WEIGHTS_FILE)
@@ -249,7 +295,7 @@ def main() -> int:
     if args.cv:
         return cross_validate(rows)
     if args.sweep:
-        return sweep(rows)
+        return sweep(rows, errors=args.errors)
     if args.dev:
         train = [r for r in rows if not is_dev(r)]
         dev = [r for r in rows if is_dev(r)]
@@ -259,25 +305,7 @@ def main() -> int:
         print(f"trained on {len(train)}, measured on {len(dev)} (the development split)")
         report(dev, out=sys.stdout)
         if args.errors:
-            from smsdesk.classification import classify
-
-            for row in dev:
-                c = classify(row["text"])
-                wrong_escalation = row["intent"] == "complaint" and c.escalate != bool(row.get("escalate"))
-                if str(c.intent) != row["intent"] or wrong_escalation or c.possible_opt_out:
-                    print(
-                        json.dumps(
-                            {
-                                "label": row["intent"],
-                                "got": str(c.intent),
-                                "p": c.confidence,
-                                "esc": [row.get("reason"), [str(r) for r in c.escalation_reasons]],
-                                "possible": c.possible_opt_out,
-                                "text": row["text"],
-                            },
-                            ensure_ascii=False,
-                        )
-                    )
+            _print_errors(dev)
         return 0
     data = text_model.encode(build(rows), {"corpus_sha256": corpus_digest(rows), "texts": len(rows)})
     args.output.write_bytes(data)

@@ -245,6 +245,7 @@ def test_a_question_about_the_texts_stopping_is_an_opt_out(text):
     [
         "no text came when the driver arrived, I missed the delivery",
         "no message from the technician, is he coming?",
+        "I never got the reminders",
     ],
 )
 def test_a_complaint_that_a_text_never_came_is_not_an_opt_out(text):
@@ -284,3 +285,18 @@ def test_help_or_start_above_a_signature_is_the_keyword(text, intent, keyword):
 
 def test_help_above_a_complaint_is_read_whole():
     assert classify("help!\nmy order is late").intent is Intent.COMPLAINT
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("my phone is on fire with all your promo emails", False),
+        ("my inbox is exploding with your receipts", False),
+        ("the microwave you sold me is on fire", True),
+        ("the battery is exploding, smoke everywhere", True),
+        ("my toddler is bleeding, the toy had a sharp edge", True),
+    ],
+)
+def test_dramatic_words_escalate_when_meant(text, urgent):
+    """'On fire', 'exploding' and 'bleeding' need the model to see urgency in the whole text."""
+    assert classify(text).escalate is urgent
