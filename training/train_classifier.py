@@ -11,8 +11,10 @@ logistic regressions over the hashed features of smsdesk.text_model:
   complaints.
 
 ``--dev`` holds out a fifth of the texts (chosen by a hash of the text, so the split is stable)
-and prints the figures on them instead of writing the file: how the thresholds were tuned. The
-evaluation set (tests/evaluation/holdout.jsonl) is never read here.
+and prints the figures on them instead of writing the file; ``--cv`` does so for each fifth in
+turn (5-fold cross-validation), and ``--sweep`` measures that cross-validation under the threshold
+settings in SWEEP: how the thresholds are chosen. The evaluation sets (tests/evaluation/) are never
+read here.
 """
 
 from __future__ import annotations
