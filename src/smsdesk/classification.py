@@ -712,6 +712,14 @@ def _non_spaced(text: str) -> bool:
     return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\u0e00" <= c <= "\u0e7f" for c in text)
 
 
+# (each alternative matchable one way only, as in _TRAILING_KEYWORD: no "kk" beside "k")
+_ACKNOWLEDGEMENT = re.compile(
+    r"(?:(?:thanks|thank you|thank u|thanx|thx|ty|tysm|many thanks|thanks a lot|thank you so much|ok|okay|k|"
+    r"got it|great|cool|perfect|awesome|sounds good|will do|noted|appreciate it|gracias|muchas gracias|vale|"
+    r"merci|merci beaucoup|d'accord|obrigad[oa]|valeu|danke|danke schon|vielen dank|alles klar|grazie|"
+    r"grazie mille|va bene|salamat|salamat po|cam on|cam on nhieu|谢谢|谢谢你|好的|收到|감사합니다|고마워요|"
+    r"شكرا|شكرا لك|спасибо|хорошо|[👍🙏😊🙂❤\ufe0f])[\s,.!]*)+"
+)
 _REPLY_REQUEST = re.compile(r"\b(?:text|call|message|msg|get|write|ring|answer) (?:me|us) back\b")
 
 # Thresholds on the model's probabilities, chosen by cross-validation on our own corpus (make
@@ -882,6 +890,12 @@ def classify(
         # customer's confirmation, as any opt-in in words does: natural_language.)
         if first is not None and _signature(text.strip()[len(first_line) :]):
             return Classification(first[0], keyword=first[1], natural_language=True, language=language)
+
+    # A survey answer ("5", "4 stars", "2 - poor") is for parse_satisfaction_score, and a thank-you
+    # or an "ok" is a reply in the conversation: neither says anything the model can read (it read
+    # a lone "5", "thank you" and "merci" as opt-outs, having seen such words only around them).
+    if parse_satisfaction_score(text) is not None or _ACKNOWLEDGEMENT.fullmatch(folded):
+        return Classification(Intent.COMPLAINT, category=_category(normal), language=language)
 
     probabilities = text_model.heads()["intent"].probabilities(feats)
     p_out = probabilities["opt_out"]

@@ -300,3 +300,22 @@ def test_help_above_a_complaint_is_read_whole():
 def test_dramatic_words_escalate_when_meant(text, urgent):
     """'On fire', 'exploding' and 'bleeding' need the model to see urgency in the whole text."""
     assert classify(text).escalate is urgent
+
+
+@pytest.mark.parametrize("text", ["1", "2", "3", "4", "5", "5 stars", "4 - good", "2/5"])
+def test_a_survey_answer_is_left_for_the_score(text):
+    """A digit says nothing the model can read: never an opt-out, HELP, opt-in or escalation."""
+    result = classify(text)
+    assert (result.intent, result.escalate, result.possible_opt_out) == (Intent.COMPLAINT, False, False)
+    assert parse_satisfaction_score(text) is not None
+
+
+@pytest.mark.parametrize("text", ["thank you", "Thank you!!", "ok thanks", "merci", "gracias", "谢谢", "👍", "спасибо"])
+def test_a_thank_you_is_a_reply_never_an_opt_out(text):
+    result = classify(text)
+    assert (result.intent, result.possible_opt_out) == (Intent.COMPLAINT, False)
+
+
+@pytest.mark.parametrize("text", ["thanks, stop texting me", "thank you, please remove me", "ok stop"])
+def test_a_thank_you_with_an_opt_out_is_an_opt_out(text):
+    assert classify(text).intent is Intent.OPT_OUT
