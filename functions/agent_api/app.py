@@ -2,10 +2,10 @@
 
 Powertools' event handler: each route below is also declared in template.yaml (the HTTP API has
 no catch-all). A route's signature declares its JSON body, query and headers as typed requests
-(smsdesk.agent_requests), parsed before it runs, pydantic-free (a 400 problem saying where and
-what). ``openapi_document()`` is the OpenAPI document of these routes (docs/openapi.json, made
-at test time, tested against the template). Errors are answered as application/problem+json with a status and a
-short title, never an internal message.
+(smsdesk.agent_requests), parsed before it runs without pydantic (a 400 problem saying where
+and what). ``openapi_document()`` is the OpenAPI document of these routes (docs/openapi.json,
+made at test time, tested against the template). Errors are answered as
+application/problem+json with a status and a short title, never an internal message.
 """
 
 # First: no garbage-collection passes until the first invocation returns (smsdesk.cold_start).
