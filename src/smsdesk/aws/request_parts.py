@@ -49,7 +49,7 @@ class RequestPart:
         from pydantic import ConfigDict, Field, create_model
 
         declared = request_fields(self.request_type)
-        if self.part == "body":
+        if self.part == "body":  # a field whose default is UNCHANGED (left as it is) is shown as null
             model = create_model(  # type: ignore[call-overload]
                 self.request_type.__name__,
                 __config__=ConfigDict(extra="forbid"),
