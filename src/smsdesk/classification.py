@@ -901,8 +901,10 @@ def classify(
     p_out = probabilities["opt_out"]
     guarded = _NOT_AN_OPT_OUT.search(normal) is not None
 
-    # A text about wanting to die is never read as an opt-out by the model ("não quero mais viver").
-    guarded = guarded or _SELF_HARM.search(normal) is not None or _SELF_HARM.search(folded) is not None
+    # A text about wanting to die is never read by the model as an opt-out, an opt-in or a HELP
+    # question ("não quero mais viver", "我想死"): it is a person an agent must reach, escalated below.
+    self_harm = _SELF_HARM.search(normal) is not None or _SELF_HARM.search(folded) is not None
+    guarded = guarded or self_harm
     rule = _is_natural_opt_out(folded, normal)
     # A few words say little: the model alone does not opt a number out on them unless it is
     # quite sure ("Another problem" is not "no more"); below that a person decides.
@@ -925,7 +927,7 @@ def classify(
         )
     if _IDENTITY_QUESTION.search(normal):
         return Classification(Intent.HELP, natural_language=True, language=language)
-    best = max(probabilities, key=lambda name: probabilities[name])
+    best = "complaint" if self_harm else max(probabilities, key=lambda name: probabilities[name])
     if best == "opt_in" and _REPLY_REQUEST.search(normal):  # "please text me back": a reply, not consent
         best = "complaint"
     if best == "opt_in" and probabilities[best] >= OPT_IN_SURE:

@@ -191,9 +191,14 @@ def test_a_complaint_inside_an_opt_out_is_kept(text, complaint_too):
 
 
 @pytest.mark.parametrize(
-    "text", ["Não aguento mais, perdi tudo, não quero mais viver", "I can't go on like this, I want to die"]
+    "text",
+    [
+        "Não aguento mais, perdi tudo, não quero mais viver",
+        "I can't go on like this, I want to die",
+        "我想死",  # the model alone read it as an opt-in: the customer got "reply START", no agent was paged
+    ],
 )
-def test_wanting_to_die_is_an_urgent_complaint_never_an_opt_out(text):
+def test_wanting_to_die_is_an_urgent_complaint_never_an_opt_out_or_opt_in(text):
     result = classify(text)
     assert result.intent is Intent.COMPLAINT
     assert EscalationReason.SELF_HARM in result.escalation_reasons
