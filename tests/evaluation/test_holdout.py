@@ -1,11 +1,13 @@
-"""The classifier on texts its authors never read: the issue's targets, asserted on two sets.
+"""The classifier on texts its authors never read: the issue's targets, asserted on three sets.
 
-Both sets were written independently of the rules, the training texts and the model; nobody
-working on the classifier reads them. ``holdout.jsonl`` (729 texts) has been consulted five times
-while the model was developed (aggregates only); ``holdout2.jsonl`` (926 texts, written from
-PRODUCT.md alone on 2026-11-26) was scored once, on the weights shipped that day. A target a set
-misses is a strict xfail with the measured figure (``make evaluate`` prints them). The shipped
-weights are checked too: they are exactly what ``make train`` produces from the corpus in the repository.
+All three were written independently of the rules, the training texts and the model; nobody
+working on the classifier reads them. ``holdout.jsonl`` (729 texts) was consulted five times while
+the model was developed, ``holdout2.jsonl`` (926, written from PRODUCT.md alone) once per round
+since, ``holdout3.jsonl`` (910, written 2026-11-26 by two more authors from PRODUCT.md and the
+issue's text) once on round 3's weights and once on round 4's (aggregates only; README, Compliance).
+A target a set misses is a strict xfail with the measured figure (``make evaluate`` prints them).
+The shipped weights are checked too: they are exactly what ``make train`` produces from the corpus
+in the repository.
 """
 
 from __future__ import annotations
@@ -16,18 +18,15 @@ import pytest
 
 from training.figures import Figures, load, measure
 
-SETS = ("holdout", "holdout2")
+SETS = ("holdout", "holdout2", "holdout3")
 
 # Targets a set misses, with what was measured (make evaluate on the shipped weights, 2026-11-26).
 MISSED = {
-    ("holdout2", "test_what_is_read_as_an_opt_out_is_one"): "opt-out precision 0.928: 21 of 291 texts read as "
-    "opt-outs were not (those customers get the opt-out confirmation, then nothing until they text START)",
-    (
-        "holdout2",
-        "test_opt_ins_and_help_are_read_right",
-    ): "help recall 0.840 (126 of 150); opt-in 0.917 meets its target",
-    ("holdout2", "test_at_most_5_false_escalations_per_100_ordinary_complaints"): "5.2 false escalations per 100 "
-    "ordinary complaints (11 of 210; 13.8 with the weights before round 3)",
+    ("holdout2", "test_what_is_read_as_an_opt_out_is_one"): "opt-out precision 0.941: 17 of 287 texts read as "
+    "opt-outs were not (0.928, 21 of 291, with round 3's weights; those customers get the opt-out "
+    "confirmation, then nothing until they text START)",
+    ("holdout3", "test_at_most_5_false_escalations_per_100_ordinary_complaints"): "5.9 false escalations per 100 "
+    "ordinary complaints (14 of 236; 6.8, 16, with round 3's weights)",
 }
 
 
