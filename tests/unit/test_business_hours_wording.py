@@ -117,3 +117,11 @@ def test_a_business_that_is_never_open_is_refused_clearly_and_holidays_cannot_ch
         BusinessHours(ZoneInfo("UTC"), {}, frozenset())
     hours = BusinessHours(ZoneInfo("UTC"), {0: [(time(9), time(17))]}, [date(2026, 12, 28)])
     assert hours.holidays == frozenset({date(2026, 12, 28)}) and isinstance(hours.holidays, frozenset)
+
+
+def test_a_promise_names_the_zone_in_force_when_it_falls():
+    # the acknowledgement's "by 9:00 AM BST": summer time in July, GMT in January
+    hours = BusinessHours.parse("Mon-Fri 09:00-17:00", "Europe/London")
+    assert hours.zone_label(JULY) == "BST"
+    assert hours.zone_label(datetime(2026, 1, 15, 12, 0, tzinfo=UTC)) == "GMT"
+    assert hours.zone_label() == "(London time)"
