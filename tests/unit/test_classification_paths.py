@@ -64,3 +64,22 @@ def test_an_auto_reply_keyword_keeps_its_category_and_language():
 )
 def test_the_language_is_named_only_when_the_text_says_enough(text, language):
     assert detect_language(text)[0] == language
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "keyword", "language"),
+    [
+        ("please stop texting me", Intent.OPT_OUT, None, "en"),  # recorded as a natural-language opt-out
+        ("start sending me texts again", Intent.OPT_IN, None, "en"),  # confirmed before it counts
+        ("ayuda por favor", Intent.HELP, "AYUDA", "es"),
+        ("quien es?", Intent.HELP, None, "es"),
+    ],
+)
+def test_words_are_read_as_words_with_the_language_to_answer_in(text, intent, keyword, language):
+    result = classify(text)
+    assert (result.intent, result.keyword, result.natural_language, result.language) == (
+        intent,
+        keyword,
+        True,
+        language,
+    )
