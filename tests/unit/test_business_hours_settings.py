@@ -20,6 +20,11 @@ from smsdesk.business_hours import BusinessHours, BusinessHoursError, describe_r
             '"09:00-09:00" ends before it starts (write overnight hours as two days, e.g. 22:00-24:00 and 00:00-06:00)',
         ),
         ("Mon-Tue-Wed 09:00-17:00", '"Mon-Tue-Wed" in "Mon-Tue-Wed 09:00-17:00" is not a day or a range like Mon-Fri'),
+        (
+            "Mnday-Fri 09:00-17:00",
+            'unknown day "Mnday" in "Mnday-Fri 09:00-17:00" (use Mon, Tue, Wed, Thu, Fri, Sat, Sun)',
+        ),
+        (" ; ", 'business hours are empty: give e.g. "Mon-Fri 09:00-17:00"'),
     ],
 )
 def test_a_bad_setting_is_refused_with_the_whole_sentence(spec, message):
@@ -30,6 +35,16 @@ def test_a_bad_setting_is_refused_with_the_whole_sentence(spec, message):
 
 def test_touching_hours_are_one_span_and_every_minute_up_to_59_is_a_time():
     assert BusinessHours.parse("Mon 09:00-12:00,12:00-17:59", "UTC").describe() == "Mon 9:00 AM-5:59 PM (UTC time)"
+
+
+@pytest.mark.parametrize("spec", ["24/7", "24x7", "24X7"])
+def test_always_open_may_be_written_either_way(spec):
+    assert BusinessHours.parse(spec, "UTC").describe() == "24/7"
+
+
+def test_a_closed_day_given_first_does_not_hide_the_days_after_it():
+    hours = BusinessHours.parse("Sun closed; Mon-Fri 09:00-17:00", "UTC")
+    assert hours.describe() == "Mon-Fri 9:00 AM-5:00 PM (UTC time)"
 
 
 def test_day_names_may_end_in_a_full_stop():
