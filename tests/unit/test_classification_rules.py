@@ -15,6 +15,8 @@ from smsdesk.classification import EscalationReason, Intent, classify
         ("S T O P", Intent.OPT_OUT, "STOP"),
         ("YES START", Intent.OPT_IN, "START"),
         ("START YES", Intent.OPT_IN, "START"),
+        ("hủy đăng ký", Intent.OPT_OUT, "HUYDANGKY"),  # Vietnamese, its đ read as d
+        ("HỦY ĐĂNG KÝ", Intent.OPT_OUT, "HUYDANGKY"),
     ],
 )
 def test_a_keyword_spelt_out_or_with_yes_is_the_keyword(text, intent, keyword):
