@@ -40,3 +40,24 @@ def test_an_ordinary_complaint_is_no_possible_opt_out():
 def test_an_urgent_text_carries_one_reason(text, reasons):
     result = classify(text)
     assert (result.escalate, result.escalation_reasons) == (True, reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "by_a_rule"),
+    [
+        ("remvoe me", True),
+        ("I'm done", False),
+        ("ok you may message me again", False),
+        ("HELP me understand who this is", False),
+        ("no thanks", False),
+    ],
+)
+def test_the_confidence_the_classify_command_shows(text, by_a_rule):
+    # `smsdesk classify` prints it: 1.0 when a rule read the text, else the model's probability
+    # of the reading, to three places
+    confidence = classify(text).confidence
+    if by_a_rule:
+        assert confidence == 1.0
+    else:
+        assert 0.0 < confidence < 1.0
+        assert confidence == round(confidence, 3)
