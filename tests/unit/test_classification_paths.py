@@ -60,7 +60,14 @@ def test_an_auto_reply_keyword_keeps_its_category_and_language():
 
 @pytest.mark.parametrize(
     ("text", "language"),
-    [("ok", None), ("a", None), ("End", "en"), ("안녕", "ko"), ("hola que tal, mi pedido no llegó", "es")],
+    [
+        ("ok", None),
+        ("a", None),
+        ("End", "en"),
+        ("안녕", "ko"),
+        ("Where is my order? 감사합니다", "en"),  # English, a Korean "thank you" at the end
+        ("hola que tal, mi pedido no llegó", "es"),
+    ],
 )
 def test_the_language_is_named_only_when_the_text_says_enough(text, language):
     assert detect_language(text)[0] == language

@@ -29,3 +29,15 @@ def test_wanting_to_die_in_korean_or_russian_pages_a_supervisor(text):
     result = classify(text)
     assert result.escalate
     assert EscalationReason.SELF_HARM in result.escalation_reasons
+
+
+@pytest.mark.parametrize("text", ["the beeping won\u2019t stop", "the beeping won\u2018t stop"])
+def test_something_that_won_t_stop_is_a_complaint_with_a_phone_s_curly_apostrophe_too(text):
+    # phones type ’ for ': "won’t stop" complains about the beeping, it does not opt out
+    assert classify(text).intent is Intent.COMPLAINT
+
+
+def test_a_chinese_sentence_is_not_a_few_words():
+    # Chinese is written without spaces: "不想收到" (I don't want to get these) is one "word" but a
+    # sentence, read at the ordinary opt-out threshold, not the stricter one for a few words
+    assert classify("不想收到").intent is Intent.OPT_OUT
