@@ -35,7 +35,7 @@ def test_what_twilio_flagged_is_taken_as_it_flagged_it(text, opt_out_type, inten
         ("AYUDA", Intent.HELP, "AYUDA", False, "es"),
         ("stop stop stop", Intent.OPT_OUT, "STOP", False, "en"),
         ("stop stop stop stop", Intent.OPT_OUT, None, True, "en"),  # more than three words: read as words
-        ("PARAR\n-- Maria Lopez", Intent.OPT_OUT, "PARAR", True, "es"),  # a keyword over a signature
+        ("PARAR\nEnviado desde mi teléfono", Intent.OPT_OUT, "PARAR", True, "es"),  # a keyword over a signature
     ],
 )
 def test_a_keyword_is_read_with_the_language_to_answer_in(text, intent, keyword, natural_language, language):
