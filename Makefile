@@ -117,12 +117,17 @@ evaluate: install ## the classifier's figures on the three held-out evaluation s
 # (rm -rf mutants starts over), and the report covers every module run so far.
 MUTATION_MODULES := redaction consent consent_processing quiet_hours business_hours classification twilio_webhook delivery_status send_decision send_gateway
 MODULES ?= $(MUTATION_MODULES)
+# One test process at a time by default: the machine is shared (MUTATE_CHILDREN=2 on your own).
+MUTATE_CHILDREN ?= 1
+# MUTANTS="smsdesk.consent.x_opt_in__mutmut_6 ..." runs those mutants again (after a new test),
+# instead of every mutant of MODULES (mutmut runs again whatever it is given by name or pattern).
+MUTANT_SELECTION = $(if $(MUTANTS),$(foreach n,$(MUTANTS),'$(n)'),$(foreach m,$(MODULES),'smsdesk.$(m).*'))
 
 mutate: install ## mutation testing (mutmut, long: not in make test); prints the score per module and the survivors; MODULES="consent ..." for some
 	@# mutmut copies tests/ into mutants/ on every run but never deletes: a test file moved or
 	@# removed since the last run would stay behind (and break collection), so the copy starts afresh.
 	@rm -rf mutants/tests; mkdir -p mutants; started=$$(date +%s); \
-	nice -n 19 $(UV) run mutmut run $(foreach m,$(MODULES),'smsdesk.$(m).*') > mutants/run.log 2>&1 \
+	nice -n 19 $(UV) run mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANT_SELECTION) > mutants/run.log 2>&1 \
 		|| { tr '\r' '\n' < mutants/run.log | tail -n 20; exit 1; }; \
 	echo "mutmut run: $$(( $$(date +%s) - started )) s (the whole log: mutants/run.log)"
 	$(UV) run python -m tests.support.mutation_report

@@ -19,6 +19,7 @@ os.environ.pop("AWS_PROFILE", None)
 import botocore.loaders
 import botocore.session
 
+from tests.support.mutation_scope import pytest_collection_modifyitems  # noqa: F401 — make mutate's tests
 from tests.support.privacy import pytest_runtest_makereport  # noqa: F401 — the privacy check, on every test
 
 # pynamodb gives each connection its own botocore Session, and every Session parses the service

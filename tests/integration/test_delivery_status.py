@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from smsdesk.delivery_status import DeliveryStatusRecorder, Recorded
+from smsdesk.send_gateway import Outbound, Purpose
 from smsdesk.table import Customer, customer_pk
 from smsdesk.twilio_webhook import DeliveryStatus
 from tests.integration.conftest import CUSTOMER, message_with_sid, outbox_events
@@ -118,6 +119,18 @@ def test_the_agent_sees_why_a_message_was_not_delivered(recorder, repository, se
         code,
         note,
     )
+
+
+def test_a_failed_reply_is_announced_with_its_conversation(recorder, repository, gateway, sent):
+    # the agent's reply in a complaint did not reach the customer: whoever reads the bus can tell
+    # which complaint it was (the callback URL names the conversation)
+    reply = gateway.send(
+        Outbound(to=CUSTOMER, purpose=Purpose.AGENT_REPLY, key="r1", compose=lambda c: "On it.", conversation="C-7")
+    )
+    callback = DeliveryStatus(reply.twilio_sid, "undelivered", 30003, CUSTOMER, "r1", conversation="C-7")
+    assert recorder.record(callback).outcome is Recorded.UPDATED
+    [failed] = [detail for kind, detail in outbox_events(repository) if kind == "MessageFailed"]
+    assert (failed["conversation"], failed["key"], failed["purpose"]) == ("C-7", "r1", "agent_reply")
 
 
 def test_a_delivery_is_kept_with_the_time_twilio_reported_it(recorder, repository, sent, clock):

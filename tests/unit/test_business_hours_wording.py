@@ -117,3 +117,22 @@ def test_a_business_that_is_never_open_is_refused_clearly_and_holidays_cannot_ch
         BusinessHours(ZoneInfo("UTC"), {}, frozenset())
     hours = BusinessHours(ZoneInfo("UTC"), {0: [(time(9), time(17))]}, [date(2026, 12, 28)])
     assert hours.holidays == frozenset({date(2026, 12, 28)}) and isinstance(hours.holidays, frozenset)
+
+
+def test_a_promise_names_the_zone_in_force_when_it_falls():
+    # the acknowledgement's "by 9:00 AM BST": summer time in July, GMT in January
+    hours = BusinessHours.parse("Mon-Fri 09:00-17:00", "Europe/London")
+    assert hours.zone_label(JULY) == "BST"
+    assert hours.zone_label(datetime(2026, 1, 15, 12, 0, tzinfo=UTC)) == "GMT"
+    assert hours.zone_label() == "(London time)"
+
+
+def test_the_400_days_are_counted_in_the_business_s_own_days():
+    # Kiritimati is UTC+14: Monday 18:00 UTC is Tuesday 08:00 there. Closed from that Tuesday for
+    # 399 of its days, it is found when it reopens, as the same closure in UTC is (above).
+    from datetime import date, timedelta
+
+    holidays = ",".join((date(2026, 1, 6) + timedelta(days=k)).isoformat() for k in range(399))
+    hours = BusinessHours.parse("Mon-Sun 09:00-17:00", "Pacific/Kiritimati", holidays)
+    # 10:00 on Tuesday 9 February 2027 there
+    assert hours.add_open_minutes(MONDAY_EVENING, 60) == datetime(2027, 2, 8, 20, 0, tzinfo=UTC)

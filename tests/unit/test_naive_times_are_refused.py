@@ -25,6 +25,8 @@ CALLS = {
     "open at": (lambda: HOURS.is_open(NAIVE), "at"),
     "next opening": (lambda: HOURS.next_opening(NAIVE), "at"),
     "open minutes from": (lambda: HOURS.add_open_minutes(NAIVE, 30), "start"),
+    "open minutes between, start": (lambda: HOURS.open_minutes_between(NAIVE, AWARE), "start"),
+    "open minutes between, end": (lambda: HOURS.open_minutes_between(AWARE, NAIVE), "end"),
     "reply by, received": (lambda: reply_by(NAIVE, HOURS, 120), "received_at"),
     "describe reply by": (lambda: describe_reply_by(NAIVE, AWARE, NEW_YORK), "reply_by"),
     "describe reply by, now": (lambda: describe_reply_by(AWARE, NAIVE, NEW_YORK), "now"),

@@ -1,0 +1,63 @@
+"""What the model reads when no rule decides, and what the reading carries: words asking who is
+texting are HELP, words asking for texts again are an opt-in to confirm, an unclear "no" is a
+possible opt-out a person decides on (nothing is sent meanwhile), and an urgent text the rules
+do not name gets the model's reason, only when the rules found none."""
+
+import pytest
+
+from smsdesk.classification import EscalationReason, Intent, classify
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "language"),
+    [
+        ("HELP me understand who this is", Intent.HELP, "en"),
+        ("qui est-ce ?", Intent.HELP, "fr"),
+        ("ok you may message me again", Intent.OPT_IN, "en"),
+    ],
+)
+def test_the_model_s_help_and_opt_in_are_words_with_their_language(text, intent, language):
+    result = classify(text)
+    assert (result.intent, result.keyword, result.natural_language, result.language) == (intent, None, True, language)
+
+
+def test_a_short_unclear_no_is_left_to_a_person():
+    result = classify("no thanks")
+    assert (result.intent, result.possible_opt_out) == (Intent.COMPLAINT, True)
+
+
+def test_an_ordinary_complaint_is_no_possible_opt_out():
+    assert classify("My order arrived late and the box was open").possible_opt_out is False
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("I honestly don't see the point of living anymore", (EscalationReason.SELF_HARM,)),  # the model's reason
+        ("what the fuck is wrong with your delivery", (EscalationReason.ANGER,)),  # the rule's, and only it
+    ],
+)
+def test_an_urgent_text_carries_one_reason(text, reasons):
+    result = classify(text)
+    assert (result.escalate, result.escalation_reasons) == (True, reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "by_a_rule"),
+    [
+        ("remvoe me", True),
+        ("I'm done", False),
+        ("ok you may message me again", False),
+        ("HELP me understand who this is", False),
+        ("no thanks", False),
+    ],
+)
+def test_the_confidence_the_classify_command_shows(text, by_a_rule):
+    # `smsdesk classify` prints it: 1.0 when a rule read the text, else the model's probability
+    # of the reading, to three places
+    confidence = classify(text).confidence
+    if by_a_rule:
+        assert confidence == 1.0
+    else:
+        assert 0.0 < confidence < 1.0
+        assert confidence == round(confidence, 3)
