@@ -243,7 +243,13 @@ def test_a_text_twilio_answers_accepted_shows_accepted(gateway, customer, reposi
     ],
 )
 def test_a_text_found_on_twilio_after_a_crash_shows_how_far_it_got(
-    gateway, customer, repository, clock, twilio, on_twilio, shown
+    gateway,
+    customer,  # noqa: F811 — a fixture
+    repository,
+    clock,
+    twilio,
+    on_twilio,
+    shown,
 ):
     from tests.integration.test_send_gateway import LambdaCrashed
 
@@ -274,8 +280,12 @@ def test_a_stale_cancel_leaves_a_text_held_again_meanwhile(gateway, customer, re
     assert events(repository, "MessageRefused") == [] and twilio.sent == []
 
 
-def test_a_text_whose_customer_keeps_changing_consent_waits_for_a_retry_and_says_why(
-    gateway, customer, repository, clock, twilio
+def test_a_text_whose_customer_keeps_changing_consent_waits_for_a_retry(
+    gateway,
+    customer,  # noqa: F811 — a fixture
+    repository,
+    clock,
+    twilio,
 ):
     from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in
     from smsdesk.errors import TransientSendFailure
@@ -302,8 +312,12 @@ def test_a_text_whose_customer_keeps_changing_consent_waits_for_a_retry_and_says
     assert twilio.sent == []
 
 
-def test_a_gateway_wired_without_follow_ups_refuses_to_hold_a_text_it_could_not_release(
-    business, customer, repository, clock, twilio
+def test_a_gateway_wired_without_follow_ups_holds_no_text_it_could_not_release(
+    business,
+    customer,  # noqa: F811 — a fixture
+    repository,
+    clock,
+    twilio,
 ):
     # A wiring mistake in a new function: it fails loudly, naming what is missing, and records no
     # hold that nothing would ever release (a text lost silently).
