@@ -326,6 +326,6 @@ def test_a_gateway_wired_without_follow_ups_holds_no_text_it_could_not_release(
     proactive = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
     wired_wrong = SendGateway(repository, twilio=None, clock=clock, proactive=proactive)  # Twilio is not reached
     clock.set(NIGHT)
-    with pytest.raises(AssertionError, match="^a function that holds texts schedules their release$"):
+    with pytest.raises(AssertionError, match=r"^a function that holds texts schedules their release$"):
         wired_wrong.send(survey())
     assert repository.message(customer_pk(CUSTOMER), "survey") is None and twilio.sent == []
