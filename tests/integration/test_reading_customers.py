@@ -280,3 +280,13 @@ def test_start_while_a_possible_opt_out_waits_ends_the_wait_and_counts_as_the_cu
         ("possible_opt_outs", "by_customer", 1),
         ("possible_opt_outs", "waiting", -1),
     }
+
+
+def test_help_asked_in_spanish_is_answered_in_spanish(inbound, processor, repository, twilio):
+    inbound.receive(sms("AYUDA"))
+    [help_requested] = [d for kind, d in outbox_events(repository) if kind == "HelpRequested"]
+    processor.help_requested(ReceivedEvent.from_detail("HelpRequested", help_requested))
+    assert [m["Body"] for m in twilio.sent] == [
+        "Soporte de Acme Outdoor: support@acme.example. Pueden aplicarse tarifas de mensajes y datos. "
+        "Responda STOP para darse de baja."
+    ]
