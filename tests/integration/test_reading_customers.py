@@ -290,3 +290,11 @@ def test_help_asked_in_spanish_is_answered_in_spanish(inbound, processor, reposi
         "Soporte de Acme Outdoor: support@acme.example. Pueden aplicarse tarifas de mensajes y datos. "
         "Responda STOP para darse de baja."
     ]
+
+
+def test_an_agent_sees_a_first_text_that_opts_out_and_complains_as_opted_out_with_nothing_to_decide(
+    inbound, desk, repository
+):
+    received = inbound.receive(sms("Stop texting me and refund my money, the blender arrived broken"))
+    view = agent_views.conversation_detail(desk.read(received.conversation))
+    assert (view["consent"], view["consent_hold"]) == ("opted_out", None)
