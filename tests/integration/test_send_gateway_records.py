@@ -46,6 +46,8 @@ def test_a_held_agent_reply_goes_out_as_written_by_whom_and_where_it_was(gateway
     assert released.outcome is SendOutcome.SENT and twilio.sent[0]["Body"] == "We found your parcel."
     message = repository.message(conversation_pk("C-7F3K"), "r1")
     assert (message.status, message.author, message.purpose) == ("queued", "ana", "agent_reply")
+    # when it was written (the agent sees it, the figures count it as held) and when it went
+    assert (message.created_at, message.sent_at) == (NIGHT, EIGHT_AM)
 
 
 def test_releasing_a_text_that_is_no_longer_held_sends_nothing_and_says_why(gateway, customer, twilio):  # noqa: F811 — a fixture
@@ -329,3 +331,25 @@ def test_a_gateway_wired_without_follow_ups_holds_no_text_it_could_not_release(
     with pytest.raises(AssertionError, match=r"^a function that holds texts schedules their release$"):
         wired_wrong.send(survey())
     assert repository.message(customer_pk(CUSTOMER), "survey") is None and twilio.sent == []
+
+
+def test_two_copies_taking_over_a_text_left_for_a_retry_at_once_send_it_once(gateway, customer, twilio, repository):  # noqa: F811 — a fixture
+    # Lambda's retry and EventBridge's redelivery of the same event, at the same instant.
+    from smsdesk.errors import TransientSendFailure
+    from smsdesk.send_gateway import Outbound
+
+    twilio.fail_next(503, None, times=4)
+    with pytest.raises(TransientSendFailure):
+        gateway.send(reply())  # left for a retry
+    raced = []
+
+    def compose_while_the_other_copy_sends(customer_as_read):
+        if not raced:  # between this copy's read and its claim, the other copy sends the text
+            raced.append(gateway.send(reply()).outcome)
+        return "We are looking into it."
+
+    result = gateway.send(
+        Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=compose_while_the_other_copy_sends)
+    )
+    assert (raced, result.outcome) == ([SendOutcome.SENT], SendOutcome.DUPLICATE)
+    assert len(twilio.sent) == 1
