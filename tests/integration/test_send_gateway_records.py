@@ -301,7 +301,8 @@ def test_a_text_whose_customer_keeps_changing_consent_waits_for_a_retry(
         return "Your refund is on its way."
 
     clock.advance(timedelta(seconds=7))
-    with pytest.raises(TransientSendFailure):
+    # the function fails (its retries, then its queue), saying why in its log
+    with pytest.raises(TransientSendFailure, match=r"^the customer's state kept changing during the send$"):
         gateway.send(
             Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=compose_while_consent_changes)
         )
