@@ -22,6 +22,7 @@ from typing import Any
 
 from smsdesk.business_hours import BusinessHours
 from smsdesk.clock import from_iso
+from smsdesk.errors import InvalidPeriod
 from smsdesk.events import EventType
 
 # The groups of counters: one item per group and day.
@@ -58,10 +59,6 @@ SURVEY_PURPOSE = "satisfaction_survey"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 GROUP_BY = ("day", "week", "month")
 MAX_DAYS = 366 * 2
-
-
-class InvalidPeriod(ValueError):
-    """A period that cannot be reported (bad dates, to before from, too long)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,3 +31,7 @@ class InvalidTransition(SmsDeskError):
 
 class TransientSendFailure(SmsDeskError):
     """Twilio could not take the message now (429, 5xx, timeout): retry later."""
+
+
+class InvalidPeriod(SmsDeskError, ValueError):
+    """A period the analytics cannot report (bad dates, to before from, too long)."""

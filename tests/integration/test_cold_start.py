@@ -95,3 +95,21 @@ def test_loading_functions_into_one_process_leaves_nothing_frozen(monkeypatch):
 
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_agent_api_loads_without_pydantic_or_the_analytics():
+    # Its requests are parsed by smsdesk.agent_requests and its OpenAPI document is made at test
+    # time; the analytics load with the first report (docs/decisions.md, 16).
+    spec = function_spec("AgentApiFunction")
+    loaded = "import sys; sys.path.insert(0, '.'); import app; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", loaded],
+        env={**ENVIRON, **spec.variables, "PATH": "/usr/bin:/bin"},
+        cwd=ROOT / spec.code_uri,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = set(done.stdout.split())
+    assert "aws_lambda_powertools.event_handler" in modules
+    assert not modules & {"pydantic", "pydantic_core", "smsdesk.analytics", "smsdesk.analytics_store"}
