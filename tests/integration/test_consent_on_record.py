@@ -136,3 +136,18 @@ def test_a_first_text_that_is_stop_leaves_the_customer_opted_out_by_keyword(repo
         "keyword",
         clock.now(),
     )
+
+
+def test_the_consent_record_of_a_number_reads_in_the_order_it_happened(repository, clock, twilio):
+    # Twilio's MessageSids are not in time order: the record is kept by time.
+    inbound = InboundService(repository, clock, auto_reply_keywords=KEYWORDS)
+    for text, sid in (("STOP", 9), ("START", 5), ("STOP", 1)):
+        inbound.receive(sms(text, sid=sid))
+        clock.advance(timedelta(minutes=1))
+    history = repository.consent_history(CUSTOMER)
+    assert [(r.action, r.message_sid) for r in history] == [
+        ("opt_out", f"SM{9:032x}"),
+        ("opt_in", f"SM{5:032x}"),
+        ("opt_out", f"SM{1:032x}"),
+    ]
+    assert [r.recorded_at for r in history] == sorted(r.recorded_at for r in history)

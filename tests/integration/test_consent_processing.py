@@ -77,3 +77,11 @@ def test_help_is_answered_whatever_the_consent_state(inbound, processor, reposit
     body = twilio.sent[-1]["Body"]
     for part in ("Acme Outdoor", "support@acme.example", "Msg&data rates may apply", "STOP"):
         assert part in body
+
+
+def test_a_keyword_reply_event_is_not_the_consent_processors_to_answer(inbound, processor, repository, twilio):
+    # REFUND is answered by the auto replies; the consent processor, given it, texts no one.
+    inbound.receive(sms("REFUND"))
+    event = ReceivedEvent.from_detail("KeywordReceived", last_event(repository, "KeywordReceived"))
+    assert processor.follow_through(event) is None
+    assert twilio.attempts == 0

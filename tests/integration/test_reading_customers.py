@@ -240,3 +240,61 @@ def test_a_chinese_opt_out_is_confirmed_in_chinese(inbound, processor, repositor
     [detail] = [d for kind, d in outbox_events(repository) if kind == "ConsentRevoked"]
     processor.revoked(ReceivedEvent.from_detail("ConsentRevoked", detail))
     assert "退订" in twilio.sent[0]["Body"]
+
+
+def test_a_customer_whose_agent_chose_spanish_is_confirmed_in_spanish_when_they_opt_back_in(
+    inbound, processor, desk, repository, twilio
+):
+    from smsdesk.agent_desk import CustomerChanges
+
+    inbound.receive(sms("My order arrived broken", sid=1))
+    desk.update_customer(CUSTOMER, CustomerChanges(language="es"), actor=SUPERVISOR)
+    inbound.receive(sms("STOP", sid=2))
+    inbound.receive(sms("START", sid=3))  # English keywords: the language an agent chose stays
+    [granted] = [d for kind, d in outbox_events(repository) if kind == "ConsentGranted"]
+    processor.granted(ReceivedEvent.from_detail("ConsentGranted", granted))
+    assert twilio.sent[-1]["Body"].startswith("Se ha vuelto a suscribir a los mensajes de Acme Outdoor.")
+
+
+def test_an_opt_in_in_spanish_words_is_answered_in_spanish(inbound, processor, repository, twilio):
+    inbound.receive(sms("STOP", sid=1))
+    inbound.receive(sms("ya pueden escribirme otra vez", sid=2))
+    [detail] = [d for kind, d in outbox_events(repository) if kind == "OptInRequested"]
+    processor.opt_in_requested(ReceivedEvent.from_detail("OptInRequested", detail))
+    assert [m["Body"] for m in twilio.sent] == ["Para volver a recibir mensajes de Acme Outdoor, responda START."]
+
+
+def test_start_while_a_possible_opt_out_waits_ends_the_wait_and_counts_as_the_customers_decision(
+    unsure_inbound, repository, business
+):
+    from smsdesk.analytics import Counting
+
+    received = unsure_inbound.receive(sms("the replacement part still has not come", sid=1))
+    close(repository, received.conversation)  # closed with the possible opt-out still undecided
+    unsure_inbound.receive(sms("START", sid=2))
+    customer = repository.customer(CUSTOMER)
+    assert (customer.consent, customer.consent_hold) == ("subscribed", None)
+    [granted] = [d for kind, d in outbox_events(repository) if kind == "ConsentGranted"]
+    counts = Counting(business.hours).event("ConsentGranted", granted)  # what the weekly figures add
+    assert {(c.group, c.name, c.delta) for c in counts} == {
+        ("possible_opt_outs", "by_customer", 1),
+        ("possible_opt_outs", "waiting", -1),
+    }
+
+
+def test_help_asked_in_spanish_is_answered_in_spanish(inbound, processor, repository, twilio):
+    inbound.receive(sms("AYUDA"))
+    [help_requested] = [d for kind, d in outbox_events(repository) if kind == "HelpRequested"]
+    processor.help_requested(ReceivedEvent.from_detail("HelpRequested", help_requested))
+    assert [m["Body"] for m in twilio.sent] == [
+        "Soporte de Acme Outdoor: support@acme.example. Pueden aplicarse tarifas de mensajes y datos. "
+        "Responda STOP para darse de baja."
+    ]
+
+
+def test_an_agent_sees_a_first_text_that_opts_out_and_complains_as_opted_out_with_nothing_to_decide(
+    inbound, desk, repository
+):
+    received = inbound.receive(sms("Stop texting me and refund my money, the blender arrived broken"))
+    view = agent_views.conversation_detail(desk.read(received.conversation))
+    assert (view["consent"], view["consent_hold"]) == ("opted_out", None)

@@ -66,8 +66,16 @@ def test_a_message_reaches_twilio_with_the_sender_and_status_callback(gateway, c
 
 
 def test_the_same_message_is_never_sent_twice(gateway, customer, twilio):
-    assert gateway.send(reply()).outcome is SendOutcome.SENT
-    assert gateway.send(reply()).outcome is SendOutcome.DUPLICATE
+    first = gateway.send(reply())
+    assert (first.outcome, first.key) == (SendOutcome.SENT, "k1")  # which message went (the agent API says so)
+    # the repeat (a retried request, a redelivered event) is told what became of the first
+    again = gateway.send(reply())
+    assert (again.outcome, again.key, again.note, again.twilio_sid) == (
+        SendOutcome.DUPLICATE,
+        "k1",
+        "queued",
+        first.twilio_sid,
+    )
     assert len(twilio.sent) == 1
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from smsdesk.clock import to_iso
 from smsdesk.send_gateway import SendOutcome, describe
 from smsdesk.table import Customer, conversation_pk, customer_pk
 from tests.integration.conftest import CUSTOMER, outbox_events
@@ -45,6 +46,8 @@ def test_a_held_agent_reply_goes_out_as_written_by_whom_and_where_it_was(gateway
     assert released.outcome is SendOutcome.SENT and twilio.sent[0]["Body"] == "We found your parcel."
     message = repository.message(conversation_pk("C-7F3K"), "r1")
     assert (message.status, message.author, message.purpose) == ("queued", "ana", "agent_reply")
+    # when it was written (the agent sees it, the figures count it as held) and when it went
+    assert (message.created_at, message.sent_at) == (NIGHT, EIGHT_AM)
 
 
 def test_releasing_a_text_that_is_no_longer_held_sends_nothing_and_says_why(gateway, customer, twilio):  # noqa: F811 — a fixture
@@ -221,3 +224,133 @@ def test_a_proactive_text_or_the_confirmation_goes_only_on_the_consent_it_was_de
 def test_a_sent_text_is_kept_with_the_segments_twilio_bills(gateway, customer, repository):  # noqa: F811 — a fixture
     gateway.send(reply("a" * 161))
     assert repository.message(customer_pk(CUSTOMER), "k1").segments == 2
+
+
+def test_a_text_twilio_answers_accepted_shows_accepted(gateway, customer, repository, twilio):  # noqa: F811 — a fixture
+    # Through a Messaging Service Twilio answers "accepted" (it picks the sender later).
+    twilio.status = "accepted"
+    gateway.send(reply())
+    assert repository.message(customer_pk(CUSTOMER), "k1").status == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("on_twilio", "shown"),
+    [
+        ("queued", "queued"),
+        ("sending", "sending"),
+        ("sent", "sent"),
+        # A final status is the status callback's to record (with its event): until then, queued.
+        ("delivered", "queued"),
+        ("undelivered", "queued"),
+    ],
+)
+def test_a_text_found_on_twilio_after_a_crash_shows_how_far_it_got(
+    gateway,
+    customer,  # noqa: F811 — a fixture
+    repository,
+    clock,
+    twilio,
+    on_twilio,
+    shown,
+):
+    from tests.integration.test_send_gateway import LambdaCrashed
+
+    twilio.crash_next(LambdaCrashed(), after_create=True)  # Twilio has it, the function dies
+    with pytest.raises(LambdaCrashed):
+        gateway.send(reply())
+    twilio.status = on_twilio  # how far it got meanwhile
+    clock.advance(timedelta(minutes=3))
+    assert gateway.send(reply()).outcome is SendOutcome.SENT and len(twilio.sent) == 1
+    assert repository.message(customer_pk(CUSTOMER), "k1").status == shown
+
+
+def test_a_stale_cancel_leaves_a_text_held_again_meanwhile(gateway, customer, repository, clock, twilio):  # noqa: F811 — a fixture
+    # The runner read the held text, then it was released at 08:00 into a full day (the cap) and
+    # held again for later: the runner's cancel, decided on what it read, changes nothing.
+    clock.set(NIGHT)
+    gateway.send(survey())
+    read_by_the_runner = repository.message(customer_pk(CUSTOMER), "survey")
+    clock.set(EIGHT_AM)
+    Customer(customer_pk(CUSTOMER), "PROFILE").update(
+        actions=[Customer.proactive_sent.set([to_iso(EIGHT_AM - timedelta(hours=h)) for h in (3, 2, 1)])]
+    )
+    assert gateway.send_held(customer_pk(CUSTOMER), "survey").outcome is SendOutcome.HELD
+    late = gateway.cancel_held(read_by_the_runner, "resolved")
+    assert (late.outcome, late.note) == (SendOutcome.DUPLICATE, "handled meanwhile")
+    again = repository.message(customer_pk(CUSTOMER), "survey")
+    assert (again.status, again.updated_at) == ("held", EIGHT_AM)
+    assert events(repository, "MessageRefused") == [] and twilio.sent == []
+
+
+def test_a_text_whose_customer_keeps_changing_consent_waits_for_a_retry(
+    gateway,
+    customer,  # noqa: F811 — a fixture
+    repository,
+    clock,
+    twilio,
+):
+    from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in
+    from smsdesk.errors import TransientSendFailure
+    from smsdesk.repository import UnitOfWork
+    from smsdesk.send_gateway import Outbound
+
+    def compose_while_consent_changes(customer_as_read):
+        work = UnitOfWork()  # a START (or an agent's change) commits between the read and the claim
+        opt_in(work, repository.customer(CUSTOMER), ConsentEvidence(ConsentSource.KEYWORD, text="START"), clock.now())
+        repository.commit(work)
+        return "Your refund is on its way."
+
+    clock.advance(timedelta(seconds=7))
+    # the function fails (its retries, then its queue), saying why in its log
+    with pytest.raises(TransientSendFailure, match=r"^the customer's state kept changing during the send$"):
+        gateway.send(
+            Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=compose_while_consent_changes)
+        )
+    message = repository.message(customer_pk(CUSTOMER), "k1")
+    assert (message.status, message.note, message.updated_at) == (
+        "retrying",
+        "consent changed while sending; decided again",
+        clock.now(),
+    )
+    assert twilio.sent == []
+
+
+def test_a_gateway_wired_without_follow_ups_holds_no_text_it_could_not_release(
+    business,
+    customer,  # noqa: F811 — a fixture
+    repository,
+    clock,
+    twilio,
+):
+    # A wiring mistake in a new function: it fails loudly, naming what is missing, and records no
+    # hold that nothing would ever release (a text lost silently).
+    from smsdesk.send_gateway import ProactivePolicy, SendGateway
+
+    proactive = ProactivePolicy(business.quiet_hours, business.proactive_cap, business.hours.time_zone)
+    wired_wrong = SendGateway(repository, twilio=None, clock=clock, proactive=proactive)  # Twilio is not reached
+    clock.set(NIGHT)
+    with pytest.raises(AssertionError, match=r"^a function that holds texts schedules their release$"):
+        wired_wrong.send(survey())
+    assert repository.message(customer_pk(CUSTOMER), "survey") is None and twilio.sent == []
+
+
+def test_two_copies_taking_over_a_text_left_for_a_retry_at_once_send_it_once(gateway, customer, twilio, repository):  # noqa: F811 — a fixture
+    # Lambda's retry and EventBridge's redelivery of the same event, at the same instant.
+    from smsdesk.errors import TransientSendFailure
+    from smsdesk.send_gateway import Outbound
+
+    twilio.fail_next(503, None, times=4)
+    with pytest.raises(TransientSendFailure):
+        gateway.send(reply())  # left for a retry
+    raced = []
+
+    def compose_while_the_other_copy_sends(customer_as_read):
+        if not raced:  # between this copy's read and its claim, the other copy sends the text
+            raced.append(gateway.send(reply()).outcome)
+        return "We are looking into it."
+
+    result = gateway.send(
+        Outbound(to=CUSTOMER, purpose=Purpose.KEYWORD_REPLY, key="k1", compose=compose_while_the_other_copy_sends)
+    )
+    assert (raced, result.outcome) == ([SendOutcome.SENT], SendOutcome.DUPLICATE)
+    assert len(twilio.sent) == 1

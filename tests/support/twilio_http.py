@@ -23,6 +23,7 @@ class FakeTwilioApi:
     mock: responses.RequestsMock
     sent: list[dict[str, str]] = field(default_factory=list)
     attempts: int = 0
+    status: str = "queued"  # what Twilio answers a message's status is (on create, and when listed)
     _faults: deque = field(default_factory=deque)
 
     def fail_next(
@@ -60,7 +61,7 @@ class FakeTwilioApi:
         self.sent.append({**form, "Sid": sid})
         body = {
             "sid": sid,
-            "status": "queued",
+            "status": self.status,
             "to": form["To"],
             "from": form.get("From"),
             "body": form["Body"],
@@ -78,7 +79,7 @@ class FakeTwilioApi:
                 "sid": m["Sid"],
                 "to": m["To"],
                 "body": m["Body"],
-                "status": "queued",
+                "status": self.status,
                 "direction": "outbound-api",
                 "date_created": "Mon, 23 Nov 2026 15:00:00 +0000",
             }

@@ -224,6 +224,14 @@ def test_help_is_answered_once_per_help_text(text, consent, cloud, twilio):
     ]
 
 
+def test_an_opt_in_in_words_is_answered_with_how_to_confirm_and_says_so(text, consent, cloud, twilio):
+    text("STOP", sid=1)
+    text("ok you may message me again", sid=2)
+    [requested] = [e for e in cloud.rules.delivered("ConsentFunction") if e["detail-type"] == "OptInRequested"]
+    assert consent.invoke(requested) == {"handled": True, "outcome": "sent", "cancelled": []}
+    assert bodies_to(twilio) == ["To get texts from Acme Outdoor again, reply START."]
+
+
 # ------------------------------------------------------------------------------- follow-ups
 
 
