@@ -39,7 +39,13 @@ from smsdesk.agents import Actor, NotAllowed, Unidentified, actor_from_claims
 from smsdesk.aws.media_bucket import MediaBucket
 from smsdesk.aws.request_parts import RequestPart
 from smsdesk.config import MediaSettings
-from smsdesk.errors import ConversationNotFound, InvalidPeriod, InvalidTransition, TransientSendFailure
+from smsdesk.errors import (
+    ConcurrentWrite,
+    ConversationNotFound,
+    InvalidPeriod,
+    InvalidTransition,
+    TransientSendFailure,
+)
 from smsdesk.media import MediaAccess
 from smsdesk.observability import build_logger, build_metrics
 from smsdesk.runtime import business_settings, messaging_runtime
@@ -254,6 +260,11 @@ def no_such_conversation(_: ConversationNotFound) -> Response[str]:
 @app.exception_handler(InvalidTransition)
 def invalid_transition(error: InvalidTransition) -> Response[str]:
     return problem(409, str(error))
+
+
+@app.exception_handler(ConcurrentWrite)
+def changed_at_the_same_moment(_: ConcurrentWrite) -> Response[str]:
+    return problem(409, "someone else changed this at the same moment; nothing was changed: try again")
 
 
 @app.exception_handler(TransientSendFailure)

@@ -22,7 +22,7 @@ from smsdesk.agents import Actor
 from smsdesk.clock import Clock, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_out
 from smsdesk.conversations import ACTIVE, Queue, Status, reopen, status_actions
-from smsdesk.errors import ConversationNotFound, InvalidTransition
+from smsdesk.errors import ConcurrentWrite, ConversationNotFound, InvalidTransition
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.phone_numbers import e164_from_agent
 from smsdesk.redaction import redact_card_numbers
@@ -291,8 +291,8 @@ class AgentDesk:
             try:
                 self._repository.commit(work)
                 return e164
-            except WriteConflict:
-                continue  # the customer texted (or consent changed) meanwhile: decide again
+            except (WriteConflict, ConcurrentWrite):
+                continue  # the customer texted (or consent changed, or another supervisor acted) meanwhile
         raise InvalidTransition(f"{e164} kept changing; try again")
 
     def assign(self, reference: str, *, actor: Actor, to: str | None) -> Conversation:

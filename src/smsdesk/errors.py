@@ -35,3 +35,9 @@ class TransientSendFailure(SmsDeskError):
 
 class InvalidPeriod(SmsDeskError, ValueError):
     """A period the analytics cannot report (bad dates, to before from, too long)."""
+
+
+class ConcurrentWrite(SmsDeskError):
+    """DynamoDB cancelled a transaction because another one was writing the same items at that
+    moment (``TransactionConflict``): nothing was written, and deciding again from a fresh read is
+    safe. Callers that can decide again do; the others answer "try again"."""

@@ -49,6 +49,7 @@ from smsdesk.conversations import (
     record_satisfaction,
     summary_of,
 )
+from smsdesk.errors import ConcurrentWrite
 from smsdesk.events import DomainEvent, EventType
 from smsdesk.media import attachments_on_arrival, media_received
 from smsdesk.redaction import redact_card_numbers
@@ -179,6 +180,8 @@ class InboundService:
                 if conflict.on(Item.CONVERSATION):
                     collisions += 1  # the reference was taken: draw another
                 # "customer": another text from this number committed first; decide again.
+            except ConcurrentWrite:
+                continue  # another text from this number was being written at that moment: decide again
         raise RuntimeError("could not record the message after 5 attempts")
 
     # ------------------------------------------------------------------ one attempt

@@ -5,7 +5,8 @@ with its messages"). Writes are gathered in a :class:`UnitOfWork`: the operation
 change (with the outbox events that announce it) commit atomically, in one TransactWriteItems,
 or as a single conditional write when there is only one. When a condition fails, the caller
 learns *which* labelled operation lost (a duplicate delivery, a reference already taken, a
-consent change in between) as a :class:`WriteConflict`, and decides what that means.
+consent change in between) as a :class:`WriteConflict`, and decides what that means; a
+transaction that met another on the same items is a :class:`ConcurrentWrite` (nothing written).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from smsdesk.errors import ConcurrentWrite
 from smsdesk.events import DomainEvent
 from smsdesk.table import (
     CONSENT_PREFIX,
@@ -249,9 +251,11 @@ class ConversationRepository:
                 for op, reason in zip(ordered, reasons, strict=False)
                 if reason is not None and reason.code == "ConditionalCheckFailed"
             }
-            if not failed:
-                raise  # TransactionConflict / throttling: let the caller's retry policy decide
-            raise WriteConflict(failed) from None
+            if failed:
+                raise WriteConflict(failed) from None
+            if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+                raise ConcurrentWrite(f"{len(operations)} writes met another transaction on the same items") from None
+            raise  # throttling: the caller's retry policy (a 5xx that Twilio retries, Lambda's retries)
 
     def _commit_single(self, op: _Operation) -> None:
         try:

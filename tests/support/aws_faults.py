@@ -32,6 +32,12 @@ PROVISIONED_THROUGHPUT_EXCEEDED = (
     "The level of configured provisioned throughput for the table was exceeded.",
 )
 THROTTLING = ("com.amazon.coral.availability#ThrottlingException", "Rate of requests exceeds the allowed throughput.")
+# What DynamoDB says of a cancelled transaction's item, by reason code.
+CANCELLATION_MESSAGES = {
+    "ThrottlingError": "Throughput exceeds the current capacity.",
+    "TransactionConflict": "Transaction is ongoing for the item",
+    "ConditionalCheckFailed": "The conditional request failed",
+}
 
 
 class AwsFaults:
@@ -55,15 +61,13 @@ class AwsFaults:
         self.answer(operation, 400, {"__type": error_type, "message": message}, times=times)
 
     def cancel_transaction(self, reasons: list[str], *, times: int = 1) -> None:
-        """TransactWriteItems cancelled with these reason codes ("None", "ThrottlingError"...)."""
+        """TransactWriteItems cancelled with these reason codes ("None", "ThrottlingError", "TransactionConflict")."""
         body = {
             "__type": DYNAMODB_ERROR + "TransactionCanceledException",
             "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
             f"[{', '.join(reasons)}]",
             "CancellationReasons": [
-                {"Code": code}
-                if code == "None"
-                else {"Code": code, "Message": "Throughput exceeds the current capacity."}
+                {"Code": code} if code == "None" else {"Code": code, "Message": CANCELLATION_MESSAGES[code]}
                 for code in reasons
             ],
         }

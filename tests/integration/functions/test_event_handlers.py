@@ -494,6 +494,49 @@ def test_an_internal_failure_is_a_bare_500_with_no_error_text(lambdas, aws_fault
     assert (answer.status, answer.body) == (500, '{"message":"Internal Server Error"}')
 
 
+def test_two_supervisors_recording_one_opt_out_at_once_both_succeed_and_it_is_recorded_once(
+    lambdas, aws_faults, complaint, repository
+):
+    """DynamoDB cancels a transaction that meets another on the same items (TransactionConflict):
+    the desk reads again and decides again instead of answering 500."""
+    agent_api = lambdas.load("AgentApiFunction")  # after the faults are installed: its clients get them
+    aws_faults.cancel_transaction(["None", "TransactionConflict", "None"])  # the other supervisor's write
+
+    answer = agent_api.http(supervisor_opt_out(reason="asked on the phone"))
+
+    assert (answer.status, answer.error) == (204, None)
+    assert [record.source for record in repository.consent_history(CUSTOMER)] == ["agent"]
+    assert repository.customer(CUSTOMER).consent == "opted_out"
+
+
+def test_an_agent_action_that_meets_another_at_the_same_moment_is_a_409_and_changes_nothing(
+    lambdas, aws_faults, complaint, repository
+):
+    agent_api = lambdas.load("AgentApiFunction")
+    aws_faults.cancel_transaction(["TransactionConflict", "None", "None"], times=5)
+
+    resolved = agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "refunded"}))
+
+    assert (resolved.status, resolved.error) == (409, None)
+    assert resolved.json() == {
+        "status": 409,
+        "title": "someone else changed this at the same moment; nothing was changed: try again",
+    }
+    assert repository.conversation(complaint).status != "resolved"
+
+
+def supervisor_opt_out(reason: str) -> dict:
+    return agent_request(
+        "POST",
+        f"/customers/{CUSTOMER}/opt-out",
+        route="/customers/{number}/opt-out",
+        params={"number": CUSTOMER},
+        body={"reason": reason},
+        user="sam@acme.example",
+        groups="agents supervisors",
+    )
+
+
 # ------------------------------------------------------------------------ the OpenAPI document
 
 OPENAPI = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"

@@ -285,6 +285,20 @@ def test_throttling_answers_5xx_writes_nothing_and_twilios_retry_is_recorded_onc
     assert [kind for kind, _ in outbox_events(repository)] == ["ComplaintReceived"]
 
 
+def test_a_text_written_while_another_from_the_number_is_being_written_is_recorded_once_without_a_5xx(
+    throttled_inbound, aws_faults, repository
+):
+    """Two texts from one number at once: DynamoDB cancels one transaction (TransactionConflict);
+    the webhook reads again and records it, rather than leaving it to Twilio's retry."""
+    aws_faults.cancel_transaction(["TransactionConflict", "None", "None", "None"])
+
+    answer = throttled_inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken")))
+
+    assert (answer.status, answer.error) == (200, None)
+    assert len(messages(repository)) == 1
+    assert [kind for kind, _ in outbox_events(repository)] == ["ComplaintReceived"]
+
+
 def test_brief_throttling_is_absorbed_by_the_sdks_backoff(throttled_inbound, aws_faults, repository):
     aws_faults.fail("dynamodb.TransactWriteItems", PROVISIONED_THROUGHPUT_EXCEEDED, times=2)
     answer = throttled_inbound.http(twilio_post("/sms/inbound", inbound_params("My order arrived broken")))
