@@ -280,12 +280,18 @@ def test_taking_back_an_opt_out_is_an_opt_in_not_another_opt_out(text):
         ("INFO\n\nThanks,\nDavid Kim\nKim Dental", Intent.HELP, "INFO"),
         ("AYUDA\nEnviado desde mi iPhone", Intent.HELP, "AYUDA"),
         ("UNSTOP\nRegards, Tom", Intent.OPT_IN, "UNSTOP"),
+        ("HELP\n-- Maria Lopez, Lopez Family Dental, Austin Texas", Intent.HELP, "HELP"),  # 8 words
     ],
 )
 def test_help_or_start_above_a_signature_is_the_keyword(text, intent, keyword):
     result = classify(text)
     assert (result.intent, result.keyword) == (intent, keyword)
     assert result.natural_language  # an opt-in so written is confirmed by the customer first
+
+
+def test_a_keyword_above_a_signature_tells_the_customers_language():
+    # the customer's language is taken from the reading: the HELP answer and later texts in Spanish
+    assert classify("AYUDA\nEnviado desde mi iPhone").language == "es"
 
 
 def test_help_above_a_complaint_is_read_whole():
@@ -317,6 +323,25 @@ def test_a_survey_answer_is_left_for_the_score(text):
 
 @pytest.mark.parametrize("text", ["thank you", "Thank you!!", "ok thanks", "merci", "gracias", "谢谢", "👍", "спасибо"])
 def test_a_thank_you_is_a_reply_never_an_opt_out(text):
+    result = classify(text)
+    assert (result.intent, result.possible_opt_out) == (Intent.COMPLAINT, False)
+
+
+@pytest.mark.parametrize(("text", "language"), [("gracias", "es"), ("merci", "fr"), ("спасибо", "ru")])
+def test_a_thank_you_tells_the_customers_language(text, language):
+    assert classify(text).language == language  # later texts go in it
+
+
+@pytest.mark.parametrize(
+    ("text", "category"), [("1 - delivery was late", Category.DELIVERY), ("1 - charged twice", Category.BILLING)]
+)
+def test_a_low_score_with_a_reason_shows_the_agent_what_it_is_about(text, category):
+    assert classify(text).category is category
+
+
+@pytest.mark.parametrize("text", ["I want more texts", "i need my texts"])
+def test_asking_for_more_texts_is_never_an_opt_out(text):
+    # the model alone reads these as opt-outs (probability 0.86 and 0.63): the guard decides
     result = classify(text)
     assert (result.intent, result.possible_opt_out) == (Intent.COMPLAINT, False)
 

@@ -50,6 +50,7 @@ def test_an_urgent_text_carries_one_reason(text, reasons):
         ("ok you may message me again", False),
         ("HELP me understand who this is", False),
         ("no thanks", False),
+        ("nope not interested anymore", False),  # an opt-out the model read (0.8704...)
     ],
 )
 def test_the_confidence_the_classify_command_shows(text, by_a_rule):
