@@ -430,7 +430,8 @@ _TRAILING_KEYWORD = re.compile(
 _NOT_AN_OPT_OUT_PATTERNS = [
     r"\b(?:won'?t|wont|doesn'?t|does not|didn'?t|did not|can'?t|cannot|keeps?|never) stop(?:ped|s)? "
     r"(?:\w+ing|working|charging|texting me (?:back|updates))\b",
-    r"\b(?:stopped|stops) (?:getting|receiving|sending|texting|working|charging)\b",
+    # (not after "you": "I'd appreciate it if you stopped texting me" asks for the texts to end)
+    r"\b(?<!you )(?<!\bu )(?:stopped|stops) (?:getting|receiving|sending|texting|working|charging)\b",
     r"\b(?:why|when) (?:did|do|does|will) (?:you|it|they) (?:stop|end|cancel)\b",
     # A question about something else stopping: "when will the leak stop", "why did the reminders
     # stop" (not "when will the texts stop", which asks for the texts to end).

@@ -246,6 +246,19 @@ def test_a_question_about_the_texts_stopping_is_an_opt_out(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("I'd appreciate it if you stopped texting me.", Intent.OPT_OUT),  # was a complaint: answered, not silenced
+        ("wish u stopped texting me", Intent.OPT_OUT),
+        ("my phone stopped getting your texts", Intent.COMPLAINT),
+        ("the app stops sending me the codes", Intent.COMPLAINT),
+    ],
+)
+def test_asking_that_you_stopped_texting_is_an_opt_out_and_texts_that_stopped_coming_are_a_complaint(text, intent):
+    assert classify(text).intent is intent
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "no text came when the driver arrived, I missed the delivery",
