@@ -182,6 +182,9 @@ TWILIO_HANDLED_OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
 DEFAULT_AUTO_REPLY_KEYWORDS = frozenset({"REFUND", "HOURS", "STATUS", "CALL"})
+# The carriers' keywords, texted in English whatever language the customer speaks: alone, they
+# say nothing of it (a Spanish-speaking customer's STOP or START is still answered in Spanish).
+CARRIER_KEYWORDS = TWILIO_HANDLED_OPT_OUT_KEYWORDS | frozenset({"START", "UNSTOP", "YES", "HELP", "INFO"})
 
 
 def twilio_answers_itself(body: str) -> bool:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from smsdesk.classification import (
+    CARRIER_KEYWORDS,
     Classification,
     Intent,
     classify,
@@ -205,9 +206,14 @@ class InboundService:
             is_new_customer = False
 
         classification = self._classify(text, opt_out_type=sms.opt_out_type, auto_reply_keywords=self._keywords)
-        if classification.language and classification.language != customer.language and not customer.language_chosen_by:
-            # Replies go out in the language the customer writes in; an unclear text keeps the last,
-            # and a language an agent chose for them stays.
+        if (
+            classification.language
+            and classification.language != customer.language
+            and not customer.language_chosen_by
+            and not (classification.keyword in CARRIER_KEYWORDS and not classification.natural_language)
+        ):
+            # Replies go out in the language the customer writes in; an unclear text or a carrier
+            # keyword (STOP, START, HELP) keeps the last, and a language an agent chose for them stays.
             if is_new_customer:
                 customer.language = classification.language
             else:

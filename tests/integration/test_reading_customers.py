@@ -234,6 +234,24 @@ def test_an_unclear_text_keeps_the_language_the_customer_wrote_in(inbound, repos
     assert repository.customer(CUSTOMER).language == "es"
 
 
+def test_a_spanish_speaker_who_texts_stop_and_start_is_answered_in_spanish(inbound, processor, repository, twilio):
+    """STOP and START are the carriers' English keywords: alone they say nothing of the language."""
+    inbound.receive(sms("Mi pedido llegó roto y nadie contesta", sid=1))
+    inbound.receive(sms("STOP", sid=2))
+    assert repository.customer(CUSTOMER).language == "es"
+    inbound.receive(sms("START", sid=3))
+    assert repository.customer(CUSTOMER).language == "es"
+    [granted] = [d for kind, d in outbox_events(repository) if kind == "ConsentGranted"]
+    processor.granted(ReceivedEvent.from_detail("ConsentGranted", granted))
+    assert twilio.sent[-1]["Body"].startswith("Se ha vuelto a suscribir a los mensajes de Acme Outdoor.")
+
+
+def test_an_english_text_after_spanish_ones_is_answered_in_english(inbound, repository):
+    inbound.receive(sms("Mi pedido llegó roto y nadie contesta", sid=1))
+    inbound.receive(sms("Sorry, my English is better: the blender arrived broken", sid=2))
+    assert repository.customer(CUSTOMER).language == "en"
+
+
 def test_a_chinese_opt_out_is_confirmed_in_chinese(inbound, processor, repository, twilio):
     inbound.receive(sms("别再发短信了"))
     assert repository.customer(CUSTOMER).consent == "opted_out"
