@@ -313,17 +313,7 @@ def test_resolve_then_reopen(complaint, agent_api, twilio):
 
 
 def test_a_supervisor_records_an_opt_out_heard_on_the_phone(complaint, agent_api, repository):
-    # HTTP APIs hand the Lambda the path decoded: the CLI's %2B arrives as "+".
-    request = agent_request(
-        "POST",
-        f"/customers/{CUSTOMER}/opt-out",
-        route="/customers/{number}/opt-out",
-        params={"number": CUSTOMER},
-        body={"reason": "asked on the phone"},
-        user="sam@acme.example",
-        groups="agents supervisors",
-    )
-    answer = agent_api.http(request)
+    answer = agent_api.http(supervisor_opt_out(reason="asked on the phone"))
     assert (answer.status, answer.body) == (204, "")
     [record] = repository.consent_history(CUSTOMER)
     assert (record.source, record.reason) == ("agent", "asked on the phone")
@@ -483,11 +473,16 @@ def test_an_unknown_conversation_is_a_404_problem(agent_api, cloud):
     assert (answer.status, answer.json()) == (404, {"status": 404, "title": "no such conversation"})
 
 
-def test_an_internal_failure_is_a_bare_500_with_no_error_text(lambdas, aws_faults, complaint):
-    agent_api = lambdas.load("AgentApiFunction")  # after the faults are installed: its clients get them
+@pytest.fixture
+def faulted_agent_api(lambdas, aws_faults):
+    """The agent API's cold start after the faults are installed: its DynamoDB clients get them."""
+    return lambdas.load("AgentApiFunction")
+
+
+def test_an_internal_failure_is_a_bare_500_with_no_error_text(faulted_agent_api, aws_faults, complaint):
     aws_faults.fail("dynamodb.Query", THROTTLING, times=4)
 
-    answer = agent_api.http(conversation_request("GET", complaint))
+    answer = faulted_agent_api.http(conversation_request("GET", complaint))
 
     # The function fails (API Gateway answers its generic 500); it never answers with the error.
     assert answer.error is not None and "Throttling" in str(answer.error)
@@ -495,14 +490,13 @@ def test_an_internal_failure_is_a_bare_500_with_no_error_text(lambdas, aws_fault
 
 
 def test_two_supervisors_recording_one_opt_out_at_once_both_succeed_and_it_is_recorded_once(
-    lambdas, aws_faults, complaint, repository
+    faulted_agent_api, aws_faults, complaint, repository
 ):
     """DynamoDB cancels a transaction that meets another on the same items (TransactionConflict):
     the desk reads again and decides again instead of answering 500."""
-    agent_api = lambdas.load("AgentApiFunction")  # after the faults are installed: its clients get them
     aws_faults.cancel_transaction(["None", "TransactionConflict", "None"])  # the other supervisor's write
 
-    answer = agent_api.http(supervisor_opt_out(reason="asked on the phone"))
+    answer = faulted_agent_api.http(supervisor_opt_out(reason="asked on the phone"))
 
     assert (answer.status, answer.error) == (204, None)
     assert [record.source for record in repository.consent_history(CUSTOMER)] == ["agent"]
@@ -510,12 +504,11 @@ def test_two_supervisors_recording_one_opt_out_at_once_both_succeed_and_it_is_re
 
 
 def test_an_agent_action_that_meets_another_at_the_same_moment_is_a_409_and_changes_nothing(
-    lambdas, aws_faults, complaint, repository
+    faulted_agent_api, aws_faults, complaint, repository
 ):
-    agent_api = lambdas.load("AgentApiFunction")
     aws_faults.cancel_transaction(["TransactionConflict", "None", "None"], times=5)
 
-    resolved = agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "refunded"}))
+    resolved = faulted_agent_api.http(conversation_request("POST", complaint, "resolve", body={"note": "refunded"}))
 
     assert (resolved.status, resolved.error) == (409, None)
     assert resolved.json() == {
@@ -526,6 +519,7 @@ def test_an_agent_action_that_meets_another_at_the_same_moment_is_a_409_and_chan
 
 
 def supervisor_opt_out(reason: str) -> dict:
+    # HTTP APIs hand the Lambda the path decoded: the CLI's %2B arrives as "+".
     return agent_request(
         "POST",
         f"/customers/{CUSTOMER}/opt-out",
