@@ -33,6 +33,10 @@ class Figures:
     language_right: int = 0
     language_known: int = 0
     reasons: dict = field(default_factory=lambda: defaultdict(Counter))  # reason -> found/missed
+    # Where the misses go, as counts: which labels the texts read as opt-outs really had, and which
+    # reasons the ordinary complaints were escalated for (which texts, the figures never say).
+    false_opt_outs: Counter = field(default_factory=Counter)  # label
+    false_escalation_reasons: Counter = field(default_factory=Counter)  # reason given
 
     def add(self, other: Figures) -> None:
         """Counts of another set added to these (cross-validation sums its folds)."""
@@ -42,6 +46,8 @@ class Figures:
         self.language_known += other.language_known
         self.confusion.update(other.confusion)
         self.possible_opt_outs.update(other.possible_opt_outs)
+        self.false_opt_outs.update(other.false_opt_outs)
+        self.false_escalation_reasons.update(other.false_escalation_reasons)
         for language, table in other.by_language.items():
             self.by_language[language].update(table)
         for reason, table in other.reasons.items():
@@ -100,6 +106,8 @@ def measure(rows: list[dict]) -> Figures:
         figures.by_language[language][(label, guess)] += 1
         if result.possible_opt_out:
             figures.possible_opt_outs[label] += 1
+        if guess == "opt_out" and label != "opt_out":
+            figures.false_opt_outs[label] += 1
         if row.get("language"):
             figures.language_known += 1
             figures.language_right += result.language == row["language"]
@@ -111,6 +119,8 @@ def measure(rows: list[dict]) -> Figures:
             else:
                 figures.ordinary += 1
                 figures.false_escalations += result.escalate
+                if result.escalate:
+                    figures.false_escalation_reasons.update(str(r) for r in result.escalation_reasons or ("?",))
     return figures
 
 
@@ -160,6 +170,8 @@ def print_figures(figures: Figures, out: TextIO = sys.stdout) -> None:
         ),
         file=out,
     )
+    print(f"read as opt-outs but labelled: {dict(figures.false_opt_outs.most_common())}", file=out)
+    print(f"false escalations by the reason given: {dict(figures.false_escalation_reasons.most_common())}", file=out)
     print(
         f"possible opt-out: {dict(figures.possible_opt_outs)}; share of complaints "
         f"{_f(figures.possible_opt_out_share_of_complaints)}",
