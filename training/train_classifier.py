@@ -44,6 +44,7 @@ SOURCES = [
     ROOT / "data/classifier/round2.jsonl",
     ROOT / "data/classifier/round3.jsonl",
     ROOT / "data/classifier/round4.jsonl",
+    ROOT / "data/classifier/round5.jsonl",
     ROOT / "tests/unit/classification_cases.jsonl",
     ROOT / "tests/unit/shared_corpus_intents_dev.jsonl",
     ROOT / "tests/unit/shared_corpus_intents_more.jsonl",
@@ -198,12 +199,14 @@ SWEEP = [
     {},
     {"OPT_OUT_SURE": 0.5},
     {"OPT_OUT_SURE": 0.4},
-    {"OPT_OUT_SURE": 0.6},
     {"OPT_OUT_SURE_SHORT": 0.5},
     {"HELP_SURE": 0.4, "OPT_IN_SURE": 0.4},
     {"ESCALATE_SURE": 0.5},
-    {"ESCALATE_SURE": 0.6},
+    {"ESCALATE_SURE": 0.55},
+    {"ESCALATE_SURE": 0.65},
+    {"RULE_CONFIRM": 0.1},
     {"RULE_CONFIRM": 0.3},
+    {"RULE_CONFIRM": 0.5},
 ]
 
 
@@ -270,8 +273,8 @@ def sweep(rows: list[dict], errors: bool = False) -> int:
         setattr(classification, name, value)
     # The shipped setting on the texts from before this round's corpus file and on its own texts:
     # the same texts as the earlier rounds' cross-validation, so the figures compare.
-    earlier = {r["text"] for r in load([path for path in SOURCES if path.name != "round4.jsonl"])}
-    for name, part in (("before round 4", True), ("round 4's own texts", False)):
+    earlier = {r["text"] for r in load([path for path in SOURCES if path.name != "round5.jsonl"])}
+    for name, part in (("before round 5", True), ("round 5's own texts", False)):
         total = Figures()
         for fold, model in enumerate(models):
             _use_weights(model)

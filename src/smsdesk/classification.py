@@ -734,7 +734,7 @@ OPT_OUT_POSSIBLE = 0.3
 OPT_OUT_SURE_SHORT = 0.6  # three words or fewer (decisions 19)
 OPT_IN_SURE = 0.5
 HELP_SURE = 0.5
-ESCALATE_SURE = 0.55
+ESCALATE_SURE = 0.6  # (0.55 until round 5)
 # An everyday urgency word found by a rule ("lawyer", "unsafe", "damn", "burnt": _EVERYDAY_WORDS)
 # escalates only when the model sees some urgency in the whole text too: "I'm not calling a lawyer
 # over $12" and "the parking lot feels unsafe at night" stay ordinary.
