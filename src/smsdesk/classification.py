@@ -422,12 +422,17 @@ _WRONG_NUMBER_SENTENCE = re.compile(
 # ... or ending the message: "u guys text too much stop", "I never signed up for this, stop"
 _TRAILING_KEYWORD = re.compile(
     r"(?<!won't )(?<!wont )(?<!doesn't )(?<!didn't )(?<!can't )(?<!never )(?<!cannot )(?<!not )(?<!to )"
-    r"(?<!it )(?<!will )(?<!would )(?<!please don't )"
+    r"(?<!it )(?<!will )(?<!would )(?<!please don't )(?<!reply )(?<! ng )"  # "what if I reply stop?", "... ng STOP?"
     r"(?<!the )(?<!a )(?<!bus )(?<!next )(?<!last )(?<!first )(?<!pit )(?<!truck )(?<!one )(?<!your )(?<!my )"
     # (each word matchable one way only: "it|now|already" are in _POLITE, and an alternation that
     # overlaps under a * backtracks exponentially: "stop now now now ... x" took seconds)
     rf"\b(?:please )?(?:stop|unsubscribe|optout|opt out)(?: (?:texting|messaging|{_POLITE}))*$"
 )
+
+# A keyword at the start or the end of a text in another script (not followed by a question mark:
+# "شو بيصير إذا رديت بكلمة STOP؟" asks what STOP does).
+_OPT_OUT_WORD = r"(?:stop|stopall|unsubscribe|quit|end|cancel|optout|opt out|opt-out|para|parar|baja|alto|arret)"
+_KEYWORD_AT_AN_END = re.compile(rf"^\W*(?:please )?{_OPT_OUT_WORD}(?![^\W\d_])|(?<![^\W\d_]){_OPT_OUT_WORD}[^\w?？؟]*$")
 
 # Complaints that borrow opt-out words: these win over the patterns above.
 _NOT_AN_OPT_OUT_PATTERNS = [
@@ -441,6 +446,9 @@ _NOT_AN_OPT_OUT_PATTERNS = [
     r"\b(?:why|when|how come)\b.*\b(?:did|do|does|will|would|has|have|is|are)"
     r" (?:the|my|our|this|that|your) (?!(?:\w+ )?(?:texts?|messages?|msgs?|sms|spam)\b)(?:\w+ ){1,3}stop(?:ped)?\b",
     r"^(?!.*\b(?:texts?|texting|sms|messages)\b).*\be-?mails?\b",
+    # e-mail only, the texts kept: "unsubscribe me from your emails, the texts are fine"
+    r"\be-?mail\w*\b.*\b(?:(?:texts?|texting|sms)(?: (?:are|is))? (?:fine|ok|okay|good)|"
+    r"keep (?:the |my )?(?:texts?|texting|sms)|(?:only|just) (?:want )?(?:the )?(?:texts?|sms)|text me instead)\b",
     r"\b(?:i|we) (?:gave|entered|put|typed|used|have) (?:you |in )?(?:the |a )?wrong number\b",
     r"\b(?:i )?(?:want|need) (?:more|my) (?:texts?|messages|updates)\b",
     # taking an opt-out back: "oops, didn't mean to opt out", "undo my opt out", "cancel my unsubscribe"
@@ -549,7 +557,10 @@ _SAFETY = re.compile(
 _NOT_SAFETY = re.compile(
     r"\b(?:sick (?:of|and tired)|fire (?:you|them|the|him|her|whoever)|burn(?:ed|t)? (?:cd|dvd)s?|on fire deal|"
     r"fire (?:alarm|drill|exit|door|department|station|sale|stick|tv|tablet|hd)s?|smoke(?:d)? (?:salmon|meat|brisket|"
-    r"ham|cheese|turkey)|smoking (?:area|section)|gas (?:station|bill|price|prices|card|money|mileage))\b"
+    r"ham|cheese|turkey)|smoking (?:area|section)|gas (?:station|bill|price|prices|card|money|mileage)|"
+    # said not to be: "I'm not allergic, I just prefer oat milk", "nobody got hurt", "personne n'est blessé"
+    r"not allergic(?! but)|(?:nobody|no one) (?:was |got |is |has been |were )?(?:hurt|injured)|"
+    r"personne n'(?:est|a ete) blesse\w*|(?:patience|paciencia|pazienza) (?:\w+ ){0,3}(?:explos|explot)\w*)\b"
 )
 _ANGER = re.compile(
     r"\b(?:fuck\w*|f\*+k\w*|shit\w*|bullshit|bs|wtf|asshole\w*|bastards?|damn(?:ed)?|goddamn|crap|"
@@ -644,7 +655,14 @@ _KEYWORD_THEN_REASON = re.compile(
 def _is_natural_opt_out(folded: str, normal: str) -> bool:
     if _NOT_AN_OPT_OUT.search(normal):
         return False
-    if _LEADING_KEYWORD.search(folded) or _LEADING_KEYWORD.search(normal) or _TRAILING_KEYWORD.search(normal):
+    if _LEADING_KEYWORD.search(folded):
+        return True
+    # The normalised text keeps Latin letters only: of "如果我回复STOP会怎么样？" or "случайно отправил
+    # STOP, верните сообщения" it keeps "stop". In a text in another script the keyword counts at its
+    # start or end ("STOP 不要再发了", "لو سمحت stop"), not inside a sentence.
+    if (_LEADING_KEYWORD.search(normal) or _TRAILING_KEYWORD.search(normal)) and (
+        not _in_other_script(folded) or _KEYWORD_AT_AN_END.search(folded)
+    ):
         return True
     # "Stop not interested", "STOP wrong number": a keyword, then only a stated reason
     lead = _KEYWORD_THEN_REASON.match(normal)
@@ -709,6 +727,11 @@ _REPEAT_IN_TEXT = re.compile(
     r"(?:keep|kept) (?:having to )?(?:writing|texting|asking|complaining)|again and again|"
     r"(?:third|fourth|fifth|cuarta|tercera|quinta) (?:time|vez|fois)|por (?:tercera|cuarta|quinta) vez)\b"
 )
+
+
+def _in_other_script(folded: str) -> bool:
+    """Whether a text has letters in Hangul, Han, Arabic or Cyrillic (the scripts told apart by script)."""
+    return any(in_script(c) for c in folded for _, in_script in _SCRIPTS)
 
 
 def _non_spaced(text: str) -> bool:
@@ -799,7 +822,7 @@ _EVERYDAY_WORDS = {
     EscalationReason.SAFETY: re.compile(
         r"fire|on fire|burn(?:ed|t|s|ing)?|hurt|smok(?:e|ing)|dangerous|unsafe|hospital|er|blood|bleeding|"
         r"explod(?:ing|es)|melted|mou?ldy?|"
-        r"overheat(?:ed|ing|s)?|rash|spark(?:s|ed|ing)?|hazard(?:s|ous)?|humo|quemad[oa]s?|quemo|brulee?s?"
+        r"overheat(?:ed|ing|s)?|rash|spark(?:s|ed|ing)?|hazard(?:s|ous)?|humo|fumee|quemad[oa]s?|quemo|brulee?s?"
     ),
     EscalationReason.LEGAL: re.compile(r"attorneys?|lawyers?|abogad[oa]s?|avocats?|sue|suing|sued"),
     EscalationReason.PAYMENT_DISPUTE: re.compile(r"(?:call|contact|tell) my bank"),

@@ -362,3 +362,66 @@ def test_asking_for_more_texts_is_never_an_opt_out(text):
 @pytest.mark.parametrize("text", ["thanks, stop texting me", "thank you, please remove me", "ok stop"])
 def test_a_thank_you_with_an_opt_out_is_an_opt_out(text):
     assert classify(text).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # STOP inside a sentence in another script: the normalised text kept only "stop" of them
+        ("STOP이라고 답장하면 어떻게 되나요? 예약 알림도 안 와요?", Intent.HELP),
+        ("что будет, если я отвечу STOP? напоминания о записи останутся?", Intent.HELP),
+        ("شو بيصير إذا رديت بكلمة STOP؟", Intent.HELP),
+        ("случайно отправил STOP, верните сообщения пожалуйста", Intent.OPT_IN),
+        ("我不小心回了STOP，请恢复短信", Intent.OPT_IN),
+        ("what happens if I reply stop?", Intent.HELP),
+        # ... at the start or the end of the text it is still the keyword
+        ("STOP 不要再发了", Intent.OPT_OUT),
+        ("please stop 谢谢", Intent.OPT_OUT),
+        ("لو سمحت stop", Intent.OPT_OUT),
+        ("спасибо, unsubscribe!", Intent.OPT_OUT),
+        ("I already replied stop", Intent.OPT_OUT),
+    ],
+)
+def test_stop_named_in_a_question_or_an_opt_in_is_not_an_opt_out(text, intent):
+    assert classify(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("unsubscribe me from your emails, the texts are fine", Intent.COMPLAINT),
+        ("please take me off the email list, keep the text reminders", Intent.COMPLAINT),
+        ("stop the emails, I only want texts", Intent.COMPLAINT),
+        ("no more emails please, text me instead", Intent.COMPLAINT),
+        ("unsubscribe me from your emails and the texts", Intent.OPT_OUT),
+    ],
+)
+def test_an_e_mail_unsubscribe_that_keeps_the_texts_is_not_an_opt_out(text, intent):
+    result = classify(text)
+    assert (result.intent, result.possible_opt_out) == (intent, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("My latte was made with regular milk instead of oat, I'm not allergic just prefer oat", False),
+        ("Le verre est arrivé ébréché, personne n'est blessé mais j'en veux un autre", False),
+        ("mi paciencia está por explotar, ¿dónde está mi pedido?", False),
+        ("the space heater caught fire, nobody was hurt but the wall is black", True),
+        ("I'm not allergic but my son is and his face is swelling after your cake", True),
+        ("le détecteur de fumée n'a pas sonné et la cuisine a pris feu", True),
+    ],
+)
+def test_danger_said_not_to_be_is_not_escalated(text, urgent):
+    assert classify(text).escalate is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("HELP\n-- Dana Ruiz, Office Manager", Intent.HELP),  # read as an opt-out before round 5
+        ("You sent the reminders again!", Intent.COMPLAINT),  # read as an opt-in before round 5
+    ],
+)
+def test_round_5_misreadings(text, intent):
+    assert classify(text).intent is intent
