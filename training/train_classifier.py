@@ -200,6 +200,8 @@ SWEEP = [
     {"OPT_OUT_SURE": 0.5},
     {"OPT_OUT_SURE": 0.4},
     {"OPT_OUT_SURE_SHORT": 0.5},
+    {"OPT_OUT_SURE_SHORT": 0.65},
+    {"OPT_OUT_SURE_SHORT": 0.7},
     {"HELP_SURE": 0.4, "OPT_IN_SURE": 0.4},
     {"ESCALATE_SURE": 0.5},
     {"ESCALATE_SURE": 0.55},

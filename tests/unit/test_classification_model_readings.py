@@ -22,7 +22,10 @@ def test_the_model_s_help_and_opt_in_are_words_with_their_language(text, intent,
 
 
 def test_a_short_unclear_no_is_left_to_a_person():
-    result = classify("no thanks")
+    # (which short "no" the model is unsure of moves with each retraining: "no thanks" scored 0.46 on
+    # round 4's weights and 0.60 on round 5's, an opt-out now, as "No thanks." (0.99) and "no thank
+    # you" (0.92) already were; "not anymore" scores 0.35 and 0.42; decisions 19)
+    result = classify("not anymore")
     assert (result.intent, result.possible_opt_out) == (Intent.COMPLAINT, True)
 
 
