@@ -422,7 +422,7 @@ _WRONG_NUMBER_SENTENCE = re.compile(
 # ... or ending the message: "u guys text too much stop", "I never signed up for this, stop"
 _TRAILING_KEYWORD = re.compile(
     r"(?<!won't )(?<!wont )(?<!doesn't )(?<!didn't )(?<!can't )(?<!never )(?<!cannot )(?<!not )(?<!to )"
-    r"(?<!it )(?<!will )(?<!would )(?<!please don't )(?<!reply )(?<! ng )"  # "what if I reply stop?", "... ng STOP?"
+    r"(?<!it )(?<!will )(?<!would )(?<!please don't )(?<!i reply )(?<! ng )"  # "what if I reply stop?", "... ng STOP?"
     r"(?<!the )(?<!a )(?<!bus )(?<!next )(?<!last )(?<!first )(?<!pit )(?<!truck )(?<!one )(?<!your )(?<!my )"
     # (each word matchable one way only: "it|now|already" are in _POLITE, and an alternation that
     # overlaps under a * backtracks exponentially: "stop now now now ... x" took seconds)
