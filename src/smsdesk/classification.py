@@ -739,13 +739,15 @@ def _non_spaced(text: str) -> bool:
     return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\u0e00" <= c <= "\u0e7f" for c in text)
 
 
-# (each alternative matchable one way only, as in _TRAILING_KEYWORD: no "kk" beside "k")
+# (each alternative matchable one way only, as in _TRAILING_KEYWORD: no "kk" beside "k"; any emoji
+# alone is a reaction, but for the stop signs, and an empty text (a photo alone) says nothing: the
+# model has no feature of either and read both as possible opt-outs, 0.30, on round 5's weights)
 _ACKNOWLEDGEMENT = re.compile(
     r"(?:(?:thanks|thank you|thank u|thanx|thx|ty|tysm|many thanks|thanks a lot|thank you so much|ok|okay|k|"
     r"got it|great|cool|perfect|awesome|sounds good|will do|noted|appreciate it|gracias|muchas gracias|vale|"
     r"merci|merci beaucoup|d'accord|obrigad[oa]|valeu|danke|danke schon|vielen dank|alles klar|grazie|"
     r"grazie mille|va bene|salamat|salamat po|cam on|cam on nhieu|谢谢|谢谢你|好的|收到|감사합니다|고마워요|"
-    r"شكرا|شكرا لك|спасибо|хорошо|[👍🙏😊🙂❤\ufe0f])[\s,.!]*)+"
+    r"شكرا|شكرا لك|спасибо|хорошо|(?![🛑🚫⛔✋🤚🙅])[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f])[\s,.!]*)*"
 )
 _REPLY_REQUEST = re.compile(r"\b(?:text|call|message|msg|get|write|ring|answer) (?:me|us) back\b")
 

@@ -426,3 +426,14 @@ def test_danger_said_not_to_be_is_not_escalated(text, urgent):
 )
 def test_round_5_misreadings(text, intent):
     assert classify(text).intent is intent
+
+
+@pytest.mark.parametrize("text", ["🙃", "😂😂", "😡", "❤️", ""])
+def test_an_emoji_alone_or_nothing_is_a_reaction_never_a_possible_opt_out(text):
+    # the model knows no feature of them: round 5's weights read them as possible opt-outs (0.30)
+    result = classify(text)
+    assert (result.intent, result.possible_opt_out, result.escalate) == (Intent.COMPLAINT, False, False)
+
+
+def test_stop_signs_are_still_read():
+    assert classify("🛑🛑🛑").intent is Intent.OPT_OUT
