@@ -13,6 +13,7 @@ from smsdesk.classification import EscalationReason, classify
         "WHERE IS MY ORDER!!",
         "NOBODY HELPED!!",  # 12 letters
         "WHERE IS MY ORDER seller!!",  # 14 capitals of 20 letters
+        "LATE AGAIN TODAY honest!!",  # 14 of 20 too, and the model alone would not escalate it (0.24)
     ],
 )
 def test_shouting_is_anger(text):
