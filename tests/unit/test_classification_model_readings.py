@@ -80,3 +80,9 @@ def test_a_longer_text_the_model_leans_towards_is_an_opt_out(text):
 def test_a_few_words_the_model_leans_towards_are_left_to_a_person():
     result = classify("no need")  # 0.51, as the texts above: a few words say less
     assert (result.intent, result.possible_opt_out) == (Intent.COMPLAINT, True)
+
+
+@pytest.mark.parametrize("text", ["不感兴趣", "我退出"])  # "not interested", "I'm out": 0.52 and 0.59
+def test_chinese_is_not_a_few_words_however_few_its_spaces(text):
+    # written without spaces, a whole sentence is one "word": the longer text's 0.45 applies, not 0.6
+    assert classify(text).intent is Intent.OPT_OUT
