@@ -381,6 +381,7 @@ def test_a_thank_you_with_an_opt_out_is_an_opt_out(text):
         ("спасибо, unsubscribe!", Intent.OPT_OUT),
         ("I already replied stop", Intent.OPT_OUT),
         ("Reply: STOP", Intent.OPT_OUT),  # the instruction copied back
+        ("STOP 배송 잘 받았어요", Intent.OPT_OUT),  # "STOP, got the delivery": the keyword leads (the model: 0.26)
     ],
 )
 def test_stop_named_in_a_question_or_an_opt_in_is_not_an_opt_out(text, intent):
