@@ -316,7 +316,13 @@ def test_a_text_whose_customer_keeps_changing_consent_waits_for_a_retry(
 
     def compose_while_consent_changes(customer_as_read):
         work = UnitOfWork()  # a START (or an agent's change) commits between the read and the claim
-        opt_in(work, repository.customer(CUSTOMER), ConsentEvidence(ConsentSource.KEYWORD, text="START"), clock.now())
+        opt_in(
+            work,
+            repository.customer(CUSTOMER),
+            ConsentEvidence(ConsentSource.KEYWORD, text="START"),
+            clock.now(),
+            twilio_answered=False,
+        )
         repository.commit(work)
         return "Your refund is on its way."
 
