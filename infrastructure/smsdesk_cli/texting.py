@@ -2,8 +2,8 @@
 local stack.
 
 ``text`` does what Twilio does when a customer texts the business number: it answers an exact
-opt-out keyword itself when the stack's TwilioAnswersOptOutKeywords says Twilio does (the
-stand-in sends Twilio's own reply), then POSTs the webhook,
+keyword (STOP, START, HELP and their cousins) itself when the stack's TwilioAnswersOptOutKeywords
+says Twilio does (the stand-in sends Twilio's own reply), then POSTs the webhook,
 form-encoded with Twilio's parameters and signed (``X-Twilio-Signature``) with the account's
 auth token for the exact public URL. Then it lets the stack settle and shows what smsdesk
 texted back. ``outbox`` lists what smsdesk sent, through the real twilio library's
@@ -75,7 +75,7 @@ def text(
         params[f"MediaContentType{index}"] = content_type
     signature = RequestValidator(twilio["auth_token"]).compute_signature(url, params)
     before = {m.sid for m in _client(info).messages.list(to=sender, limit=200)} if wait else set()
-    # The text reaches Twilio first: its own opt-out handling may answer it (as deployed).
+    # The text reaches Twilio first: its own keyword handling may answer it (as deployed).
     stack.control("POST", "twilio/inbound", {"from": sender, "body": body})
     answer = request(
         "POST",

@@ -66,13 +66,19 @@ class Faults:
 
 
 # Twilio's default opt-out handling: its exact keywords (the whole text, any case), and the
-# reply Twilio itself sends (https://help.twilio.com/articles/223134027).
+# replies Twilio itself sends, in English (https://help.twilio.com/articles/223134027).
 TWILIO_OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 TWILIO_OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+TWILIO_HELP_KEYWORDS = frozenset({"HELP", "INFO"})
 TWILIO_OPT_OUT_REPLY = (
     "You have successfully been unsubscribed. You will not receive any more messages from this number. "
     "Reply START to resubscribe."
 )
+TWILIO_OPT_IN_REPLY = (
+    "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
+    "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+)
+TWILIO_HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 
 
 class TwilioStandIn:
@@ -88,8 +94,9 @@ class TwilioStandIn:
         self.status_callbacks = True
         self.create_requests = 0
         self.on_create: Callable[[dict[str, Any]], None] | None = None  # told of every accepted message
-        # Twilio answers its exact opt-out keywords itself, then refuses sends to the number (21610)
-        # until it texts START (the template's TwilioAnswersOptOutKeywords says whether it does).
+        # Twilio answers its exact keywords itself (STOP..., START..., HELP, INFO), and after a STOP
+        # refuses sends to the number (21610) until it texts START (the template's
+        # TwilioAnswersOptOutKeywords says whether it does).
         self.answers_opt_out_keywords = True
         self.unsubscribed: set[str] = set()
         self.media: dict[str, tuple[bytes, str]] = {}  # path of a media URL -> (bytes, content type)
@@ -218,20 +225,24 @@ class TwilioStandIn:
         return (user, password) in {(self.account_sid, self.auth_token), self.api_key}
 
     def received(self, sender: str, business: str, body: str) -> dict[str, Any] | None:
-        """A customer's text reached Twilio (before Twilio calls the webhook): an exact opt-out
-        keyword is answered by Twilio itself, as its default opt-out handling does, and the number
-        is unsubscribed; START subscribes it again. Returns Twilio's own reply, if any."""
+        """A customer's text reached Twilio (before Twilio calls the webhook): an exact keyword is
+        answered by Twilio itself, as its default handling does: an opt-out keyword unsubscribes
+        the number, an opt-in keyword subscribes it again, HELP and INFO are answered (not to an
+        unsubscribed number: Twilio sends it nothing). Returns Twilio's own reply, if any."""
         word = body.strip().upper()
         if not self.answers_opt_out_keywords:
             return None
-        if word in TWILIO_OPT_IN_KEYWORDS:
+        if word in TWILIO_OPT_OUT_KEYWORDS:
             self.unsubscribed.discard(sender)
+            status, reply = self.create({"To": sender, "From": business, "Body": TWILIO_OPT_OUT_REPLY})
+            self.unsubscribed.add(sender)
+        elif word in TWILIO_OPT_IN_KEYWORDS:
+            self.unsubscribed.discard(sender)
+            status, reply = self.create({"To": sender, "From": business, "Body": TWILIO_OPT_IN_REPLY})
+        elif word in TWILIO_HELP_KEYWORDS:
+            status, reply = self.create({"To": sender, "From": business, "Body": TWILIO_HELP_REPLY})
+        else:
             return None
-        if word not in TWILIO_OPT_OUT_KEYWORDS:
-            return None
-        self.unsubscribed.discard(sender)
-        status, reply = self.create({"To": sender, "From": business, "Body": TWILIO_OPT_OUT_REPLY})
-        self.unsubscribed.add(sender)
         if status != 201:
             return None
         with self._lock:  # Twilio's own reply has no status callback: it is simply delivered

@@ -230,7 +230,8 @@ def _keyword_replies(raw: str) -> dict[str, str]:
 @dataclass(frozen=True, slots=True)
 class InboundSettings:
     """What the inbound webhook needs besides WebhookSettings: which keywords are answered
-    automatically, and whether Twilio answers the standard opt-out keywords itself. The webhook
+    automatically, and whether Twilio answers its own exact keywords itself (STOP, START, HELP and
+    their cousins: its default handling, TWILIO_ANSWERS_OPT_OUT_KEYWORDS). The webhook
     sends nothing, so it does not load BusinessSettings (hours, holidays, quiet hours and their
     time zones cost its cold start; the functions that send validate them)."""
 

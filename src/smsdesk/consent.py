@@ -87,7 +87,10 @@ def opt_out(
     )
 
 
-def opt_in(work: UnitOfWork, customer: Customer, evidence: ConsentEvidence, now: datetime) -> None:
+def opt_in(
+    work: UnitOfWork, customer: Customer, evidence: ConsentEvidence, now: datetime, *, twilio_answered: bool
+) -> None:
+    """Record an opt-in; ``twilio_answered``: Twilio already confirmed it, smsdesk sends no confirmation."""
     previous = customer.consent
     held = bool(customer.consent_hold)
     work.put_new(Item.CONSENT_RECORD, _record(customer.number, "opt_in", evidence, now, previous))
@@ -103,6 +106,7 @@ def opt_in(work: UnitOfWork, customer: Customer, evidence: ConsentEvidence, now:
                 "keyword": evidence.keyword,
                 "message_sid": evidence.message_sid,
                 "previous": previous,
+                "twilio_answered": twilio_answered,
                 **({"possible_opt_out": True} if held else {}),
             },
         )

@@ -2,15 +2,16 @@
 
 The change itself was recorded by the inbound webhook before Twilio got its answer. Here:
 
-* **opt-out**: every scheduled follow-up for the number is cancelled, and, unless Twilio already
-  answered the keyword itself, the single confirmation is sent (the gateway allows it once,
-  within 5 minutes of the opt-out, and never anything else);
+* **opt-out**: every scheduled follow-up for the number is cancelled, and the single confirmation
+  is sent (the gateway allows it once, within 5 minutes of the opt-out, and never anything else);
 * **opt-in**: one confirmation; nothing that was refused while opted out is re-sent;
 * **HELP**: the business name, a support contact, "Msg&data rates may apply" and how to opt out,
   whatever the consent state (an answer the customer asked for, one per HELP text);
 * **an opt-in in words**: how to confirm it ("reply START"), whatever the consent state.
 
-Each goes out in the customer's language (remembered on the customer; English when unsure).
+Each goes out in the customer's language (remembered on the customer; English when unsure),
+except where Twilio already answered the keyword itself (the inbound webhook says so on the
+event): then smsdesk sends nothing, so the customer gets one reply, Twilio's.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class ConsentProcessor:
         return ConsentFollowThrough(cancelled, result)
 
     def granted(self, event: ReceivedEvent) -> ConsentFollowThrough:
+        if event.twilio_answered:
+            return ConsentFollowThrough((), None)
         business = self._business.name
         result = self._gateway.send(
             Outbound(
@@ -84,6 +87,8 @@ class ConsentProcessor:
         return ConsentFollowThrough((), result)
 
     def help_requested(self, event: ReceivedEvent) -> ConsentFollowThrough:
+        if event.twilio_answered:
+            return ConsentFollowThrough((), None)
         business, contact = self._business.name, self._business.support_contact
         result = self._gateway.send(
             Outbound(

@@ -30,7 +30,9 @@ class EventType(StrEnum):
     COMPLAINT_RECEIVED = "ComplaintReceived"  # a new conversation opened: text, category, priority
     CUSTOMER_MESSAGE_RECEIVED = "CustomerMessageReceived"  # a text added to an open conversation
     KEYWORD_RECEIVED = "KeywordReceived"  # an auto-reply keyword (REFUND, HOURS, STATUS, CALL...)
-    HELP_REQUESTED = "HelpRequested"  # a HELP keyword or a question such as "who is this?"
+    # A HELP keyword or a question such as "who is this?"; ``twilio_answered: true`` when Twilio
+    # answered the keyword itself (smsdesk then sends nothing), as on ConsentGranted
+    HELP_REQUESTED = "HelpRequested"
     OPT_IN_REQUESTED = "OptInRequested"  # an opt-in in words: answered with how to confirm it
     CONSENT_REVOKED = "ConsentRevoked"  # recorded before the webhook answered; source, reason
     CONSENT_GRANTED = "ConsentGranted"
@@ -99,6 +101,7 @@ class ReceivedEvent:
     keyword: str | None = None  # KeywordReceived
     score: int | None = None  # SatisfactionRecorded
     confirmation: str | None = None  # ConsentRevoked: "pending" when smsdesk sends the confirmation
+    twilio_answered: bool = False  # ConsentGranted, HelpRequested: Twilio replied itself, smsdesk does not
     message_key: str | None = None  # MediaReceived: the inbound message whose media to copy
 
     @classmethod
@@ -115,6 +118,7 @@ class ReceivedEvent:
                 keyword=detail.get("keyword"),
                 score=None if score is None else int(score),
                 confirmation=detail.get("confirmation"),
+                twilio_answered=detail.get("twilio_answered") is True,
                 message_key=detail.get("message_key"),
             )
         except (KeyError, TypeError, ValueError) as error:

@@ -15,6 +15,9 @@ a satisfaction score     the score on the resolved conversation (1-2 reopen it)
 anything else            a new conversation, or the message added to the open one
 =======================  ===========================================================
 
+A keyword Twilio answered itself (:func:`twilio_answered`) is recorded all the same, and its
+events say so: the consent function then sends no reply of its own, so the customer gets one.
+
 Every write carries a guard item keyed by the Twilio MessageSid, so a duplicate delivery (a
 Twilio retry, even concurrent with the first) fails the transaction as a whole and changes
 nothing: one stored message, one event, one acknowledgement.
@@ -33,7 +36,6 @@ from smsdesk.classification import (
     Intent,
     classify,
     parse_satisfaction_score,
-    twilio_answers_itself,
 )
 from smsdesk.clock import Clock, from_iso, to_iso
 from smsdesk.consent import ConsentEvidence, ConsentSource, opt_in, opt_out
@@ -117,6 +119,20 @@ class Routing:
     open_conversation: Conversation | None  # the conversation the text belongs to, if any
     score: int | None = None  # SATISFACTION: the score
     close_first: Conversation | None = None  # NEW_CONVERSATION: a resolution too old to reopen, closed for good
+
+
+def twilio_answered(sms: InboundSms, default_handling: bool) -> bool:
+    """Whether Twilio has already replied to this text itself, so that smsdesk must not.
+
+    Advanced Opt-Out flagged it (``OptOutType`` STOP, START or HELP: the business's own keywords,
+    in any language it configured), or Twilio's default handling is on (``default_handling``, the
+    deployment's TwilioAnswersOptOutKeywords) and the text is one of Twilio's keywords and nothing
+    else, in any case: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT; START,
+    UNSTOP, YES; HELP, INFO. Twilio matches the whole text only ("STOP please", "Help!" or a
+    signature under the keyword are not its), so those remain smsdesk's to answer."""
+    if sms.opt_out_type is not None:
+        return True
+    return default_handling and sms.text.strip().upper() in CARRIER_KEYWORDS
 
 
 def route(
@@ -252,7 +268,8 @@ class InboundService:
             return self._opt_in(work, customer, sms, text, classification, now)
         if kind is Route.HELP:
             self._store(work, customer_pk(sms.sender), sms, text, now, purpose="help")
-            self._announce_request(work, EventType.HELP_REQUESTED, customer, sms, now)
+            answered = twilio_answered(sms, self._twilio_answers)
+            self._announce_request(work, EventType.HELP_REQUESTED, customer, sms, now, twilio_answered=answered)
             return self._commit(work, InboundOutcome.HELP, None, classification)
 
         if kind is Route.POSSIBLE_OPT_OUT:
@@ -352,11 +369,9 @@ class InboundService:
             source = ConsentSource.NATURAL_LANGUAGE
         else:
             source = ConsentSource.KEYWORD
-        # Twilio answers its own exact keywords (and anything it flagged with OptOutType):
-        # smsdesk then sends no confirmation of its own, so the customer gets exactly one.
-        twilio_answered = sms.opt_out_type == "STOP" or (self._twilio_answers and twilio_answers_itself(sms.text))
+        # When Twilio answered the keyword itself, smsdesk sends no confirmation of its own.
         evidence = ConsentEvidence(source, c.reason, text, sms.message_sid, c.keyword)
-        opt_out(work, customer, evidence, now, confirmation_needed=not twilio_answered)
+        opt_out(work, customer, evidence, now, confirmation_needed=not twilio_answered(sms, self._twilio_answers))
         return c
 
     def _opt_in(
@@ -364,7 +379,8 @@ class InboundService:
     ) -> Received:
         source = ConsentSource.TWILIO_OPT_OUT_TYPE if sms.opt_out_type == "START" else ConsentSource.KEYWORD
         self._store(work, customer_pk(sms.sender), sms, text, now, purpose="opt_in")
-        opt_in(work, customer, ConsentEvidence(source, None, text, sms.message_sid, c.keyword), now)
+        evidence = ConsentEvidence(source, None, text, sms.message_sid, c.keyword)
+        opt_in(work, customer, evidence, now, twilio_answered=twilio_answered(sms, self._twilio_answers))
         return self._commit(work, InboundOutcome.OPTED_IN, customer.open_conversation, c)
 
     def _satisfaction(
@@ -595,10 +611,19 @@ class InboundService:
         work.put_new(Item.SID, MessageSid(*sid_key(sms.message_sid), message_pk=thread, message_sk=message.sk))
 
     def _announce_request(
-        self, work: UnitOfWork, kind: EventType, customer: Customer, sms: InboundSms, now: datetime
+        self,
+        work: UnitOfWork,
+        kind: EventType,
+        customer: Customer,
+        sms: InboundSms,
+        now: datetime,
+        *,
+        twilio_answered: bool = False,
     ) -> None:
-        """HelpRequested / OptInRequested: the consent function answers it (one answer per text)."""
-        work.publish(DomainEvent(kind, now, sms.sender, customer.open_conversation, {"message_sid": sms.message_sid}))
+        """HelpRequested / OptInRequested: the consent function answers it (one answer per text),
+        unless Twilio already did."""
+        data = {"message_sid": sms.message_sid, "twilio_answered": twilio_answered}
+        work.publish(DomainEvent(kind, now, sms.sender, customer.open_conversation, data))
 
     def _commit(self, work: UnitOfWork, outcome: InboundOutcome, reference: str | None, c: Classification) -> Received:
         self._repository.commit(work)

@@ -369,7 +369,7 @@ class SendGateway:
 
             carrier_opt_out(work, customer, now, message.key)
         self._repository.commit(work)
-        return SendResult(SendOutcome.FAILED, message.key, f"{failure.code}: {failure.reason}")
+        return SendResult(SendOutcome.FAILED, message.key, failure.note)
 
 
 def status_callback_location(outbound: Outbound) -> dict[str, str]:

@@ -49,10 +49,17 @@ CALLBACK_RETRIES = "#rc=3&rp=ct,rt,5xx"  # Twilio's connection overrides
 
 
 class PermanentSendFailure(Exception):
+    """Twilio refused the message for good: its error code (None when Twilio gave none) and why."""
+
     def __init__(self, code: int | None, reason: str) -> None:
-        super().__init__(f"Twilio refused the message ({code}): {reason}")
         self.code = code
         self.reason = reason
+        super().__init__(f"Twilio refused the message: {self.note}")
+
+    @property
+    def note(self) -> str:
+        """What an agent reads: "21211: invalid 'To' number", or only the reason when there is no code."""
+        return self.reason if self.code is None else f"{self.code}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +180,10 @@ class TwilioMessages:
                     if self._credentials.refresh() is not None:
                         continue
                     raise TransientSendFailure(last_error) from None
-                raise PermanentSendFailure(error.code, PERMANENT_ERRORS.get(error.code, error.msg)) from None
+                # Where Twilio's answer names no error code, the library puts the HTTP status there.
+                code = None if error.code in {None, error.status} else error.code
+                reason = error.msg if code is None else PERMANENT_ERRORS.get(code, error.msg)
+                raise PermanentSendFailure(code, reason) from None
             except Timeout:
                 last_error, ambiguous = "Twilio did not answer in time", True
             except NetworkError:

@@ -188,6 +188,13 @@ def inbound(repository, clock):
 
 
 @pytest.fixture
+def inbound_answering_every_keyword(repository, clock):
+    """A deployment where Twilio's own keyword handling is off (TwilioAnswersOptOutKeywords false):
+    smsdesk answers STOP, START and HELP itself."""
+    return InboundService(repository, clock, auto_reply_keywords=KEYWORDS, twilio_answers_opt_out_keywords=False)
+
+
+@pytest.fixture
 def responder(repository, gateway, clock, business, follow_ups):
     return AutoResponder(repository, gateway, follow_ups, clock, business)
 

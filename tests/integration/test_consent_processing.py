@@ -56,7 +56,10 @@ def test_after_the_confirmation_nothing_else_is_sent(inbound, processor, reposit
     assert len(twilio.sent) == 1
 
 
-def test_start_is_confirmed_once_and_nothing_suppressed_is_resent(inbound, processor, repository, gateway, twilio):
+def test_start_is_confirmed_once_and_nothing_suppressed_is_resent(
+    inbound_answering_every_keyword, processor, repository, gateway, twilio
+):
+    inbound = inbound_answering_every_keyword
     inbound.receive(sms("STOP", sid=1))
     gateway.send(Outbound(to=CUSTOMER, purpose=Purpose.AGENT_REPLY, key="a1", compose=lambda c: "Your refund."))
     inbound.receive(sms("START", sid=2))
@@ -69,7 +72,10 @@ def test_start_is_confirmed_once_and_nothing_suppressed_is_resent(inbound, proce
 
 
 @pytest.mark.parametrize("opted_out", [False, True])
-def test_help_is_answered_whatever_the_consent_state(inbound, processor, repository, twilio, opted_out):
+def test_help_is_answered_whatever_the_consent_state(
+    inbound_answering_every_keyword, processor, repository, twilio, opted_out
+):
+    inbound = inbound_answering_every_keyword
     if opted_out:
         inbound.receive(sms("STOP", sid=1))
     inbound.receive(sms("HELP", sid=2))

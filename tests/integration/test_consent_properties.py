@@ -18,8 +18,9 @@ audit trail, not a model of it): between an opt-out and the next opt-in a number
 opt-out confirmation (once, within 5 minutes, and only if Twilio did not answer the keyword itself:
 exactly one if the consent function handled the opt-out in time) and answers to HELP texts it sent,
 nothing else; each START is confirmed once if handled while the number was in (unless Twilio still
-blocks the number: then its 21610 fails the confirmation and opts the number out); a message
-refused while opted out stays refused, START or not.
+blocks the number: then its 21610 fails the confirmation and opts the number out), and neither a
+START nor a HELP that Twilio answered itself gets an answer from smsdesk; a message refused while
+opted out stays refused, START or not.
 
 Each example runs on its own moto and Twilio interceptor (about 0.2 s to set up; one moto for all
 examples would keep every table copy its transactions make, gigabytes over a long run). The
@@ -553,6 +554,16 @@ class ConsentUnderLoad(RuleBasedStateMachine):
         refused_starts = [s for s in self.recorded if s.refused and s.body in self.opt_in_confirmation]
         event(f"START confirmation refused (21610): {bool(refused_starts)}")
 
+    def _twilio_answered(self) -> set[str]:
+        """The MessageSids of the texts Twilio replied to itself: flagged by Advanced Opt-Out, or
+        one of its default keywords alone where its default handling is on."""
+        words = TWILIO_STOP_WORDS | TWILIO_START_WORDS | TWILIO_HELP_WORDS
+        return {
+            t.sms.message_sid
+            for t in self.texts
+            if t.sms.opt_out_type or (self.twilio_handles_keywords and t.sms.text.strip().upper() in words)
+        }
+
     def only_the_confirmation_reaches_an_opted_out_number(self) -> None:
         for number in NUMBERS:
             sent = [s for s in self.recorded if s.to == number]
@@ -597,16 +608,28 @@ class ConsentUnderLoad(RuleBasedStateMachine):
                 )
                 assert all(s.at - start <= CONFIRMATION_WINDOW for s in confirmations)
 
-            # A HELP answer only ever answers a HELP the customer texted: one per text.
-            helps = [t.at for t in self.texts if t.kind == "help" and t.sms.sender == number]
+            # A HELP answer only ever answers a HELP the customer texted that Twilio did not answer
+            # itself: one per text.
+            helps = [
+                t.at
+                for t in self.texts
+                if t.kind == "help" and t.sms.sender == number and t.sms.message_sid not in self._twilio_answered()
+            ]
             for answer in (s for s in sent if s.body in self.help_reply):
                 answered_before = sum(1 for s in sent if s.body in self.help_reply and s.at <= answer.at)
                 assert answered_before <= sum(1 for at in helps if at < answer.at), f"{number}: unasked HELP answer"
 
-            # START: one confirmation per opt-in handled while the number was still in. If Twilio
+            # START: one confirmation per opt-in handled while the number was still in, unless
+            # Twilio answered that START itself (then none: the customer has Twilio's). If Twilio
             # still blocks the number (a STOP that never reached smsdesk), it refuses it with 21610:
             # a failed message, not a confirmation, and that 21610 opts the number out then.
-            granted = [d for k, d in self.events if k == EventType.CONSENT_GRANTED and d["customer"] == number]
+            granted = [
+                d
+                for k, d in self.events
+                if k == EventType.CONSENT_GRANTED
+                and d["customer"] == number
+                and d["message_sid"] not in self._twilio_answered()
+            ]
             handled_while_in = [
                 d["event_id"]
                 for d in granted

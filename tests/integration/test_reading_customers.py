@@ -78,8 +78,8 @@ def test_a_possible_opt_out_is_flagged_and_nothing_is_sent_until_an_agent_decide
     assert acknowledgement.outcome == "refused" and "possible opt-out" in acknowledgement.note
     reply = desk.reply(received.conversation, "Hello, can we help?", agent="ana")
     assert reply.send.outcome == "refused"
-    # HELP is still answered: the customer asked for it.
-    unsure_inbound.receive(sms("HELP", sid=2))
+    # HELP is still answered: the customer asked for it (in words: Twilio answers no such text).
+    unsure_inbound.receive(sms("Who is this?", sid=2))
     [help_requested] = [d for kind, d in outbox_events(repository) if kind == "HelpRequested"]
     processor.help_requested(ReceivedEvent.from_detail("HelpRequested", help_requested))
     assert [s["Body"] for s in twilio.sent] == [processor_help_text(processor)]
@@ -234,8 +234,13 @@ def test_an_unclear_text_keeps_the_language_the_customer_wrote_in(inbound, repos
     assert repository.customer(CUSTOMER).language == "es"
 
 
-def test_a_spanish_speaker_who_texts_stop_and_start_is_answered_in_spanish(inbound, processor, repository, twilio):
-    """STOP and START are the carriers' English keywords: alone they say nothing of the language."""
+def test_a_spanish_speaker_who_texts_stop_and_start_is_answered_in_spanish(
+    inbound_answering_every_keyword, processor, repository, twilio
+):
+    """STOP and START are the carriers' English keywords: alone they say nothing of the language.
+    (Where Twilio's own handling is on, Twilio answers them, in English: tests/integration/functions/
+    test_keyword_replies.py.)"""
+    inbound = inbound_answering_every_keyword
     inbound.receive(sms("Mi pedido llegó roto y nadie contesta", sid=1))
     inbound.receive(sms("STOP", sid=2))
     assert repository.customer(CUSTOMER).language == "es"
@@ -261,10 +266,11 @@ def test_a_chinese_opt_out_is_confirmed_in_chinese(inbound, processor, repositor
 
 
 def test_a_customer_whose_agent_chose_spanish_is_confirmed_in_spanish_when_they_opt_back_in(
-    inbound, processor, desk, repository, twilio
+    inbound_answering_every_keyword, processor, desk, repository, twilio
 ):
     from smsdesk.agent_desk import CustomerChanges
 
+    inbound = inbound_answering_every_keyword
     inbound.receive(sms("My order arrived broken", sid=1))
     desk.update_customer(CUSTOMER, CustomerChanges(language="es"), actor=SUPERVISOR)
     inbound.receive(sms("STOP", sid=2))

@@ -113,6 +113,26 @@ def test_a_number_twilio_refuses_shows_the_agent_why_and_stays_subscribed(gatewa
     assert repository.customer(CUSTOMER).consent == "subscribed" and repository.consent_history(CUSTOMER) == []
 
 
+@pytest.mark.parametrize("code_field", [True, False], ids=["code-null", "no-code-field"])
+def test_a_refusal_with_no_twilio_error_code_reads_as_twilios_reason_alone(
+    gateway,
+    customer,  # noqa: F811 — a fixture
+    repository,
+    twilio,
+    code_field,
+):
+    # A 400 whose body names no error code (null, or no "code" at all: the twilio library then puts
+    # the HTTP status there): the agent reads Twilio's reason, not "None: ..." or "400: ...".
+    twilio.fail_next(400, None, message="The message could not be created", code_field=code_field)
+    result = gateway.send(reply(conversation="C-7F3K"))
+    message = repository.message(conversation_pk("C-7F3K"), "k1")
+    assert result.outcome is SendOutcome.FAILED and twilio.attempts == 1
+    assert result.note == "Unable to create record: The message could not be created" == message.note
+    assert (message.status, message.error_code) == ("failed", None)
+    [failed] = events(repository, "MessageFailed")
+    assert (failed["error_code"], failed["reason"]) == (None, message.note)
+
+
 def test_a_text_left_for_a_retry_says_so_on_the_message(gateway, customer, repository, clock, twilio):  # noqa: F811 — a fixture
     from smsdesk.errors import TransientSendFailure
 
@@ -296,7 +316,13 @@ def test_a_text_whose_customer_keeps_changing_consent_waits_for_a_retry(
 
     def compose_while_consent_changes(customer_as_read):
         work = UnitOfWork()  # a START (or an agent's change) commits between the read and the claim
-        opt_in(work, repository.customer(CUSTOMER), ConsentEvidence(ConsentSource.KEYWORD, text="START"), clock.now())
+        opt_in(
+            work,
+            repository.customer(CUSTOMER),
+            ConsentEvidence(ConsentSource.KEYWORD, text="START"),
+            clock.now(),
+            twilio_answered=False,
+        )
         repository.commit(work)
         return "Your refund is on its way."
 

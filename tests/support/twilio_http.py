@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 
 import responses
 
+_NO_CODE = object()  # fail_next(code_field=False): the error body names no code
 MESSAGES = re.compile(r"https://api\.twilio\.com/2010-04-01/Accounts/(AC\w+)/Messages\.json")
 
 
@@ -34,10 +35,12 @@ class FakeTwilioApi:
         message: str = "error",
         *,
         after_create: bool = False,
+        code_field: bool = True,
     ) -> None:
-        """The next request(s) fail; ``after_create``: Twilio took the message, then failed to answer."""
+        """The next request(s) fail; ``after_create``: Twilio took the message, then failed to answer;
+        ``code_field=False``: the error body has no ``code`` at all (``code=None`` sends it as null)."""
         for _ in range(times):
-            self._faults.append((status, code, message, after_create))
+            self._faults.append((status, code if code_field else _NO_CODE, message, after_create))
 
     def crash_next(self, exception: BaseException, *, after_create: bool = False) -> None:
         """The next request raises in the caller, as a Lambda that dies mid-send would
@@ -57,7 +60,10 @@ class FakeTwilioApi:
                 self.sent.append({**form, "Sid": sid})
             if status is None:
                 raise message
-            return status, {}, json.dumps({"code": code, "message": message, "status": status, "more_info": ""})
+            error = {"code": code, "message": message, "status": status, "more_info": ""}
+            if code is _NO_CODE:
+                del error["code"]
+            return status, {}, json.dumps(error)
         self.sent.append({**form, "Sid": sid})
         body = {
             "sid": sid,

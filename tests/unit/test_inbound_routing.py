@@ -3,9 +3,12 @@ these tests classify real texts and build the customer and conversation in memor
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from smsdesk.classification import classify
-from smsdesk.inbound import Route, route
+from smsdesk.inbound import Route, route, twilio_answered
 from smsdesk.table import ConsentState, Conversation, Customer, conversation_pk, customer_pk
+from smsdesk.twilio_webhook import InboundSms
 
 NUMBER = "+12125550123"
 NOW = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
@@ -76,3 +79,30 @@ def test_a_text_long_after_a_resolution_opens_a_new_case_and_closes_the_old_one_
     old = conversation("resolved", resolved_at=NOW - timedelta(days=30))
     routing = routed("My new order is broken too", current=old)
     assert routing.kind is Route.NEW_CONVERSATION and routing.close_first is old
+
+
+# ------------------------------------------------------------------ who answers a keyword
+
+
+def arrived(text: str, opt_out_type: str | None = None) -> InboundSms:
+    return InboundSms("SM" + "0" * 32, "AC" + "0" * 32, NUMBER, "+15005550006", text, 0, None, opt_out_type)
+
+
+@pytest.mark.parametrize(
+    "text", ["STOP", "stop", " Unsubscribe ", "REVOKE", "optout", "START", "unstop", "Yes", "HELP", "info"]
+)
+def test_twilios_own_keywords_alone_are_twilios_to_answer_while_its_handling_is_on(text):
+    assert twilio_answered(arrived(text), default_handling=True)
+    assert not twilio_answered(arrived(text), default_handling=False)
+
+
+@pytest.mark.parametrize(
+    "text", ["Help!", "STOP please", "Stop.", "START\n-- Maria", "AYUDA", "BAJA", "who is this?", "opt-out"]
+)
+def test_anything_but_a_twilio_keyword_alone_is_smsdesks_to_answer(text):
+    assert not twilio_answered(arrived(text), default_handling=True)
+
+
+@pytest.mark.parametrize("kind", ["STOP", "START", "HELP"])
+def test_what_advanced_opt_out_flagged_twilio_answered_whatever_the_setting(kind):
+    assert twilio_answered(arrived("AYUDA", opt_out_type=kind), default_handling=False)
