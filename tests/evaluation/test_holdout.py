@@ -1,10 +1,12 @@
-"""The classifier on texts its authors never read: the issue's targets, asserted on three sets.
+"""The classifier on texts its authors never read: the issue's targets, asserted on four sets.
 
-All three were written independently of the rules, the training texts and the model; nobody
+All four were written independently of the rules, the training texts and the model; nobody
 working on the classifier reads them. ``holdout.jsonl`` (729 texts) was consulted five times while
 the model was developed, ``holdout2.jsonl`` (926, written from PRODUCT.md alone) once per round
 since, ``holdout3.jsonl`` (910, written 2026-11-26 by two more authors from PRODUCT.md and the
-issue's text) once on round 3's weights and once on round 4's (aggregates only; README, Compliance).
+issue's text) once on each of round 3's, 4's and 5's weights, ``holdout4.jsonl`` (713, written
+2026-11-26 by two more authors in the same way, less the texts also in the training corpus) once
+on round 4's weights and once on round 5's (aggregates only; README, Compliance).
 A target a set misses is a strict xfail with the measured figure (``make evaluate`` prints them).
 The shipped weights are checked too: they are exactly what ``make train`` produces from the corpus
 in the repository.
@@ -18,15 +20,13 @@ import pytest
 
 from training.figures import Figures, load, measure
 
-SETS = ("holdout", "holdout2", "holdout3")
+SETS = ("holdout", "holdout2", "holdout3", "holdout4")
 
 # Targets a set misses, with what was measured (make evaluate on the shipped weights, 2026-11-26).
 MISSED = {
-    ("holdout2", "test_what_is_read_as_an_opt_out_is_one"): "opt-out precision 0.941: 17 of 287 texts read as "
-    "opt-outs were not (0.928, 21 of 291, with round 3's weights; those customers get the opt-out "
-    "confirmation, then nothing until they text START)",
-    ("holdout3", "test_at_most_5_false_escalations_per_100_ordinary_complaints"): "5.9 false escalations per 100 "
-    "ordinary complaints (14 of 236; 6.8, 16, with round 3's weights)",
+    ("holdout4", "test_opt_outs_are_found"): "opt-out recall 0.966: 169 of 175 opt-outs found (0.971, 170, "
+    "with round 4's weights); 171 of 175 found or held for an agent as possible opt-outs; the other 4 were "
+    "answered as something else",
 }
 
 
