@@ -187,14 +187,6 @@ DEFAULT_AUTO_REPLY_KEYWORDS = frozenset({"REFUND", "HOURS", "STATUS", "CALL"})
 CARRIER_KEYWORDS = TWILIO_HANDLED_OPT_OUT_KEYWORDS | frozenset({"START", "UNSTOP", "YES", "HELP", "INFO"})
 
 
-def twilio_answers_itself(body: str) -> bool:
-    """Whether Twilio's default STOP filtering answers this text itself: only a text that is one of
-    its keywords and nothing else ("Only single-word messages will trigger the block"). "STOP" with
-    a signature under it, or "Stop." , is ours to confirm; if Twilio blocked the number anyway, its
-    21610 refuses our confirmation, so the customer never gets two."""
-    return body.strip().upper() in TWILIO_HANDLED_OPT_OUT_KEYWORDS
-
-
 _LONE_HASH = re.compile(r"(?<![#\w])#(?![#\w])")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
