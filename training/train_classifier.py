@@ -45,6 +45,7 @@ SOURCES = [
     ROOT / "data/classifier/round3.jsonl",
     ROOT / "data/classifier/round4.jsonl",
     ROOT / "data/classifier/round5.jsonl",
+    ROOT / "data/classifier/round6.jsonl",
     ROOT / "tests/unit/classification_cases.jsonl",
     ROOT / "tests/unit/shared_corpus_intents_dev.jsonl",
     ROOT / "tests/unit/shared_corpus_intents_more.jsonl",
@@ -199,9 +200,12 @@ SWEEP = [
     {},
     {"OPT_OUT_SURE": 0.5},
     {"OPT_OUT_SURE": 0.4},
+    {"OPT_OUT_SURE": 0.35},
     {"OPT_OUT_SURE_SHORT": 0.5},
+    {"OPT_OUT_SURE_SHORT": 0.55},
     {"OPT_OUT_SURE_SHORT": 0.65},
     {"OPT_OUT_SURE_SHORT": 0.7},
+    {"OPT_OUT_POSSIBLE": 0.25},
     {"HELP_SURE": 0.4, "OPT_IN_SURE": 0.4},
     {"ESCALATE_SURE": 0.5},
     {"ESCALATE_SURE": 0.55},
@@ -275,8 +279,8 @@ def sweep(rows: list[dict], errors: bool = False) -> int:
         setattr(classification, name, value)
     # The shipped setting on the texts from before this round's corpus file and on its own texts:
     # the same texts as the earlier rounds' cross-validation, so the figures compare.
-    earlier = {r["text"] for r in load([path for path in SOURCES if path.name != "round5.jsonl"])}
-    for name, part in (("before round 5", True), ("round 5's own texts", False)):
+    earlier = {r["text"] for r in load([path for path in SOURCES if path.name != "round6.jsonl"])}
+    for name, part in (("before round 6", True), ("round 6's own texts", False)):
         total = Figures()
         for fold, model in enumerate(models):
             _use_weights(model)
