@@ -733,13 +733,16 @@ def _non_spaced(text: str) -> bool:
 
 # (each alternative matchable one way only, as in _TRAILING_KEYWORD: no "kk" beside "k"; any emoji
 # alone is a reaction, but for the stop signs, and an empty text (a photo alone) says nothing: the
-# model has no feature of either and read both as possible opt-outs, 0.30, on round 5's weights)
+# model has no feature of either and read both as possible opt-outs, 0.30, on round 5's weights;
+# nor do dots or exclamation marks alone: both weights read ".", "..." and "…" as opt-outs, 0.98,
+# and "!!" as anger. A lone "?" is HELP, by the rule above.)
 _ACKNOWLEDGEMENT = re.compile(
+    r"[\s,.!…]*"
     r"(?:(?:thanks|thank you|thank u|thanx|thx|ty|tysm|many thanks|thanks a lot|thank you so much|ok|okay|k|"
     r"got it|great|cool|perfect|awesome|sounds good|will do|noted|appreciate it|gracias|muchas gracias|vale|"
     r"merci|merci beaucoup|d'accord|obrigad[oa]|valeu|danke|danke schon|vielen dank|alles klar|grazie|"
     r"grazie mille|va bene|salamat|salamat po|cam on|cam on nhieu|谢谢|谢谢你|好的|收到|감사합니다|고마워요|"
-    r"شكرا|شكرا لك|спасибо|хорошо|(?![🛑🚫⛔✋🤚🙅])[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f])[\s,.!]*)*"
+    r"شكرا|شكرا لك|спасибо|хорошо|(?![🛑🚫⛔✋🤚🙅])[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f])[\s,.!…]*)*"
 )
 _REPLY_REQUEST = re.compile(r"\b(?:text|call|message|msg|get|write|ring|answer) (?:me|us) back\b")
 

@@ -436,5 +436,17 @@ def test_an_emoji_alone_or_nothing_is_a_reaction_never_a_possible_opt_out(text):
     assert (result.intent, result.possible_opt_out, result.escalate) == (Intent.COMPLAINT, False, False)
 
 
+@pytest.mark.parametrize("text", [".", "...", "…", " . . ", "!!", "!!!", "..!"])
+def test_dots_or_exclamation_marks_alone_are_a_reaction_never_an_opt_out(text):
+    # a customer who sends "." or "..." is not opted out: round 4's and round 5's weights read them
+    # as opt-outs (0.98), the confirmation sent and every text after refused; "!!" was anger
+    result = classify(text)
+    assert (result.intent, result.possible_opt_out, result.escalate) == (Intent.COMPLAINT, False, False)
+
+
+def test_a_question_mark_alone_asks_who_this_is():
+    assert classify("?").intent is Intent.HELP
+
+
 def test_stop_signs_are_still_read():
     assert classify("🛑🛑🛑").intent is Intent.OPT_OUT
