@@ -444,6 +444,23 @@ def test_dots_or_exclamation_marks_alone_are_a_reaction_never_an_opt_out(text):
     assert (result.intent, result.possible_opt_out, result.escalate) == (Intent.COMPLAINT, False, False)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["call me please", "pls call me", "plz", "omg", "ya", "y", "maybe", "huh", "same", "goodbye", "idk", "bye"],
+)
+def test_a_short_reply_in_a_conversation_is_neither_an_opt_out_nor_urgent(text):
+    # round 5's weights read "call me please", "plz", "omg" and "ya" as opt-outs (0.89-0.99), "y" and
+    # "huh" as threats of violence, "maybe" and "goodbye" as self-harm, "same" as a repeat complaint
+    # and "idk" and "bye" as fury; round 6 learnt short replies (decisions 19)
+    result = classify(text)
+    assert (result.intent, result.escalate, result.possible_opt_out) == (Intent.COMPLAINT, False, False)
+
+
+@pytest.mark.parametrize("text", ["stop pls", "no more texts", "leave me alone", "别发了", "그만 보내", "chega de sms"])
+def test_a_short_opt_out_is_still_one(text):
+    assert classify(text).intent is Intent.OPT_OUT
+
+
 def test_a_question_mark_alone_asks_who_this_is():
     assert classify("?").intent is Intent.HELP
 

@@ -30,7 +30,7 @@ def test_an_everyday_word_alone_does_not_page_a_supervisor(text):
         ("a lawsuit over toast, lol", (EscalationReason.LEGAL,)),
         # the swear word escalates; "burnt" beside it still needs the model
         ("the pizza was burnt, f***ing late too", (EscalationReason.ANGER,)),
-        ("the toast was burnt and the lawsuit papers came", (EscalationReason.LEGAL,)),
+        ("the toast was burnt, the lawsuit papers came too", (EscalationReason.LEGAL,)),  # urgency 0.04
     ],
 )
 def test_a_clear_urgency_word_pages_a_supervisor_on_its_own(text, reasons):
