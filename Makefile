@@ -107,11 +107,12 @@ train-cv: install ## 5-fold cross-validation of the text model: each fifth read 
 train-sweep: install ## the cross-validation under several threshold settings (how the thresholds are chosen)
 	$(UV) run python -m training.train_classifier --sweep
 
-evaluate: install ## the classifier's figures on the four held-out evaluation sets (aggregates only, never a text)
+evaluate: install ## the classifier's figures on the five held-out evaluation sets (aggregates only, never a text)
 	$(UV) run python -m training.figures tests/evaluation/holdout.jsonl
 	$(UV) run python -m training.figures tests/evaluation/holdout2.jsonl
 	$(UV) run python -m training.figures tests/evaluation/holdout3.jsonl
 	$(UV) run python -m training.figures tests/evaluation/holdout4.jsonl
+	$(UV) run python -m training.figures tests/evaluation/holdout5.jsonl
 
 # The modules where a bug is a legal or money problem (pyproject [tool.mutmut] copies the code
 # and chooses the tests). MODULES="consent quiet_hours" runs a few; results accumulate in mutants/

@@ -1,15 +1,15 @@
-"""The classifier on texts its authors never read: the issue's targets, asserted on four sets.
+"""The classifier on texts its authors never read: the issue's targets, asserted on five sets.
 
-All four were written independently of the rules, the training texts and the model; nobody
+All five were written independently of the rules, the training texts and the model; nobody
 working on the classifier reads them. ``holdout.jsonl`` (729 texts) was consulted five times while
 the model was developed, ``holdout2.jsonl`` (926, written from PRODUCT.md alone) once per round
 since, ``holdout3.jsonl`` (910, written 2026-11-26 by two more authors from PRODUCT.md and the
-issue's text) once on each of round 3's, 4's and 5's weights, ``holdout4.jsonl`` (713, written
-2026-11-26 by two more authors in the same way, less the texts also in the training corpus) once
-on round 4's weights and once on round 5's (aggregates only; README, Compliance).
-A target a set misses is a strict xfail with the measured figure (``make evaluate`` prints them).
-The shipped weights are checked too: they are exactly what ``make train`` produces from the corpus
-in the repository.
+issue's text) from round 3 on, ``holdout4.jsonl`` (713) from round 4 and ``holdout5.jsonl`` (720)
+from round 5 on, each written on 2026-11-26 by two more authors in the same way, less the texts
+also in the training corpus (aggregates only; README, Compliance, says how often each was looked
+at). A target a set misses is a strict xfail with the measured figure (``make evaluate`` prints
+them). The shipped weights are checked too: they are exactly what ``make train`` produces from the
+corpus in the repository.
 """
 
 from __future__ import annotations
@@ -20,14 +20,11 @@ import pytest
 
 from training.figures import Figures, load, measure
 
-SETS = ("holdout", "holdout2", "holdout3", "holdout4")
+SETS = ("holdout", "holdout2", "holdout3", "holdout4", "holdout5")
 
-# Targets a set misses, with what was measured (make evaluate on the shipped weights, 2026-11-26).
-MISSED = {
-    ("holdout4", "test_opt_outs_are_found"): "opt-out recall 0.966: 169 of 175 opt-outs found (0.971, 170, "
-    "with round 4's weights); 171 of 175 found or held for an agent as possible opt-outs; the other 4 were "
-    "answered as something else",
-}
+# Targets a set misses, as strict xfails with what was measured (make evaluate on the shipped weights):
+# none on round 6's weights (2026-11-26; README, Compliance, has every figure).
+MISSED: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module", params=SETS)
