@@ -39,6 +39,8 @@ def test_an_ordinary_complaint_is_no_possible_opt_out():
     [
         ("I honestly don't see the point of living anymore", (EscalationReason.SELF_HARM,)),  # the model's reason
         ("what the fuck is wrong with your delivery", (EscalationReason.ANGER,)),  # the rule's, and only it
+        # no rule reads it; the model's reason, "fury", is said as anger (urgency 1.00, round 6)
+        ("you people are pathetic and useless", (EscalationReason.ANGER,)),
     ],
 )
 def test_an_urgent_text_carries_one_reason(text, reasons):
